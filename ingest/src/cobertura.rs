@@ -1,0 +1,245 @@
+//! Cobertura XML (coverage.py, gcovr, istanbul, coverlet, cobertura itself, ...).
+//!
+//! ```xml
+//! <coverage lines-valid="4" lines-covered="3" branches-valid="2" branches-covered="1">
+//!   <packages><package name="app"><classes>
+//!     <class name="cart.py" filename="app/cart.py">
+//!       <methods>...</methods>
+//!       <lines>
+//!         <line number="1" hits="1"/>
+//!         <line number="2" hits="4" branch="true" condition-coverage="50% (1/2)"/>
+//!         <line number="5" hits="0"/>
+//!       </lines>
+//!     </class>
+//!   </classes></package></packages>
+//! </coverage>
+//! ```
+//!
+//! Each `<class>` is a fragment of its `filename`; the lines under `<methods>` repeat the
+//! class's lines and are passed over. Branches come from `condition-coverage`.
+
+use quick_xml::events::BytesStart;
+
+use crate::coverage::{DeclaredTotals, parse_condition_coverage, parse_count};
+use crate::error::{ErrorKind, Result};
+use crate::input::{Options, Source};
+use crate::model::{FileCoverage, Format, LineCoverage};
+use crate::warnings::Warnings;
+use crate::xml::{Ev, Xml, attr_value, for_each_attr};
+
+pub(crate) struct CoberturaReader {
+    xml: Xml,
+    buf: Vec<u8>,
+    pub(crate) declared: DeclaredTotals,
+    pub(crate) warnings: Warnings,
+    started: bool,
+    done: bool,
+}
+
+impl CoberturaReader {
+    pub(crate) fn new(source: Source, options: Options) -> Self {
+        CoberturaReader {
+            xml: Xml::new(source, Format::Cobertura, options.limits),
+            buf: Vec::with_capacity(4096),
+            declared: DeclaredTotals::default(),
+            warnings: Warnings::default(),
+            started: false,
+            done: false,
+        }
+    }
+
+    pub(crate) fn next_file(&mut self) -> Result<Option<FileCoverage>> {
+        let mut buf = std::mem::take(&mut self.buf);
+        let result = self.next_inner(&mut buf);
+        self.buf = buf;
+        if result.is_err() {
+            self.done = true;
+        }
+        result
+    }
+
+    fn next_inner(&mut self, buf: &mut Vec<u8>) -> Result<Option<FileCoverage>> {
+        while !self.done {
+            match self.xml.read(buf)? {
+                Ev::Start(start, empty) => {
+                    let name = start.local_name();
+                    let name: &str = name.as_ref();
+                    if !self.started {
+                        self.started = true;
+                        if name != "coverage" {
+                            return Err(self.xml.error_here(ErrorKind::Invalid(format!(
+                                "root element <{name}> is not a Cobertura report (expected <coverage>)"
+                            ))));
+                        }
+                        self.read_declared(&start)?;
+                        continue;
+                    }
+                    match name {
+                        "packages" | "package" | "classes" => {}
+                        "class" => {
+                            let path = self.class_path(&start)?;
+                            drop(start);
+                            return self.read_class(path, empty, buf).map(Some);
+                        }
+                        _ => {
+                            drop(start);
+                            self.xml.skip(buf, empty)?;
+                        }
+                    }
+                }
+                Ev::Eof => {
+                    self.done = true;
+                    if let Some(w) = self.xml.stray_warning() {
+                        self.warnings.push(w);
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(None)
+    }
+
+    fn read_declared(&mut self, start: &BytesStart<'_>) -> Result<()> {
+        let xml = &self.xml;
+        let d = &mut self.declared;
+        for_each_attr(xml, start, |attr| {
+            let slot = match attr.key.local_name().as_ref() {
+                "lines-valid" => &mut d.lines_valid,
+                "lines-covered" => &mut d.lines_covered,
+                "branches-valid" => &mut d.branches_valid,
+                "branches-covered" => &mut d.branches_covered,
+                _ => return Ok(()),
+            };
+            *slot = parse_count(&attr_value(xml, start, attr)?);
+            Ok(())
+        })
+    }
+
+    fn class_path(&self, start: &BytesStart<'_>) -> Result<String> {
+        let xml = &self.xml;
+        let mut path = None;
+        let mut name = None;
+        for_each_attr(xml, start, |attr| {
+            match attr.key.local_name().as_ref() {
+                "filename" => path = Some(attr_value(xml, start, attr)?.into_owned()),
+                "name" => name = Some(attr_value(xml, start, attr)?.into_owned()),
+                _ => {}
+            }
+            Ok(())
+        })?;
+        path.or(name).ok_or_else(|| {
+            self.xml.error_here(ErrorKind::Invalid(
+                "<class> has neither filename nor name".into(),
+            ))
+        })
+    }
+
+    fn read_class(&mut self, path: String, empty: bool, buf: &mut Vec<u8>) -> Result<FileCoverage> {
+        let mut lines = Vec::new();
+        // Lines under <methods> repeat the class's lines; some tools write only those.
+        let mut method_lines = Vec::new();
+        let mut methods_depth = None;
+        if !empty {
+            let depth = self.xml.depth();
+            loop {
+                match self.xml.read(buf)? {
+                    Ev::End if self.xml.depth() < depth => break,
+                    Ev::End => {
+                        if methods_depth.is_some_and(|d| self.xml.depth() < d) {
+                            methods_depth = None;
+                        }
+                    }
+                    Ev::Start(child, child_empty) => {
+                        let child_name = child.local_name();
+                        match child_name.as_ref() {
+                            "methods" if !child_empty => methods_depth = Some(self.xml.depth()),
+                            "lines" | "method" => {}
+                            "line" => {
+                                let line = self.read_line(&child)?;
+                                if methods_depth.is_some() {
+                                    method_lines.push(line);
+                                } else {
+                                    lines.push(line);
+                                }
+                                drop(child);
+                                self.xml.skip(buf, child_empty)?;
+                            }
+                            _ => {
+                                drop(child);
+                                self.xml.skip(buf, child_empty)?;
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if lines.is_empty() {
+            lines = method_lines;
+        }
+        Ok(FileCoverage {
+            path,
+            lines,
+            declared_lines: None,
+            declared_branches: None,
+        })
+    }
+
+    fn read_line(&self, start: &BytesStart<'_>) -> Result<LineCoverage> {
+        let xml = &self.xml;
+        let mut number = None;
+        let mut hits = 0;
+        let mut branches = (0, 0);
+        for_each_attr(xml, start, |attr| {
+            let key = attr.key.local_name();
+            match key.as_ref() {
+                "number" => {
+                    let v = attr_value(xml, start, attr)?;
+                    number = Some(v.trim().parse::<u32>().map_err(|_| {
+                        xml.attr_error(
+                            start,
+                            b"number",
+                            Some(attr.value.as_ptr()),
+                            ErrorKind::Invalid(format!("invalid line number \"{v}\"")),
+                        )
+                    })?);
+                }
+                "hits" => {
+                    let v = attr_value(xml, start, attr)?;
+                    hits = parse_count(&v).ok_or_else(|| {
+                        xml.attr_error(
+                            start,
+                            b"hits",
+                            Some(attr.value.as_ptr()),
+                            ErrorKind::Invalid(format!("invalid hit count \"{v}\"")),
+                        )
+                    })?;
+                }
+                "condition-coverage" => {
+                    let v = attr_value(xml, start, attr)?;
+                    branches = parse_condition_coverage(&v).ok_or_else(|| {
+                        xml.attr_error(
+                            start,
+                            b"condition-coverage",
+                            Some(attr.value.as_ptr()),
+                            ErrorKind::Invalid(format!("invalid condition-coverage \"{v}\"")),
+                        )
+                    })?;
+                }
+                _ => {}
+            }
+            Ok(())
+        })?;
+        let Some(line) = number else {
+            return Err(self
+                .xml
+                .error_here(ErrorKind::Invalid("<line> without a number".into())));
+        };
+        Ok(LineCoverage {
+            line,
+            hits,
+            branches_covered: branches.0,
+            branches_total: branches.1,
+        })
+    }
+}

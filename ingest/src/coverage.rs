@@ -1,0 +1,305 @@
+//! What every coverage format shares: merging a file's fragments, totals, and the check of the
+//! totals a report declares.
+//!
+//! Parsers yield one [`FileCoverage`] fragment per element that holds lines (a Cobertura
+//! `<class>`, a JaCoCo `<sourcefile>`, an LCOV record, a Clover `<file>`, a run of Go blocks).
+//! A file that appears in several fragments is merged: a line measured twice keeps the larger
+//! hit count for XML formats (two views of one run) and the sum for LCOV (records of different
+//! tests); branches keep the larger total and the larger covered count.
+
+use std::collections::HashMap;
+
+use crate::model::{CoverageTotals, FileCoverage, LineCoverage};
+
+/// How two measurements of one line combine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum HitMerge {
+    Max,
+    Sum,
+}
+
+fn combine(a: &mut LineCoverage, b: &LineCoverage, how: HitMerge) {
+    a.hits = match how {
+        HitMerge::Max => a.hits.max(b.hits),
+        HitMerge::Sum => a.hits.saturating_add(b.hits),
+    };
+    a.branches_total = a.branches_total.max(b.branches_total);
+    a.branches_covered = a.branches_covered.max(b.branches_covered);
+}
+
+/// Sorts lines and merges repeated line numbers.
+pub(crate) fn normalize(lines: &mut Vec<LineCoverage>, how: HitMerge) {
+    if lines.windows(2).any(|w| w[0].line >= w[1].line) {
+        lines.sort_by_key(|l| l.line);
+        lines.dedup_by(|next, kept| {
+            if next.line == kept.line {
+                combine(kept, next, how);
+                true
+            } else {
+                false
+            }
+        });
+    }
+}
+
+/// Builds a full report's files from fragments.
+pub(crate) struct CoverageMerger {
+    index: HashMap<String, usize>,
+    files: Vec<FileCoverage>,
+    how: HitMerge,
+}
+
+impl CoverageMerger {
+    pub(crate) fn new(how: HitMerge) -> Self {
+        CoverageMerger {
+            index: HashMap::new(),
+            files: Vec::new(),
+            how,
+        }
+    }
+
+    pub(crate) fn push(&mut self, mut fragment: FileCoverage) {
+        match self.index.get(&fragment.path) {
+            None => {
+                normalize(&mut fragment.lines, self.how);
+                self.index.insert(fragment.path.clone(), self.files.len());
+                self.files.push(fragment);
+            }
+            Some(&i) => {
+                let file = &mut self.files[i];
+                file.lines.append(&mut fragment.lines);
+                normalize(&mut file.lines, self.how);
+                file.declared_lines = add_declared(file.declared_lines, fragment.declared_lines);
+                file.declared_branches =
+                    add_declared(file.declared_branches, fragment.declared_branches);
+            }
+        }
+    }
+
+    pub(crate) fn finish(self) -> (Vec<FileCoverage>, CoverageTotals) {
+        let mut totals = CoverageTotals::default();
+        for f in &self.files {
+            totals.merge(&f.totals());
+        }
+        (self.files, totals)
+    }
+}
+
+fn add_declared(a: Option<(u64, u64)>, b: Option<(u64, u64)>) -> Option<(u64, u64)> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some((x.0.max(y.0), x.1.max(y.1))),
+        (x, y) => x.or(y),
+    }
+}
+
+/// Per-file state for summaries: two bits per line number, and branch counts for the few lines
+/// that have branches.
+#[derive(Default)]
+struct FileBits {
+    valid: Vec<u64>,
+    covered: Vec<u64>,
+    branches: HashMap<u32, (u32, u32)>,
+    declared_lines: Option<(u64, u64)>,
+    declared_branches: Option<(u64, u64)>,
+}
+
+impl FileBits {
+    fn set(&mut self, l: &LineCoverage) {
+        let word = (l.line / 64) as usize;
+        let bit = 1u64 << (l.line % 64);
+        if word >= self.valid.len() {
+            self.valid.resize(word + 1, 0);
+            self.covered.resize(word + 1, 0);
+        }
+        self.valid[word] |= bit;
+        if l.hits > 0 {
+            self.covered[word] |= bit;
+        }
+        if l.branches_total > 0 {
+            let e = self.branches.entry(l.line).or_insert((0, 0));
+            e.0 = e.0.max(l.branches_covered.min(l.branches_total));
+            e.1 = e.1.max(l.branches_total);
+        }
+    }
+
+    fn totals(&self) -> CoverageTotals {
+        let lines_valid: u64 = self.valid.iter().map(|w| u64::from(w.count_ones())).sum();
+        let lines_covered: u64 = self.covered.iter().map(|w| u64::from(w.count_ones())).sum();
+        let (mut bc, mut bv) = (0u64, 0u64);
+        for (c, v) in self.branches.values() {
+            bc += u64::from(*c);
+            bv += u64::from(*v);
+        }
+        let file = FileCoverage {
+            path: String::new(),
+            lines: Vec::new(),
+            declared_lines: self.declared_lines,
+            declared_branches: self.declared_branches,
+        };
+        let mut t = CoverageTotals {
+            lines_valid,
+            lines_covered,
+            branches_valid: bv,
+            branches_covered: bc,
+        };
+        if lines_valid == 0 || bv == 0 {
+            let declared = file.totals();
+            if lines_valid == 0 {
+                t.lines_valid = declared.lines_valid;
+                t.lines_covered = declared.lines_covered;
+            }
+            if bv == 0 {
+                t.branches_valid = declared.branches_valid;
+                t.branches_covered = declared.branches_covered;
+            }
+        }
+        t
+    }
+}
+
+/// Counts coverage with memory proportional to the measured line numbers, not to the report.
+#[derive(Default)]
+pub(crate) struct CoverageCounter {
+    files: HashMap<String, FileBits>,
+}
+
+impl CoverageCounter {
+    pub(crate) fn push(&mut self, fragment: &FileCoverage) {
+        let bits = match self.files.get_mut(&fragment.path) {
+            Some(b) => b,
+            None => self.files.entry(fragment.path.clone()).or_default(),
+        };
+        for l in &fragment.lines {
+            bits.set(l);
+        }
+        bits.declared_lines = add_declared(bits.declared_lines, fragment.declared_lines);
+        bits.declared_branches = add_declared(bits.declared_branches, fragment.declared_branches);
+    }
+
+    pub(crate) fn finish(self) -> CoverageTotals {
+        let mut totals = CoverageTotals::default();
+        for f in self.files.values() {
+            totals.merge(&f.totals());
+        }
+        totals
+    }
+}
+
+/// Totals a report states about itself; only the ones it states.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct DeclaredTotals {
+    pub lines_valid: Option<u64>,
+    pub lines_covered: Option<u64>,
+    pub branches_valid: Option<u64>,
+    pub branches_covered: Option<u64>,
+}
+
+impl DeclaredTotals {
+    /// A warning when what the report declares differs from what its lines add up to.
+    pub(crate) fn check(&self, what: &str, computed: &CoverageTotals) -> Option<String> {
+        let mut diffs = Vec::new();
+        for (name, declared, actual) in [
+            ("lines-valid", self.lines_valid, computed.lines_valid),
+            ("lines-covered", self.lines_covered, computed.lines_covered),
+            ("branches-valid", self.branches_valid, computed.branches_valid),
+            ("branches-covered", self.branches_covered, computed.branches_covered),
+        ] {
+            if let Some(d) = declared
+                && d != actual
+            {
+                diffs.push(format!("{name}={d} (computed {actual})"));
+            }
+        }
+        (!diffs.is_empty()).then(|| {
+            format!(
+                "{what} declares {}; the totals are recomputed from the lines",
+                diffs.join(", ")
+            )
+        })
+    }
+}
+
+/// Parses a non-negative count the way coverage tools write them: `12`, `12.0`, `1e3`.
+pub(crate) fn parse_count(s: &str) -> Option<u64> {
+    let s = s.trim();
+    if let Ok(v) = s.parse::<u64>() {
+        return Some(v);
+    }
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Some(v.round() as u64),
+        _ => None,
+    }
+}
+
+/// Parses Cobertura's `condition-coverage="50% (1/2)"` into (covered, total).
+pub(crate) fn parse_condition_coverage(s: &str) -> Option<(u32, u32)> {
+    let open = s.find('(')?;
+    let close = s[open..].find(')')? + open;
+    let (covered, total) = s[open + 1..close].split_once('/')?;
+    let covered = covered.trim().parse::<u32>().ok()?;
+    let total = total.trim().parse::<u32>().ok()?;
+    (covered <= total).then_some((covered, total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(line: u32, hits: u64) -> LineCoverage {
+        LineCoverage {
+            line,
+            hits,
+            branches_covered: 0,
+            branches_total: 0,
+        }
+    }
+
+    #[test]
+    fn a_file_under_two_classes_is_one_file() {
+        let mut m = CoverageMerger::new(HitMerge::Max);
+        for lines in [vec![line(3, 0), line(1, 2)], vec![line(3, 5), line(7, 0)]] {
+            m.push(FileCoverage {
+                path: "a.py".into(),
+                lines,
+                declared_lines: None,
+                declared_branches: None,
+            });
+        }
+        let (files, totals) = m.finish();
+        assert_eq!(files.len(), 1);
+        assert_eq!(
+            files[0].lines,
+            vec![line(1, 2), line(3, 5), line(7, 0)]
+        );
+        assert_eq!((totals.lines_valid, totals.lines_covered), (3, 2));
+    }
+
+    #[test]
+    fn the_summary_counter_agrees_with_the_merger() {
+        let mut counter = CoverageCounter::default();
+        let mut merger = CoverageMerger::new(HitMerge::Sum);
+        for (path, lines) in [
+            ("a", vec![line(1, 0), line(64, 1), line(65, 0)]),
+            ("b", vec![line(2, 3)]),
+            ("a", vec![line(65, 2), line(1000, 0)]),
+        ] {
+            let f = FileCoverage {
+                path: path.into(),
+                lines,
+                declared_lines: None,
+                declared_branches: None,
+            };
+            counter.push(&f);
+            merger.push(f);
+        }
+        assert_eq!(counter.finish(), merger.finish().1);
+    }
+
+    #[test]
+    fn condition_coverage_reads_the_fraction() {
+        assert_eq!(parse_condition_coverage("50% (1/2)"), Some((1, 2)));
+        assert_eq!(parse_condition_coverage("100% (4/4)"), Some((4, 4)));
+        assert_eq!(parse_condition_coverage("50%"), None);
+        assert_eq!(parse_condition_coverage("(3/2)"), None);
+    }
+}

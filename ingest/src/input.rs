@@ -1,0 +1,629 @@
+//! From raw bytes to UTF-8 text with positions: gunzip, BOM and encoding handling, limits.
+//!
+//! Every parser reads a [`Source`]: a `BufRead` that
+//! - yields UTF-8 (UTF-16 with or without a BOM and any declared non-UTF-8 encoding are
+//!   transcoded; the parsers reject what is still not valid UTF-8),
+//! - tracks the line and column of what was consumed,
+//! - enforces [`Limits`]: total decoded size and the size of a single token.
+
+use std::io::{self, BufRead, Read};
+
+use encoding_rs::{Encoding, UTF_8, UTF_16BE, UTF_16LE};
+
+use crate::error::{Error, ErrorKind, Position};
+
+/// Limits that keep hostile or broken input from using unbounded memory or time.
+///
+/// The defaults are generous: reports of hundreds of MB are normal in CI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// The most decoded bytes (after gunzip) read from one input. Default 8 GiB.
+    pub max_input_bytes: u64,
+    /// The largest single XML token (a tag, a text run, a CDATA section), in bytes; this is
+    /// what bounds the parser's buffer. Default 256 MiB.
+    pub max_token_bytes: u64,
+    /// The deepest element nesting accepted. Default 256.
+    pub max_depth: usize,
+    /// Longer messages, stack traces and outputs are cut to this many bytes, with a marker.
+    /// Default 64 KiB.
+    pub max_text_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_input_bytes: 8 << 30,
+            max_token_bytes: 256 << 20,
+            max_depth: 256,
+            max_text_bytes: 64 << 10,
+        }
+    }
+}
+
+/// How a reader treats odd data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Options {
+    /// Size and depth limits.
+    pub limits: Limits,
+    /// When true, a negative `time` is an error; by default it counts as 0 with a warning
+    /// (some tools write negative times when the clock moves back, and Jenkins clamps them).
+    pub reject_negative_durations: bool,
+}
+
+const BUF_SIZE: usize = 64 * 1024;
+const PEEK_SIZE: usize = 64 * 1024;
+
+/// An error raised inside `Read`/`BufRead` calls, carried through `io::Error`.
+#[derive(Debug)]
+pub(crate) struct SourceError {
+    pub kind: ErrorKind,
+    pub offset: u64,
+}
+
+impl std::fmt::Display for SourceError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} at byte {}", self.kind, self.offset)
+    }
+}
+
+impl std::error::Error for SourceError {}
+
+fn source_error(kind: ErrorKind, offset: u64) -> io::Error {
+    io::Error::other(SourceError { kind, offset })
+}
+
+/// Reads from `inner` until `want` bytes or end of input.
+fn read_prefix(inner: &mut dyn Read, want: usize) -> io::Result<Vec<u8>> {
+    let mut prefix = Vec::with_capacity(want.min(PEEK_SIZE));
+    inner.take(want as u64).read_to_end(&mut prefix)?;
+    Ok(prefix)
+}
+
+/// Decoded, position-tracking, limit-enforcing input for the parsers.
+pub struct Source {
+    inner: Box<dyn Read + Send>,
+    buf: Box<[u8]>,
+    pos: usize,
+    len: usize,
+    eof: bool,
+    /// Bytes consumed so far.
+    offset: u64,
+    /// Bytes read from `inner` so far.
+    read_total: u64,
+    /// 1-based line of `offset`.
+    line: u64,
+    /// Offset of the first byte of the current line.
+    line_start: u64,
+    /// Where the current token started (set by the parser before each event).
+    mark: u64,
+    mark_line: u64,
+    mark_line_start: u64,
+    limits: Limits,
+    /// The first error raised inside `fill_buf`, kept so it can be reported precisely.
+    failure: Option<(ErrorKind, u64)>,
+}
+
+impl Source {
+    /// Wraps raw input: detects gzip, a BOM or a declared encoding, and returns the source
+    /// with the first bytes of its decoded text available for format detection.
+    pub(crate) fn open(read: impl Read + Send + 'static, limits: Limits) -> Result<Source, Error> {
+        let io_err = |e: io::Error| Error::new(ErrorKind::Io(e.to_string()), Position::START);
+        let mut raw: Box<dyn Read + Send> = Box::new(read);
+        let mut prefix = read_prefix(&mut raw, 2).map_err(io_err)?;
+        if prefix.starts_with(&[0x1f, 0x8b]) {
+            let chained = io::Cursor::new(prefix).chain(raw);
+            raw = Box::new(GzipReader::new(chained));
+            prefix = Vec::new();
+        }
+        let mut rest = read_prefix(&mut raw, 4).map_err(|e| map_open_error(&e))?;
+        prefix.append(&mut rest);
+        let (skip, encoding) = if prefix.starts_with(&[0xEF, 0xBB, 0xBF]) {
+            (3, None)
+        } else if prefix.starts_with(&[0xFF, 0xFE]) {
+            (2, Some(UTF_16LE))
+        } else if prefix.starts_with(&[0xFE, 0xFF]) {
+            (2, Some(UTF_16BE))
+        } else if prefix.starts_with(&[b'<', 0, b'?', 0]) {
+            (0, Some(UTF_16LE))
+        } else if prefix.starts_with(&[0, b'<', 0, b'?']) {
+            (0, Some(UTF_16BE))
+        } else {
+            (0, None)
+        };
+        let head: Vec<u8> = prefix[skip..].to_vec();
+        let mut stream: Box<dyn Read + Send> = Box::new(io::Cursor::new(head).chain(raw));
+        let encoding = match encoding {
+            Some(e) => Some(e),
+            None => {
+                // Look for `<?xml ... encoding="..."?>` in the first bytes.
+                let mut decl = read_prefix(&mut stream, 256).map_err(|e| map_open_error(&e))?;
+                let declared = declared_encoding(&decl)?;
+                let head = std::mem::take(&mut decl);
+                stream = Box::new(io::Cursor::new(head).chain(stream));
+                declared
+            }
+        };
+        if let Some(encoding) = encoding {
+            stream = Box::new(Transcoder::new(stream, encoding));
+        }
+        Ok(Source {
+            inner: stream,
+            buf: vec![0; BUF_SIZE].into_boxed_slice(),
+            pos: 0,
+            len: 0,
+            eof: false,
+            offset: 0,
+            read_total: 0,
+            line: 1,
+            line_start: 0,
+            mark: 0,
+            mark_line: 1,
+            mark_line_start: 0,
+            limits,
+            failure: None,
+        })
+    }
+
+    /// The decoded bytes at the start of the input (up to 64 KiB), without consuming them.
+    pub(crate) fn peek_prefix(&mut self) -> Result<&[u8], Error> {
+        while self.len < PEEK_SIZE.min(self.buf.len()) && !self.eof {
+            if let Err(e) = self.read_more() {
+                return Err(self.error_from_io(&e));
+            }
+        }
+        Ok(&self.buf[self.pos..self.len])
+    }
+
+    /// Marks the start of the next token: positions inside it are computed from here, and the
+    /// token-size limit counts from here.
+    #[inline]
+    pub(crate) fn mark(&mut self) {
+        self.mark = self.offset;
+        self.mark_line = self.line;
+        self.mark_line_start = self.line_start;
+    }
+
+    /// Bytes consumed so far.
+    #[inline]
+    pub(crate) fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// The position of the mark.
+    pub(crate) fn mark_position(&self) -> Position {
+        Position {
+            byte_offset: self.mark,
+            line: self.mark_line,
+            column: self.mark - self.mark_line_start + 1,
+        }
+    }
+
+    /// The position of a byte offset at or after the mark. Exact when the offset is on the
+    /// current line or the marked one; otherwise the line is counted from `token`, the bytes of
+    /// the current token starting at the mark.
+    pub(crate) fn position_of(&self, offset: u64, token: Option<(&[u8], u64)>) -> Position {
+        if offset > self.offset && offset - self.offset <= (self.len - self.pos) as u64 {
+            // Not consumed yet, but still in the buffer.
+            let ahead = &self.buf[self.pos..self.pos + (offset - self.offset) as usize];
+            let line_start = match memchr::memrchr(b'\n', ahead) {
+                Some(i) => self.offset + i as u64 + 1,
+                None => self.line_start,
+            };
+            return Position {
+                byte_offset: offset,
+                line: self.line + count_newlines(ahead) as u64,
+                column: offset - line_start + 1,
+            };
+        }
+        if offset >= self.line_start && offset <= self.offset {
+            return Position {
+                byte_offset: offset,
+                line: self.line,
+                column: offset - self.line_start + 1,
+            };
+        }
+        if let Some((token, token_start)) = token
+            && offset >= token_start
+            && token_start >= self.mark
+        {
+            // Lines between the mark and the token's start hold no newline (the token starts
+            // at the mark or just after its `<`).
+            let upto = ((offset - token_start) as usize).min(token.len());
+            let bytes = &token[..upto];
+            let newlines = count_newlines(bytes) as u64;
+            let line_start = match memchr::memrchr(b'\n', bytes) {
+                Some(i) => token_start + i as u64 + 1,
+                None => self.mark_line_start,
+            };
+            return Position {
+                byte_offset: offset,
+                line: self.mark_line + newlines,
+                column: offset - line_start + 1,
+            };
+        }
+        if offset >= self.mark_line_start && offset <= self.offset {
+            return Position {
+                byte_offset: offset,
+                line: self.mark_line,
+                column: offset - self.mark_line_start + 1,
+            };
+        }
+        self.current_position()
+    }
+
+    /// The position of the next unconsumed byte.
+    pub(crate) fn current_position(&self) -> Position {
+        Position {
+            byte_offset: self.offset,
+            line: self.line,
+            column: self.offset - self.line_start + 1,
+        }
+    }
+
+    /// Turns an I/O error from this source (or from below it) into a positioned error.
+    pub(crate) fn error_from_io(&mut self, e: &io::Error) -> Error {
+        if let Some((kind, offset)) = self.failure.take() {
+            let pos = self.position_of(offset, None);
+            return Error::new(kind, pos);
+        }
+        let kind = source_error_kind(e);
+        Error::new(kind, self.current_position())
+    }
+
+    /// Takes the failure recorded inside `fill_buf`, if any.
+    pub(crate) fn take_failure(&mut self) -> Option<Error> {
+        self.failure.take().map(|(kind, offset)| {
+            let pos = self.position_of(offset, None);
+            Error::new(kind, pos)
+        })
+    }
+
+    fn fail(&mut self, kind: ErrorKind, offset: u64) -> io::Error {
+        self.failure = Some((kind.clone(), offset));
+        source_error(kind, offset)
+    }
+
+    /// Reads more decoded bytes into the buffer, validating them as UTF-8.
+    fn read_more(&mut self) -> io::Result<()> {
+        if self.pos == self.len {
+            self.pos = 0;
+            self.len = 0;
+        } else if self.len == self.buf.len() {
+            if self.pos == 0 {
+                return Ok(());
+            }
+            self.buf.copy_within(self.pos..self.len, 0);
+            self.len -= self.pos;
+            self.pos = 0;
+        }
+        let n = loop {
+            match self.inner.read(&mut self.buf[self.len..]) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    let kind = source_error_kind(&e);
+                    let at = self.read_total;
+                    return Err(self.fail(kind, at));
+                }
+            }
+        };
+        let start_offset = self.read_total;
+        self.read_total += n as u64;
+        if n == 0 {
+            self.eof = true;
+            return Ok(());
+        }
+        if self.read_total > self.limits.max_input_bytes {
+            let limit = self.limits.max_input_bytes;
+            return Err(self.fail(
+                ErrorKind::Limit(format!(
+                    "the decoded input is larger than {limit} bytes (max_input_bytes)"
+                )),
+                start_offset,
+            ));
+        }
+        self.len += n;
+        Ok(())
+    }
+}
+
+#[inline]
+fn count_newlines(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| b == b'\n').count()
+}
+
+impl Read for Source {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = available.len().min(out.len());
+        out[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl BufRead for Source {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if self.pos == self.len && !self.eof {
+            if self.offset - self.mark > self.limits.max_token_bytes {
+                let limit = self.limits.max_token_bytes;
+                let at = self.mark;
+                return Err(self.fail(
+                    ErrorKind::Limit(format!(
+                        "a single token is larger than {limit} bytes (max_token_bytes)"
+                    )),
+                    at,
+                ));
+            }
+            self.read_more()?;
+        }
+        Ok(&self.buf[self.pos..self.len])
+    }
+
+    fn consume(&mut self, amt: usize) {
+        let amt = amt.min(self.len - self.pos);
+        let bytes = &self.buf[self.pos..self.pos + amt];
+        if let Some(last) = memchr::memrchr(b'\n', bytes) {
+            self.line += count_newlines(bytes) as u64;
+            self.line_start = self.offset + last as u64 + 1;
+        }
+        self.pos += amt;
+        self.offset += amt as u64;
+    }
+}
+
+fn map_open_error(e: &io::Error) -> Error {
+    Error::new(source_error_kind(e), Position::START)
+}
+
+fn source_error_kind(e: &io::Error) -> ErrorKind {
+    if let Some(inner) = e.get_ref()
+        && let Some(se) = inner.downcast_ref::<SourceError>()
+    {
+        return se.kind.clone();
+    }
+    if let Some(inner) = e.get_ref()
+        && let Some(ge) = inner.downcast_ref::<GzipError>()
+    {
+        return ErrorKind::Encoding(format!("corrupt gzip stream: {}", ge.0));
+    }
+    ErrorKind::Io(e.to_string())
+}
+
+/// Finds the encoding named by an XML declaration at the start of `head`.
+/// `None` means UTF-8 (declared or by default).
+fn declared_encoding(head: &[u8]) -> Result<Option<&'static Encoding>, Error> {
+    if !head.starts_with(b"<?xml") {
+        return Ok(None);
+    }
+    let end = memchr::memmem::find(head, b"?>").unwrap_or(head.len());
+    let decl = &head[..end];
+    let Some(at) = memchr::memmem::find(decl, b"encoding") else {
+        return Ok(None);
+    };
+    let rest = &decl[at + "encoding".len()..];
+    let rest = rest.trim_ascii_start();
+    let Some(rest) = rest.strip_prefix(b"=") else {
+        return Ok(None);
+    };
+    let rest = rest.trim_ascii_start();
+    let Some((&quote, rest)) = rest.split_first() else {
+        return Ok(None);
+    };
+    if quote != b'"' && quote != b'\'' {
+        return Ok(None);
+    }
+    let label = match memchr::memchr(quote, rest) {
+        Some(close) => &rest[..close],
+        None => return Ok(None),
+    };
+    match Encoding::for_label(label) {
+        // A declared UTF-16 without a BOM in an ASCII-compatible file is a mislabel; read as is.
+        Some(e) if e == UTF_8 || e == UTF_16LE || e == UTF_16BE => Ok(None),
+        Some(e) => Ok(Some(e)),
+        None => {
+            let label = String::from_utf8_lossy(label).into_owned();
+            let column = (at as u64) + 1;
+            Err(Error::new(
+                ErrorKind::Encoding(format!("unsupported declared encoding \"{label}\"")),
+                Position {
+                    byte_offset: at as u64,
+                    line: 1,
+                    column,
+                },
+            ))
+        }
+    }
+}
+
+/// Converts text in another encoding to UTF-8 as it is read.
+struct Transcoder<R> {
+    inner: R,
+    decoder: encoding_rs::Decoder,
+    input: Box<[u8]>,
+    in_pos: usize,
+    in_len: usize,
+    eof: bool,
+    finished: bool,
+}
+
+impl<R: Read> Transcoder<R> {
+    fn new(inner: R, encoding: &'static Encoding) -> Self {
+        Transcoder {
+            inner,
+            decoder: encoding.new_decoder_without_bom_handling(),
+            input: vec![0; 32 * 1024].into_boxed_slice(),
+            in_pos: 0,
+            in_len: 0,
+            eof: false,
+            finished: false,
+        }
+    }
+}
+
+impl<R: Read> Read for Transcoder<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if out.len() < 16 {
+            // encoding_rs needs room for a few bytes of output at a time.
+            let mut tmp = [0u8; 16];
+            let n = self.read(&mut tmp)?;
+            let n = n.min(out.len());
+            out[..n].copy_from_slice(&tmp[..n]);
+            return Ok(n);
+        }
+        loop {
+            if self.finished {
+                return Ok(0);
+            }
+            if self.in_pos == self.in_len && !self.eof {
+                self.in_pos = 0;
+                self.in_len = self.inner.read(&mut self.input)?;
+                self.eof = self.in_len == 0;
+            }
+            let (result, read, written) = self.decoder.decode_to_utf8_without_replacement(
+                &self.input[self.in_pos..self.in_len],
+                out,
+                self.eof,
+            );
+            self.in_pos += read;
+            match result {
+                encoding_rs::DecoderResult::Malformed(_, _) => {
+                    return Err(io::Error::other(SourceError {
+                        kind: ErrorKind::Encoding(format!(
+                            "malformed {} text",
+                            self.decoder.encoding().name()
+                        )),
+                        offset: 0,
+                    }));
+                }
+                encoding_rs::DecoderResult::InputEmpty if self.eof => {
+                    self.finished = true;
+                }
+                _ => {}
+            }
+            if written > 0 || self.finished {
+                return Ok(written);
+            }
+        }
+    }
+}
+
+#[derive(Debug)]
+struct GzipError(String);
+
+impl std::fmt::Display for GzipError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for GzipError {}
+
+/// Multi-member gzip, with its errors tagged so they are reported as bad input.
+struct GzipReader<R: Read> {
+    inner: flate2::read::MultiGzDecoder<io::BufReader<R>>,
+}
+
+impl<R: Read> GzipReader<R> {
+    fn new(inner: R) -> Self {
+        GzipReader {
+            inner: flate2::read::MultiGzDecoder::new(io::BufReader::with_capacity(64 * 1024, inner)),
+        }
+    }
+}
+
+impl<R: Read> Read for GzipReader<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        self.inner.read(out).map_err(|e| {
+            if e.get_ref().is_some_and(|i| i.is::<SourceError>()) {
+                e
+            } else {
+                io::Error::other(GzipError(e.to_string()))
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decoded(bytes: Vec<u8>) -> Result<String, Error> {
+        let mut src = Source::open(io::Cursor::new(bytes), Limits::default())?;
+        let mut out = Vec::new();
+        match src.read_to_end(&mut out) {
+            Ok(_) => Ok(String::from_utf8(out).unwrap()),
+            Err(e) => Err(src.error_from_io(&e)),
+        }
+    }
+
+    #[test]
+    fn utf8_bom_is_dropped() {
+        assert_eq!(decoded(b"\xEF\xBB\xBF<a/>".to_vec()).unwrap(), "<a/>");
+    }
+
+    #[test]
+    fn utf16_le_and_be_with_bom_are_transcoded() {
+        let text = "<a>é</a>";
+        let mut le = vec![0xFF, 0xFE];
+        let mut be = vec![0xFE, 0xFF];
+        for u in text.encode_utf16() {
+            le.extend_from_slice(&u.to_le_bytes());
+            be.extend_from_slice(&u.to_be_bytes());
+        }
+        assert_eq!(decoded(le).unwrap(), text);
+        assert_eq!(decoded(be).unwrap(), text);
+    }
+
+    #[test]
+    fn declared_latin1_is_transcoded() {
+        let mut bytes = b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a>".to_vec();
+        bytes.push(0xE9);
+        bytes.extend_from_slice(b"</a>");
+        assert!(decoded(bytes).unwrap().ends_with("<a>é</a>"));
+    }
+
+    #[test]
+    fn gzip_members_are_concatenated() {
+        use std::io::Write;
+        let mut all = Vec::new();
+        for part in ["<a>", "</a>"] {
+            let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            enc.write_all(part.as_bytes()).unwrap();
+            all.extend(enc.finish().unwrap());
+        }
+        assert_eq!(decoded(all).unwrap(), "<a></a>");
+    }
+
+    #[test]
+    fn gzip_bomb_hits_the_input_limit() {
+        use std::io::Write;
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        enc.write_all(&vec![b' '; 4 << 20]).unwrap();
+        let bytes = enc.finish().unwrap();
+        let limits = Limits {
+            max_input_bytes: 1 << 20,
+            ..Limits::default()
+        };
+        let mut src = Source::open(io::Cursor::new(bytes), limits).unwrap();
+        let err = io::copy(&mut src, &mut io::sink()).unwrap_err();
+        let err = src.error_from_io(&err);
+        assert!(matches!(err.kind(), ErrorKind::Limit(_)), "{err}");
+    }
+
+    #[test]
+    fn corrupt_gzip_is_an_encoding_error() {
+        let err = decoded(vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff, 1, 2, 3]).unwrap_err();
+        assert!(matches!(err.kind(), ErrorKind::Encoding(_)), "{err}");
+    }
+
+    #[test]
+    fn lines_and_columns_follow_consumption() {
+        let mut src = Source::open(io::Cursor::new(b"ab\ncd\nef".to_vec()), Limits::default())
+            .unwrap();
+        let _ = src.fill_buf().unwrap();
+        src.consume(4);
+        let p = src.current_position();
+        assert_eq!((p.line, p.column, p.byte_offset), (2, 2, 4));
+    }
+}

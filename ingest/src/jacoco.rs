@@ -1,0 +1,312 @@
+//! JaCoCo XML.
+//!
+//! ```xml
+//! <!DOCTYPE report PUBLIC "-//JACOCO//DTD Report 1.1//EN" "report.dtd">
+//! <report name="shop">
+//!   <package name="com/acme">
+//!     <class name="com/acme/Cart" sourcefilename="Cart.java">...</class>
+//!     <sourcefile name="Cart.java">
+//!       <line nr="3" mi="0" ci="4" mb="1" cb="1"/>
+//!       <counter type="LINE" missed="0" covered="1"/>
+//!     </sourcefile>
+//!   </package>
+//!   <counter type="LINE" missed="0" covered="1"/>
+//! </report>
+//! ```
+//!
+//! A `<line>` is measured when it has instructions (`mi + ci > 0`), covered when `ci > 0`; its
+//! branches are `mb + cb`, covered `cb`. The path of a source file is its package's name, a
+//! `/`, and its name. A `<sourcefile>` without `<line>` elements contributes its `LINE` and
+//! `BRANCH` counters; a report without any source file contributes its report-level counters.
+
+use quick_xml::events::BytesStart;
+
+use crate::coverage::{DeclaredTotals, parse_count};
+use crate::error::{ErrorKind, Result};
+use crate::input::{Options, Source};
+use crate::model::{FileCoverage, Format, LineCoverage};
+use crate::warnings::Warnings;
+use crate::xml::{Ev, Xml, attr_value, for_each_attr};
+
+pub(crate) struct JacocoReader {
+    xml: Xml,
+    buf: Vec<u8>,
+    pub(crate) declared: DeclaredTotals,
+    pub(crate) warnings: Warnings,
+    package: String,
+    started: bool,
+    done: bool,
+    any_file: bool,
+}
+
+#[derive(Default)]
+struct Counter {
+    kind: String,
+    missed: u64,
+    covered: u64,
+}
+
+impl JacocoReader {
+    pub(crate) fn new(source: Source, options: Options) -> Self {
+        JacocoReader {
+            xml: Xml::new(source, Format::Jacoco, options.limits),
+            buf: Vec::with_capacity(4096),
+            declared: DeclaredTotals::default(),
+            warnings: Warnings::default(),
+            package: String::new(),
+            started: false,
+            done: false,
+            any_file: false,
+        }
+    }
+
+    pub(crate) fn next_file(&mut self) -> Result<Option<FileCoverage>> {
+        let mut buf = std::mem::take(&mut self.buf);
+        let result = self.next_inner(&mut buf);
+        self.buf = buf;
+        if result.is_err() {
+            self.done = true;
+        }
+        result
+    }
+
+    fn next_inner(&mut self, buf: &mut Vec<u8>) -> Result<Option<FileCoverage>> {
+        while !self.done {
+            match self.xml.read(buf)? {
+                Ev::Start(start, empty) => {
+                    let name = start.local_name();
+                    let name: &str = name.as_ref();
+                    if !self.started {
+                        self.started = true;
+                        if name != "report" {
+                            return Err(self.xml.error_here(ErrorKind::Invalid(format!(
+                                "root element <{name}> is not a JaCoCo report (expected <report>)"
+                            ))));
+                        }
+                        continue;
+                    }
+                    match name {
+                        "group" => {}
+                        "package" => {
+                            self.package = self.name_attr(&start)?.unwrap_or_default();
+                            if empty {
+                                self.package.clear();
+                            }
+                        }
+                        "sourcefile" => {
+                            self.any_file = true;
+                            let name = self.name_attr(&start)?.unwrap_or_default();
+                            drop(start);
+                            return self.read_sourcefile(name, empty, buf).map(Some);
+                        }
+                        "counter" if self.xml.depth() == 2 => {
+                            let c = self.read_counter(&start)?;
+                            match c.kind.as_str() {
+                                "LINE" => {
+                                    self.declared.lines_valid = Some(c.missed + c.covered);
+                                    self.declared.lines_covered = Some(c.covered);
+                                }
+                                "BRANCH" => {
+                                    self.declared.branches_valid = Some(c.missed + c.covered);
+                                    self.declared.branches_covered = Some(c.covered);
+                                }
+                                _ => {}
+                            }
+                            drop(start);
+                            self.xml.skip(buf, empty)?;
+                        }
+                        _ => {
+                            drop(start);
+                            self.xml.skip(buf, empty)?;
+                        }
+                    }
+                }
+                Ev::Eof => {
+                    self.done = true;
+                    if let Some(w) = self.xml.stray_warning() {
+                        self.warnings.push(w);
+                    }
+                    if !self.any_file
+                        && (self.declared.lines_valid.is_some()
+                            || self.declared.branches_valid.is_some())
+                    {
+                        self.warnings.push(
+                            "the report has no <sourcefile> data; totals come from its counters"
+                                .into(),
+                        );
+                        let d = self.declared;
+                        return Ok(Some(FileCoverage {
+                            path: String::new(),
+                            lines: Vec::new(),
+                            declared_lines: d.lines_valid.zip(d.lines_covered),
+                            declared_branches: d.branches_valid.zip(d.branches_covered),
+                        }));
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(None)
+    }
+
+    fn name_attr(&self, start: &BytesStart<'_>) -> Result<Option<String>> {
+        let mut found = None;
+        for_each_attr(&self.xml, start, |attr| {
+            if attr.key.local_name().as_ref() == "name" {
+                found = Some(attr_value(&self.xml, start, attr)?.into_owned());
+            }
+            Ok(())
+        })?;
+        Ok(found)
+    }
+
+    fn read_counter(&self, start: &BytesStart<'_>) -> Result<Counter> {
+        let xml = &self.xml;
+        let mut c = Counter::default();
+        for_each_attr(xml, start, |attr| {
+            let key = attr.key.local_name();
+            let key: &str = key.as_ref();
+            match key {
+                "type" => c.kind = attr_value(xml, start, attr)?.into_owned(),
+                "missed" | "covered" => {
+                    let v = attr_value(xml, start, attr)?;
+                    let n = parse_count(&v).ok_or_else(|| {
+                        xml.attr_error(
+                            start,
+                            key.as_bytes(),
+                            Some(attr.value.as_ptr()),
+                            ErrorKind::Invalid(format!("invalid counter value \"{v}\"")),
+                        )
+                    })?;
+                    if key == "missed" {
+                        c.missed = n;
+                    } else {
+                        c.covered = n;
+                    }
+                }
+                _ => {}
+            }
+            Ok(())
+        })?;
+        Ok(c)
+    }
+
+    fn read_sourcefile(&mut self, name: String, empty: bool, buf: &mut Vec<u8>) -> Result<FileCoverage> {
+        let path = if self.package.is_empty() {
+            name
+        } else {
+            format!("{}/{}", self.package, name)
+        };
+        let mut lines = Vec::new();
+        let mut declared_lines = None;
+        let mut declared_branches = None;
+        // gcovr writes <line> with branch counts only; then lines come from the counters.
+        let mut any_instructions = false;
+        if !empty {
+            let depth = self.xml.depth();
+            loop {
+                match self.xml.read(buf)? {
+                    Ev::End if self.xml.depth() < depth => break,
+                    Ev::Start(child, child_empty) => {
+                        let child_name = child.local_name();
+                        match child_name.as_ref() {
+                            "line" => {
+                                let (line, has_instructions) = self.read_line(&child)?;
+                                any_instructions |= has_instructions;
+                                if let Some(l) = line {
+                                    lines.push(l);
+                                }
+                            }
+                            "counter" => {
+                                let c = self.read_counter(&child)?;
+                                match c.kind.as_str() {
+                                    "LINE" => declared_lines = Some((c.missed + c.covered, c.covered)),
+                                    "BRANCH" => {
+                                        declared_branches = Some((c.missed + c.covered, c.covered));
+                                    }
+                                    _ => {}
+                                }
+                            }
+                            _ => {}
+                        }
+                        drop(child);
+                        self.xml.skip(buf, child_empty)?;
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if !any_instructions && declared_lines.is_some() {
+            lines.clear();
+        }
+        Ok(FileCoverage {
+            path,
+            lines,
+            declared_lines,
+            declared_branches,
+        })
+    }
+
+    /// A measured line (or `None`), and whether the element carried instruction counts.
+    fn read_line(&self, start: &BytesStart<'_>) -> Result<(Option<LineCoverage>, bool)> {
+        let xml = &self.xml;
+        let mut nr = None;
+        let mut has_instructions = false;
+        let (mut mi, mut ci, mut mb, mut cb) = (0u64, 0u64, 0u64, 0u64);
+        for_each_attr(xml, start, |attr| {
+            let key = attr.key.local_name();
+            let key: &str = key.as_ref();
+            let slot = match key {
+                "nr" => {
+                    let v = attr_value(xml, start, attr)?;
+                    nr = Some(v.trim().parse::<u32>().map_err(|_| {
+                        xml.attr_error(
+                            start,
+                            b"nr",
+                            Some(attr.value.as_ptr()),
+                            ErrorKind::Invalid(format!("invalid line number \"{v}\"")),
+                        )
+                    })?);
+                    return Ok(());
+                }
+                "mi" => {
+                    has_instructions = true;
+                    &mut mi
+                }
+                "ci" => {
+                    has_instructions = true;
+                    &mut ci
+                }
+                "mb" => &mut mb,
+                "cb" => &mut cb,
+                _ => return Ok(()),
+            };
+            let v = attr_value(xml, start, attr)?;
+            *slot = parse_count(&v).ok_or_else(|| {
+                xml.attr_error(
+                    start,
+                    key.as_bytes(),
+                    Some(attr.value.as_ptr()),
+                    ErrorKind::Invalid(format!("invalid count \"{v}\"")),
+                )
+            })?;
+            Ok(())
+        })?;
+        let Some(line) = nr else {
+            return Err(self
+                .xml
+                .error_here(ErrorKind::Invalid("<line> without nr".into())));
+        };
+        if mi + ci == 0 && mb + cb == 0 {
+            return Ok((None, has_instructions));
+        }
+        let total = u32::try_from(mb + cb).unwrap_or(u32::MAX);
+        let line = LineCoverage {
+            line,
+            hits: ci,
+            branches_covered: u32::try_from(cb).unwrap_or(u32::MAX).min(total),
+            branches_total: total,
+        };
+        Ok((Some(line), has_instructions))
+    }
+}

@@ -1,0 +1,764 @@
+//! JUnit XML, in every dialect CI tools write.
+//!
+//! ```xml
+//! <testsuites tests="3" failures="1">
+//!   <testsuite name="com.acme.CartTest" tests="3">
+//!     <testcase classname="com.acme.CartTest" name="adds" time="0.012"/>
+//!     <testcase classname="com.acme.CartTest" name="retries" time="0.5">
+//!       <flakyFailure message="timeout" type="java.net.SocketTimeoutException">...</flakyFailure>
+//!     </testcase>
+//!     <testcase classname="com.acme.CartTest" name="pays" time="1.5">
+//!       <failure message="expected 3 but was 4">...</failure>
+//!       <rerunFailure message="expected 3 but was 4">...</rerunFailure>
+//!     </testcase>
+//!   </testsuite>
+//! </testsuites>
+//! ```
+//!
+//! The root is `<testsuites>`, `<testsuite>` (Surefire, pytest, ...) or Eclipse's `<testrun>`;
+//! suites nest to any depth. Each `<testcase>` is read into a [`TestCase`]:
+//! - `<error>` makes it errored (also when a `<failure>` is there too), else `<failure>` makes
+//!   it failed, else `<skipped>` or a `status`/`result` of notrun/disabled/skipped makes it
+//!   skipped, else it passed.
+//! - Surefire's, Gradle's and nextest's `<flakyFailure>`/`<flakyError>` are failed attempts of a
+//!   test that passed in the end: it is [`Outcome::Flaky`]. `<rerunFailure>`/`<rerunError>` are
+//!   failed retries of a test that failed: they are kept as its failures and attempts.
+//! - `<failure>`/`<error>` directly in a `<testsuite>` (a class that failed to initialise) is an
+//!   errored test named `(suite error)`, as Jenkins reads it.
+//!
+//! [`JunitReader`] yields one `TestCase` per `<testcase>` element, with memory that does not
+//! grow with the report. A report that repeats a test (same [`TestId`]) for its retries is
+//! merged by [`crate::merge::TestMerger`] (full reports) or [`crate::summary`] (counts).
+
+use std::sync::Arc;
+
+use quick_xml::events::BytesStart;
+
+use crate::error::{ErrorKind, Result};
+use crate::input::{Options, Source};
+use crate::model::{Attempt, AttemptKind, Format, Outcome, TestCase, TestId};
+use crate::warnings::Warnings;
+use crate::xml::{Ev, Xml, attr_value, for_each_attr};
+
+/// Totals a suite element declares in its attributes.
+#[derive(Default, Clone, Copy)]
+struct Declared {
+    tests: Option<u64>,
+    failures: Option<u64>,
+    errors: Option<u64>,
+    skipped: Option<u64>,
+}
+
+/// What the testcases inside a suite element actually hold, counted per element.
+#[derive(Default, Clone, Copy)]
+struct Seen {
+    tests: u64,
+    failures: u64,
+    errors: u64,
+    skipped: u64,
+}
+
+struct SuiteFrame {
+    name: Arc<str>,
+    /// The `Xml` depth of the suite element.
+    depth: usize,
+    element: &'static str,
+    declared: Declared,
+    seen: Seen,
+    line: u64,
+}
+
+/// Streams the tests of a JUnit XML report, one `<testcase>` element at a time.
+pub struct JunitReader {
+    xml: Xml,
+    buf: Vec<u8>,
+    suites: Vec<SuiteFrame>,
+    /// A synthetic test waiting to be returned (from a suite-level `<error>`).
+    pending: Option<TestCase>,
+    options: Options,
+    warnings: Warnings,
+    started: bool,
+    done: bool,
+    pytest: bool,
+}
+
+impl JunitReader {
+    pub(crate) fn new(source: Source, options: Options) -> JunitReader {
+        JunitReader {
+            xml: Xml::new(source, Format::Junit, options.limits),
+            buf: Vec::with_capacity(4096),
+            suites: Vec::new(),
+            pending: None,
+            options,
+            warnings: Warnings::default(),
+            started: false,
+            done: false,
+            pytest: false,
+        }
+    }
+
+    /// Whether a repeated testcase is always a rerun (true once a pytest suite was seen:
+    /// pytest's ids are unique, and pytest-rerunfailures writes failed attempts as plain
+    /// testcases). See the rules in [`crate::merge`].
+    pub fn repeats_are_reruns(&self) -> bool {
+        self.pytest
+    }
+
+    /// Warnings so far (declared totals that disagree with the testcases, odd values).
+    pub fn warnings(&self) -> &[String] {
+        self.warnings.as_slice()
+    }
+
+    pub(crate) fn into_warnings(self) -> Vec<String> {
+        self.warnings.into_vec()
+    }
+
+    /// The next testcase, or `None` at the end of a well-formed document.
+    ///
+    /// # Errors
+    /// Malformed XML, a truncated document, a value that cannot be read, a limit exceeded.
+    pub fn next_case(&mut self) -> Result<Option<TestCase>> {
+        if let Some(case) = self.pending.take() {
+            return Ok(Some(case));
+        }
+        if self.done {
+            return Ok(None);
+        }
+        loop {
+            let mut buf = std::mem::take(&mut self.buf);
+            let step = self.step(&mut buf);
+            self.buf = buf;
+            match step {
+                Ok(Some(case)) => return Ok(Some(case)),
+                Ok(None) if self.done => return Ok(None),
+                Ok(None) => {
+                    if let Some(case) = self.pending.take() {
+                        return Ok(Some(case));
+                    }
+                }
+                Err(e) => {
+                    self.done = true;
+                    return Err(e);
+                }
+            }
+        }
+    }
+
+    /// Reads one event; returns a test when one was completed.
+    fn step(&mut self, buf: &mut Vec<u8>) -> Result<Option<TestCase>> {
+        let ev = self.xml.read(buf)?;
+        match ev {
+            Ev::Start(start, empty) => {
+                let name = start.local_name();
+                let name: &str = name.as_ref();
+                if !self.started {
+                    self.started = true;
+                    if !matches!(name, "testsuites" | "testsuite" | "testrun") {
+                        return Err(self.xml.error_here(ErrorKind::Invalid(format!(
+                            "root element <{name}> is not a JUnit report (expected <testsuites> or <testsuite>)"
+                        ))));
+                    }
+                }
+                match name {
+                    "testsuite" | "testsuites" | "testrun" => {
+                        let element = match name {
+                            "testsuite" => "testsuite",
+                            "testsuites" => "testsuites",
+                            _ => "testrun",
+                        };
+                        self.open_suite(&start, element)?;
+                        if empty {
+                            self.close_suite();
+                        }
+                        Ok(None)
+                    }
+                    "testcase" => {
+                        let head = self.testcase_head(&start)?;
+                        drop(start);
+                        let case = self.testcase_body(head, empty, buf)?;
+                        Ok(Some(case))
+                    }
+                    "error" | "failure" if self.in_suite_directly() => {
+                        let element = if name == "error" { "error" } else { "failure" };
+                        let kind = if name == "error" {
+                            AttemptKind::Error
+                        } else {
+                            AttemptKind::Failure
+                        };
+                        let attempt = self.attempt_head(&start, kind)?;
+                        drop(start);
+                        let attempt = self.attempt_body(attempt, empty, buf)?;
+                        let suite = self.current_suite();
+                        self.warnings.push(format!(
+                            "suite \"{suite}\" has a <{element}> outside any testcase; counted as an errored test named \"(suite error)\""
+                        ));
+                        if let Some(frame) = self.suites.last_mut() {
+                            frame.seen.tests += 1;
+                            frame.seen.errors += 1;
+                        }
+                        Ok(Some(TestCase {
+                            id: TestId {
+                                classname: Some(suite.to_string()),
+                                suite,
+                                name: "(suite error)".into(),
+                                file: None,
+                                invocation: 0,
+                            },
+                            outcome: Outcome::Errored {
+                                failures: vec![attempt],
+                            },
+                            attempts: 1,
+                            duration_seconds: None,
+                            line: None,
+                            system_out: None,
+                            system_err: None,
+                        }))
+                    }
+                    _ => {
+                        drop(start);
+                        self.xml.skip(buf, empty)?;
+                        Ok(None)
+                    }
+                }
+            }
+            Ev::End => {
+                if let Some(frame) = self.suites.last()
+                    && self.xml.depth() < frame.depth
+                {
+                    self.close_suite();
+                }
+                Ok(None)
+            }
+            Ev::Text(..) | Ev::Other => Ok(None),
+            Ev::Eof => {
+                self.done = true;
+                if let Some(w) = self.xml.stray_warning() {
+                    self.warnings.push(w);
+                }
+                Ok(None)
+            }
+        }
+    }
+
+    fn in_suite_directly(&self) -> bool {
+        self.suites
+            .last()
+            .is_some_and(|s| s.element == "testsuite" && self.xml.depth() == s.depth + 1)
+    }
+
+    fn current_suite(&self) -> Arc<str> {
+        self.suites
+            .iter()
+            .rev()
+            .find(|s| s.element == "testsuite")
+            .or(self.suites.first())
+            .map_or_else(|| Arc::from(""), |s| s.name.clone())
+    }
+
+    fn open_suite(&mut self, start: &BytesStart<'_>, element: &'static str) -> Result<()> {
+        let xml = &self.xml;
+        let mut name: Option<String> = None;
+        let mut declared = Declared::default();
+        for_each_attr(xml, start, |attr| {
+            let key = attr.key.local_name();
+            let key: &str = key.as_ref();
+            let slot = match key {
+                "name" => {
+                    name = Some(attr_value(xml, start, attr)?.into_owned());
+                    return Ok(());
+                }
+                "tests" => &mut declared.tests,
+                "failures" => &mut declared.failures,
+                "errors" => &mut declared.errors,
+                "skipped" | "skips" | "skip" => &mut declared.skipped,
+                _ => return Ok(()),
+            };
+            // Declared totals only feed a warning: an unreadable one is ignored, not an error.
+            *slot = attr_value(xml, start, attr)?.trim().parse::<u64>().ok();
+            Ok(())
+        })?;
+        let line = self.xml.mark_position().line;
+        if element == "testsuite" && name.as_deref() == Some("pytest") {
+            self.pytest = true;
+        }
+        let name: Arc<str> = match name {
+            Some(n) => Arc::from(n),
+            None if element == "testsuite" => self
+                .suites
+                .iter()
+                .rev()
+                .find(|s| s.element == "testsuite")
+                .map_or_else(|| Arc::from(""), |s| s.name.clone()),
+            None => Arc::from(""),
+        };
+        self.suites.push(SuiteFrame {
+            name,
+            depth: self.xml.depth(),
+            element,
+            declared,
+            seen: Seen::default(),
+            line,
+        });
+        Ok(())
+    }
+
+    fn close_suite(&mut self) {
+        let Some(frame) = self.suites.pop() else {
+            return;
+        };
+        if let Some(parent) = self.suites.last_mut() {
+            parent.seen.tests += frame.seen.tests;
+            parent.seen.failures += frame.seen.failures;
+            parent.seen.errors += frame.seen.errors;
+            parent.seen.skipped += frame.seen.skipped;
+        }
+        let d = frame.declared;
+        let s = frame.seen;
+        let mut diffs = Vec::new();
+        for (what, declared, seen) in [
+            ("tests", d.tests, s.tests),
+            ("failures", d.failures, s.failures),
+            ("errors", d.errors, s.errors),
+            ("skipped", d.skipped, s.skipped),
+        ] {
+            if let Some(declared) = declared
+                && declared != seen
+            {
+                diffs.push(format!("{what}={declared} (found {seen})"));
+            }
+        }
+        if !diffs.is_empty() {
+            let label = if frame.name.is_empty() {
+                String::new()
+            } else {
+                format!(" \"{}\"", frame.name)
+            };
+            self.warnings.push(format!(
+                "<{}>{label} on line {} declares {}; the testcases are counted",
+                frame.element,
+                frame.line,
+                diffs.join(", ")
+            ));
+        }
+    }
+
+    /// Reads a `<testcase>` start tag's attributes.
+    fn testcase_head(&mut self, start: &BytesStart<'_>) -> Result<CaseHead> {
+        let xml = &self.xml;
+        let options = self.options;
+        let mut name = None;
+        let mut classname = None;
+        let mut file = None;
+        let mut time = None;
+        let mut line = None;
+        let mut status_skipped = false;
+        let mut negative = None;
+        for_each_attr(xml, start, |attr| {
+            let key = attr.key.local_name();
+            match key.as_ref() {
+                "name" => name = Some(attr_value(xml, start, attr)?.into_owned()),
+                "classname" | "class" => {
+                    if classname.is_none() || key.as_ref() == "classname" {
+                        classname = Some(attr_value(xml, start, attr)?.into_owned());
+                    }
+                }
+                "file" => file = Some(attr_value(xml, start, attr)?.into_owned()),
+                "time" | "duration" => {
+                    let raw = attr_value(xml, start, attr)?;
+                    match parse_duration(&raw) {
+                        Ok(Some(t)) if t < 0.0 => {
+                            if options.reject_negative_durations {
+                                return Err(xml.attr_error(
+                                    start,
+                                    b"time",
+                                    Some(attr.value.as_ptr()),
+                                    ErrorKind::Invalid(format!("negative duration \"{raw}\"")),
+                                ));
+                            }
+                            negative = Some(raw.into_owned());
+                            time = Some(0.0);
+                        }
+                        Ok(t) => {
+                            if key.as_ref() == "time" || time.is_none() {
+                                time = t;
+                            }
+                        }
+                        Err(why) => {
+                            return Err(xml.attr_error(
+                                start,
+                                key.as_ref().as_bytes(),
+                                Some(attr.value.as_ptr()),
+                                ErrorKind::Invalid(format!("{why} \"{raw}\"")),
+                            ));
+                        }
+                    }
+                }
+                "line" => line = attr_value(xml, start, attr)?.trim().parse::<u32>().ok(),
+                "status" | "result" => {
+                    let v = attr_value(xml, start, attr)?;
+                    status_skipped |= is_skip_status(&v);
+                }
+                "ignored" | "skipped" => {
+                    let v = attr_value(xml, start, attr)?;
+                    status_skipped |= v.trim().eq_ignore_ascii_case("true");
+                }
+                _ => {}
+            }
+            Ok(())
+        })?;
+        let test_name = name.unwrap_or_default();
+        if let Some(raw) = negative {
+            self.warnings.push(format!(
+                "testcase \"{test_name}\" on line {} has a negative time \"{raw}\"; counted as 0",
+                self.xml.mark_position().line
+            ));
+        }
+        Ok(CaseHead {
+            name: test_name,
+            classname,
+            file,
+            time,
+            line,
+            status_skipped,
+        })
+    }
+
+    /// Reads a `<testcase>`'s children and decides its outcome.
+    fn testcase_body(&mut self, head: CaseHead, empty: bool, buf: &mut Vec<u8>) -> Result<TestCase> {
+        let CaseHead {
+            name: test_name,
+            classname,
+            file,
+            time,
+            line,
+            status_skipped,
+        } = head;
+
+        let mut failures: Vec<Attempt> = Vec::new();
+        let mut retries: Vec<Attempt> = Vec::new();
+        let mut flaky: Vec<Attempt> = Vec::new();
+        let mut has_error = false;
+        let mut has_failure = false;
+        let mut skipped_message: Option<Option<String>> = None;
+        let mut system_out = None;
+        let mut system_err = None;
+        if !empty {
+            let depth = self.xml.depth();
+            loop {
+                match self.xml.read(buf)? {
+                    Ev::End if self.xml.depth() < depth => break,
+                    Ev::Start(child, child_empty) => {
+                        let tag = Child::of(child.local_name().as_ref());
+                        match tag {
+                            Child::Failure | Child::Error => {
+                                let kind = if tag == Child::Error {
+                                    has_error = true;
+                                    AttemptKind::Error
+                                } else {
+                                    has_failure = true;
+                                    AttemptKind::Failure
+                                };
+                                let attempt = self.attempt_head(&child, kind)?;
+                                drop(child);
+                                failures.push(self.attempt_body(attempt, child_empty, buf)?);
+                            }
+                            Child::Flaky(kind) | Child::Rerun(kind) => {
+                                let attempt = self.attempt_head(&child, kind)?;
+                                drop(child);
+                                let attempt = self.attempt_body(attempt, child_empty, buf)?;
+                                if matches!(tag, Child::Flaky(_)) {
+                                    flaky.push(attempt);
+                                } else {
+                                    retries.push(attempt);
+                                }
+                            }
+                            Child::Skipped => {
+                                let message = self.attr_text(&child, "message")?;
+                                drop(child);
+                                let text = self.xml.read_text(buf, child_empty)?;
+                                let text = text.filter(|t| !t.trim().is_empty());
+                                skipped_message = Some(message.or(text));
+                            }
+                            Child::SystemOut => {
+                                drop(child);
+                                system_out = self.xml.read_text(buf, child_empty)?;
+                            }
+                            Child::SystemErr => {
+                                drop(child);
+                                system_err = self.xml.read_text(buf, child_empty)?;
+                            }
+                            Child::Other => {
+                                drop(child);
+                                self.xml.skip(buf, child_empty)?;
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+
+        let attempts = 1 + (flaky.len() + retries.len()) as u32;
+        let outcome = if has_error || has_failure {
+            failures.extend(retries);
+            failures.extend(flaky);
+            if has_error {
+                Outcome::Errored { failures }
+            } else {
+                Outcome::Failed { failures }
+            }
+        } else if let Some(message) = skipped_message {
+            Outcome::Skipped { message }
+        } else if status_skipped {
+            Outcome::Skipped { message: None }
+        } else if !retries.is_empty() {
+            // Reruns without a final failure element: the last rerun is the final result.
+            let last_kind = retries.last().and_then(|a| a.kind);
+            let mut all = flaky;
+            all.extend(retries);
+            if last_kind == Some(AttemptKind::Error) {
+                Outcome::Errored { failures: all }
+            } else {
+                Outcome::Failed { failures: all }
+            }
+        } else if !flaky.is_empty() {
+            Outcome::Flaky {
+                failed_attempts: flaky,
+            }
+        } else {
+            Outcome::Passed
+        };
+
+        if let Some(frame) = self.suites.last_mut() {
+            frame.seen.tests += 1;
+            match &outcome {
+                Outcome::Failed { .. } => frame.seen.failures += 1,
+                Outcome::Errored { .. } => frame.seen.errors += 1,
+                Outcome::Skipped { .. } => frame.seen.skipped += 1,
+                Outcome::Passed | Outcome::Flaky { .. } => {}
+            }
+        }
+        Ok(TestCase {
+            id: TestId {
+                suite: self.current_suite(),
+                classname,
+                name: test_name,
+                file,
+                invocation: 0,
+            },
+            outcome,
+            attempts,
+            duration_seconds: time,
+            line,
+            system_out,
+            system_err,
+        })
+    }
+
+    fn attr_text(&self, start: &BytesStart<'_>, wanted: &str) -> Result<Option<String>> {
+        let mut found = None;
+        for_each_attr(&self.xml, start, |attr| {
+            if attr.key.local_name().as_ref() == wanted {
+                found = Some(attr_value(&self.xml, start, attr)?.into_owned());
+            }
+            Ok(())
+        })?;
+        Ok(found)
+    }
+
+    /// Reads the attributes of a `<failure>`, `<error>` or retry element.
+    fn attempt_head(&self, start: &BytesStart<'_>, kind: AttemptKind) -> Result<Attempt> {
+        let xml = &self.xml;
+        let cap = self.options.limits.max_text_bytes;
+        let mut attempt = Attempt {
+            kind: Some(kind),
+            ..Attempt::default()
+        };
+        for_each_attr(xml, start, |attr| {
+            match attr.key.local_name().as_ref() {
+                "message" => attempt.message = Some(cap_text(attr_value(xml, start, attr)?.into_owned(), cap)),
+                "type" => attempt.type_name = Some(attr_value(xml, start, attr)?.into_owned()),
+                "time" => {
+                    attempt.duration_seconds =
+                        parse_duration(&attr_value(xml, start, attr)?).ok().flatten().filter(|t| *t >= 0.0);
+                }
+                _ => {}
+            }
+            Ok(())
+        })?;
+        Ok(attempt)
+    }
+
+    /// Reads the text of a `<failure>`, `<error>` or retry element into its attempt.
+    fn attempt_body(&mut self, mut attempt: Attempt, empty: bool, buf: &mut Vec<u8>) -> Result<Attempt> {
+        if empty {
+            return Ok(attempt);
+        }
+        let cap = self.options.limits.max_text_bytes;
+        // Surefire nests <stackTrace>, <system-out>, <system-err> in retry elements; plain
+        // failures hold the trace as text.
+        let depth = self.xml.depth();
+        let mut text = crate::xml::TextAccumulator::new(cap);
+        loop {
+            match self.xml.read(buf)? {
+                Ev::End if self.xml.depth() < depth => break,
+                Ev::Text(t) if self.xml.depth() == depth => text.push(&t),
+                Ev::Start(child, child_empty) => {
+                    let is_trace = child.local_name().as_ref() == "stackTrace";
+                    drop(child);
+                    if is_trace {
+                        if let Some(trace) = self.xml.read_text(buf, child_empty)? {
+                            text.push(&trace);
+                        }
+                    } else {
+                        self.xml.skip(buf, child_empty)?;
+                    }
+                }
+                _ => {}
+            }
+        }
+        attempt.details = text.finish().filter(|t| !t.trim().is_empty());
+        Ok(attempt)
+    }
+}
+
+/// The attributes of a `<testcase>` that decide its identity and outcome.
+struct CaseHead {
+    name: String,
+    classname: Option<String>,
+    file: Option<String>,
+    time: Option<f64>,
+    line: Option<u32>,
+    status_skipped: bool,
+}
+
+/// The children of a `<testcase>` that matter.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Child {
+    Failure,
+    Error,
+    Flaky(AttemptKind),
+    Rerun(AttemptKind),
+    Skipped,
+    SystemOut,
+    SystemErr,
+    Other,
+}
+
+impl Child {
+    fn of(name: &str) -> Child {
+        match name {
+            "failure" => Child::Failure,
+            "error" => Child::Error,
+            "flakyFailure" => Child::Flaky(AttemptKind::Failure),
+            "flakyError" => Child::Flaky(AttemptKind::Error),
+            "rerunFailure" => Child::Rerun(AttemptKind::Failure),
+            "rerunError" => Child::Rerun(AttemptKind::Error),
+            "skipped" | "skip" | "ignored" | "disabled" => Child::Skipped,
+            "system-out" => Child::SystemOut,
+            "system-err" => Child::SystemErr,
+            _ => Child::Other,
+        }
+    }
+}
+
+impl Iterator for JunitReader {
+    type Item = Result<TestCase>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_case().transpose()
+    }
+}
+
+fn cap_text(mut s: String, cap: usize) -> String {
+    if s.len() > cap {
+        let mut end = cap;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        let cut = s.len() - end;
+        s.truncate(end);
+        s.push_str(&format!("…[truncated {cut} bytes]"));
+    }
+    s
+}
+
+fn is_skip_status(v: &str) -> bool {
+    let v = v.trim();
+    ["notrun", "skipped", "skip", "disabled", "ignored", "suppressed", "pending"]
+        .iter()
+        .any(|s| v.eq_ignore_ascii_case(s))
+}
+
+/// Reads a `time` value in seconds.
+///
+/// Accepts `1.5`, `1,5` (decimal comma), `2,503.1` and `2,503` (thousands separators), a
+/// trailing `s`; an empty value is no time. NaN and infinities are errors; a negative value is
+/// returned as is, for the caller to judge.
+///
+/// # Errors
+/// A value that is not a number.
+pub fn parse_duration(raw: &str) -> std::result::Result<Option<f64>, &'static str> {
+    let s = raw.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    let s = s.strip_suffix('s').unwrap_or(s).trim_end();
+    let value = if s.contains(',') {
+        let thousands = s.contains('.') || is_thousands_grouped(s);
+        let cleaned: String = if thousands {
+            s.chars().filter(|&c| c != ',').collect()
+        } else {
+            s.replacen(',', ".", 1)
+        };
+        cleaned.parse::<f64>()
+    } else {
+        s.parse::<f64>()
+    };
+    match value {
+        Ok(v) if v.is_finite() => Ok(Some(v)),
+        Ok(_) => Err("non-finite duration"),
+        Err(_) => Err("invalid duration"),
+    }
+}
+
+/// `2,503` or `1,234,567`: groups of three digits after the first comma.
+fn is_thousands_grouped(s: &str) -> bool {
+    let s = s.strip_prefix('-').unwrap_or(s);
+    let mut parts = s.split(',');
+    let first = parts.next().unwrap_or("");
+    if first.is_empty() || first.len() > 3 || !first.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    let mut any = false;
+    for p in parts {
+        any = true;
+        if p.len() != 3 || !p.bytes().all(|b| b.is_ascii_digit()) {
+            return false;
+        }
+    }
+    any
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_accept_the_forms_tools_write() {
+        assert_eq!(parse_duration("2,503.1"), Ok(Some(2503.1)));
+        assert_eq!(parse_duration("2,503"), Ok(Some(2503.0)));
+        assert_eq!(parse_duration("1,5"), Ok(Some(1.5)));
+        assert_eq!(parse_duration(" 0.25s "), Ok(Some(0.25)));
+        assert_eq!(parse_duration(""), Ok(None));
+        assert_eq!(parse_duration("-3"), Ok(Some(-3.0)));
+    }
+
+    #[test]
+    fn durations_refuse_what_is_not_a_number() {
+        assert!(parse_duration("abc").is_err());
+        assert!(parse_duration("NaN").is_err());
+        assert!(parse_duration("inf").is_err());
+        assert!(parse_duration("1e999").is_err());
+    }
+}

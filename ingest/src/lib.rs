@@ -1,0 +1,273 @@
+//! Exact, streaming readers for the test and coverage reports CI jobs write.
+//!
+//! `cimetrics-ingest` reads JUnit XML (every dialect: Surefire, Gradle, pytest, jest, nextest,
+//! go-junit-report, ...), Cobertura, JaCoCo, LCOV, Clover and Go coverprofiles, gzipped or
+//! not, in UTF-8, UTF-16 or a declared legacy encoding. The format is detected from the
+//! content, never from a file name.
+//!
+//! - [`parse`] reads a whole report into a [`Report`]: [`TestCase`]s with their [`Outcome`]
+//!   (retries kept as evidence: [`Outcome::Flaky`] for a test that passed after failing), or
+//!   [`FileCoverage`] per source file.
+//! - [`summarize`] gives the counts only ([`Summary`]), with memory that does not grow with the
+//!   report's size beyond a few bytes per distinct test or source line.
+//! - [`open`] gives the streaming form: a [`JunitReader`] that yields one test case at a time,
+//!   or a [`CoverageReader`] that yields one file fragment at a time.
+//!
+//! Errors ([`Error`]) say what and where: line, column, byte offset and element path.
+//!
+//! # Retries
+//!
+//! Surefire's, Gradle's and nextest's `<flakyFailure>`/`<flakyError>` make a test
+//! [`Outcome::Flaky`]; `<rerunFailure>`/`<rerunError>` are kept as the failed retries of a test
+//! that failed. A testcase repeated with the same [`TestId`] is a retry when the attempt before
+//! it failed or errored, and the attempts are one test (flaky when the last one passed); after
+//! a pass or a skip it is a separate test with the next [`TestId::invocation`] (jest tests that
+//! share a title, TestNG data providers, Playwright projects). In a pytest report every repeat
+//! is a rerun: pytest-rerunfailures writes failed attempts as plain testcases.
+//!
+//! ```
+//! let xml = br#"<testsuite name="cart">
+//!   <testcase classname="Cart" name="adds" time="0.5"/>
+//!   <testcase classname="Cart" name="pays" time="1.5">
+//!     <flakyFailure message="timeout"/>
+//!   </testcase>
+//!   <testcase classname="Cart" name="refunds"><skipped/></testcase>
+//! </testsuite>"#;
+//! let summary = cimetrics_ingest::summarize(&xml[..], &Default::default())?;
+//! let tests = summary.tests.unwrap();
+//! assert_eq!((tests.total, tests.passed, tests.skipped, tests.flaky), (3, 2, 1, 1));
+//! assert_eq!(tests.duration_seconds, 2.0);
+//!
+//! let err = cimetrics_ingest::parse(&b"<testsuite><testcase name=\"x\" time=\"abc\"/></testsuite>"[..])
+//!     .unwrap_err();
+//! assert_eq!(err.to_string(),
+//!     "junit: testsuite/testcase[1]/@time (line 1, column 33): invalid duration \"abc\"");
+//! # Ok::<(), cimetrics_ingest::Error>(())
+//! ```
+
+#![warn(missing_docs)]
+
+mod clover;
+mod cobertura;
+mod coverage;
+mod detect;
+mod error;
+mod input;
+mod jacoco;
+mod junit;
+mod lines;
+mod merge;
+mod model;
+mod warnings;
+mod xml;
+
+use std::io::Read;
+
+pub use error::{Error, ErrorKind, Position, Result};
+pub use input::{Limits, Options};
+pub use junit::{JunitReader, parse_duration};
+pub use model::{
+    Attempt, AttemptKind, Content, CoverageReport, CoverageTotals, FileCoverage, Format,
+    LineCoverage, Outcome, Report, Status, Summary, TestCase, TestCounts, TestId, TestReport,
+};
+
+use coverage::{CoverageCounter, CoverageMerger, DeclaredTotals, HitMerge};
+use input::Source;
+use merge::{TestCounter, TestMerger};
+
+/// A report opened for streaming: tests or coverage, depending on what was detected.
+pub enum ReportReader {
+    /// A JUnit report.
+    Tests(JunitReader),
+    /// A coverage report.
+    Coverage(CoverageReader),
+}
+
+impl ReportReader {
+    /// The detected format.
+    pub fn format(&self) -> Format {
+        match self {
+            ReportReader::Tests(_) => Format::Junit,
+            ReportReader::Coverage(c) => c.format(),
+        }
+    }
+}
+
+/// Opens a report for streaming: detects compression, encoding and format from the content.
+///
+/// # Errors
+/// The input cannot be read, its encoding is unsupported, or it is none of the formats.
+pub fn open(read: impl Read + Send + 'static, options: &Options) -> Result<ReportReader> {
+    let mut source = Source::open(read, options.limits)?;
+    let format = detect::detect(source.peek_prefix()?)?;
+    Ok(match format {
+        Format::Junit => ReportReader::Tests(JunitReader::new(source, *options)),
+        other => ReportReader::Coverage(CoverageReader::new(source, other, *options)),
+    })
+}
+
+/// Detects the format of a report from its first bytes (gzip and encodings handled).
+///
+/// # Errors
+/// As [`open`].
+pub fn detect(read: impl Read + Send + 'static) -> Result<Format> {
+    open(read, &Options::default()).map(|r| r.format())
+}
+
+/// Reads a whole report with the default [`Options`].
+///
+/// # Errors
+/// Any problem of the input, with its position; see [`ErrorKind`].
+pub fn parse(read: impl Read + Send + 'static) -> Result<Report> {
+    parse_with(read, &Options::default())
+}
+
+/// Reads a whole report.
+///
+/// # Errors
+/// Any problem of the input, with its position; see [`ErrorKind`].
+pub fn parse_with(read: impl Read + Send + 'static, options: &Options) -> Result<Report> {
+    match open(read, options)? {
+        ReportReader::Tests(mut reader) => {
+            let mut merger = TestMerger::default();
+            while let Some(case) = reader.next_case()? {
+                let reruns = reader.repeats_are_reruns();
+                merger.push(case, reruns);
+            }
+            let (tests, counts) = merger.finish();
+            Ok(Report {
+                format: Format::Junit,
+                content: Content::Tests(TestReport { tests, counts }),
+                warnings: reader.into_warnings(),
+            })
+        }
+        ReportReader::Coverage(mut reader) => {
+            let format = reader.format();
+            let how = match format {
+                Format::Lcov | Format::Go => HitMerge::Sum,
+                _ => HitMerge::Max,
+            };
+            let mut merger = CoverageMerger::new(how);
+            while let Some(fragment) = reader.next_file()? {
+                merger.push(fragment);
+            }
+            let (files, totals) = merger.finish();
+            let warnings = reader.finish(&totals);
+            Ok(Report {
+                format,
+                content: Content::Coverage(CoverageReport { files, totals }),
+                warnings,
+            })
+        }
+    }
+}
+
+/// Reads a report's counts only, in memory that stays small whatever the report's size.
+///
+/// # Errors
+/// Any problem of the input, with its position; see [`ErrorKind`].
+pub fn summarize(read: impl Read + Send + 'static, options: &Options) -> Result<Summary> {
+    match open(read, options)? {
+        ReportReader::Tests(mut reader) => {
+            let mut counter = TestCounter::default();
+            while let Some(case) = reader.next_case()? {
+                let reruns = reader.repeats_are_reruns();
+                counter.push(&case.id, &case.outcome, case.duration_seconds, reruns);
+            }
+            Ok(Summary {
+                format: Format::Junit,
+                tests: Some(counter.finish()),
+                coverage: None,
+                warnings: reader.into_warnings(),
+            })
+        }
+        ReportReader::Coverage(mut reader) => {
+            let mut counter = CoverageCounter::default();
+            while let Some(fragment) = reader.next_file()? {
+                counter.push(&fragment);
+            }
+            let totals = counter.finish();
+            let format = reader.format();
+            Ok(Summary {
+                format,
+                tests: None,
+                coverage: Some(totals),
+                warnings: reader.finish(&totals),
+            })
+        }
+    }
+}
+
+enum CoverageInner {
+    Cobertura(cobertura::CoberturaReader),
+    Jacoco(jacoco::JacocoReader),
+    Clover(clover::CloverReader),
+    Lcov(lines::LcovReader),
+    Go(lines::GoReader),
+}
+
+/// Streams the file fragments of a coverage report.
+///
+/// A fragment is the coverage of one source file as one element of the report holds it (a
+/// Cobertura `<class>`, a JaCoCo `<sourcefile>`, an LCOV record...). A file can come in
+/// several fragments; [`parse`] merges them.
+pub struct CoverageReader {
+    inner: CoverageInner,
+    format: Format,
+}
+
+impl CoverageReader {
+    fn new(source: Source, format: Format, options: Options) -> Self {
+        let inner = match format {
+            Format::Cobertura => CoverageInner::Cobertura(cobertura::CoberturaReader::new(source, options)),
+            Format::Jacoco => CoverageInner::Jacoco(jacoco::JacocoReader::new(source, options)),
+            Format::Clover => CoverageInner::Clover(clover::CloverReader::new(source, options)),
+            Format::Lcov => CoverageInner::Lcov(lines::LcovReader::new(source, options)),
+            Format::Go | Format::Junit => CoverageInner::Go(lines::GoReader::new(source, options)),
+        };
+        CoverageReader { inner, format }
+    }
+
+    /// The detected format.
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// The next fragment, or `None` at the end of a well-formed report.
+    ///
+    /// # Errors
+    /// Malformed input, with its position.
+    pub fn next_file(&mut self) -> Result<Option<FileCoverage>> {
+        match &mut self.inner {
+            CoverageInner::Cobertura(r) => r.next_file(),
+            CoverageInner::Jacoco(r) => r.next_file(),
+            CoverageInner::Clover(r) => r.next_file(),
+            CoverageInner::Lcov(r) => r.next_file(),
+            CoverageInner::Go(r) => r.next_file(),
+        }
+    }
+
+    /// The warnings, including the check of declared totals against `computed`.
+    fn finish(self, computed: &CoverageTotals) -> Vec<String> {
+        let (declared, warnings, what): (DeclaredTotals, warnings::Warnings, &str) = match self.inner {
+            CoverageInner::Cobertura(r) => (r.declared, r.warnings, "the root <coverage>"),
+            CoverageInner::Jacoco(r) => (r.declared, r.warnings, "the report's counters"),
+            CoverageInner::Clover(r) => (r.declared, r.warnings, "the project <metrics>"),
+            CoverageInner::Lcov(r) => (r.declared, r.warnings, "the LF/LH/BRF/BRH records"),
+            CoverageInner::Go(r) => (r.declared, r.warnings, "the profile"),
+        };
+        let mut warnings = warnings;
+        if let Some(w) = declared.check(what, computed) {
+            warnings.push(w);
+        }
+        warnings.into_vec()
+    }
+}
+
+impl Iterator for CoverageReader {
+    type Item = Result<FileCoverage>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_file().transpose()
+    }
+}

@@ -1,0 +1,475 @@
+//! Line-based formats: LCOV tracefiles and Go coverprofiles.
+//!
+//! LCOV:
+//! ```text
+//! TN:
+//! SF:src/cart.ts
+//! DA:1,1
+//! DA:2,0
+//! BRDA:1,0,0,1
+//! BRDA:1,0,1,-
+//! LF:2
+//! LH:1
+//! end_of_record
+//! ```
+//! Lines come from `DA` (several `DA` of one line add up); branches from `BRDA`, one outcome
+//! each, taken when its count is a number above 0 (`-` means never reached). A record without
+//! `DA` contributes its `LF`/`LH` (and `BRF`/`BRH`). Several records of one file are merged,
+//! hits summed. A record must end with `end_of_record`.
+//!
+//! Go coverprofile:
+//! ```text
+//! mode: set
+//! example.com/shop/cart.go:5.12,8.22 3 1
+//! ```
+//! Each block `file:startLine.startCol,endLine.endCol statements count` measures the lines
+//! from startLine to endLine; a line is covered when any block over it has count > 0. The
+//! same block listed again (several test binaries) adds its count.
+
+use std::io::BufRead;
+
+use crate::coverage::DeclaredTotals;
+use crate::error::{Error, ErrorKind, Position, Result};
+use crate::input::{Options, Source};
+use crate::model::{FileCoverage, Format, LineCoverage};
+use crate::warnings::Warnings;
+
+/// Reads a source line by line, knowing where each line starts.
+struct Lines {
+    source: Source,
+    format: Format,
+    line_no: u64,
+    line_offset: u64,
+}
+
+impl Lines {
+    fn new(source: Source, format: Format) -> Self {
+        Lines {
+            source,
+            format,
+            line_no: 0,
+            line_offset: 0,
+        }
+    }
+
+    /// The next line without its end, or `None` at the end of input.
+    fn next_line<'b>(&mut self, buf: &'b mut Vec<u8>) -> Result<Option<&'b str>> {
+        buf.clear();
+        self.source.mark();
+        self.line_offset = self.source.offset();
+        let n = match self.source.read_until(b'\n', buf) {
+            Ok(n) => n,
+            Err(e) => return Err(self.source.error_from_io(&e).with_format(self.format)),
+        };
+        if n == 0 {
+            return Ok(None);
+        }
+        self.line_no += 1;
+        let mut line = &buf[..];
+        if let Some(l) = line.strip_suffix(b"\n") {
+            line = l;
+        }
+        if let Some(l) = line.strip_suffix(b"\r") {
+            line = l;
+        }
+        match std::str::from_utf8(line) {
+            Ok(s) => Ok(Some(s)),
+            Err(e) => {
+                let column = e.valid_up_to() as u64 + 1;
+                Err(Error::new(
+                    ErrorKind::Encoding("invalid UTF-8 byte sequence".into()),
+                    Position {
+                        byte_offset: self.line_offset + column - 1,
+                        line: self.line_no,
+                        column,
+                    },
+                )
+                .with_format(self.format))
+            }
+        }
+    }
+
+    fn error(&self, column: usize, kind: ErrorKind) -> Error {
+        Error::new(
+            kind,
+            Position {
+                byte_offset: self.line_offset + column as u64,
+                line: self.line_no,
+                column: column as u64 + 1,
+            },
+        )
+        .with_format(self.format)
+    }
+}
+
+pub(crate) struct LcovReader {
+    lines: Lines,
+    buf: Vec<u8>,
+    pub(crate) declared: DeclaredTotals,
+    pub(crate) warnings: Warnings,
+    done: bool,
+}
+
+impl LcovReader {
+    pub(crate) fn new(source: Source, _options: Options) -> Self {
+        LcovReader {
+            lines: Lines::new(source, Format::Lcov),
+            buf: Vec::with_capacity(256),
+            declared: DeclaredTotals::default(),
+            warnings: Warnings::default(),
+            done: false,
+        }
+    }
+
+    pub(crate) fn next_file(&mut self) -> Result<Option<FileCoverage>> {
+        let result = self.next_inner();
+        if result.is_err() {
+            self.done = true;
+        }
+        result
+    }
+
+    fn next_inner(&mut self) -> Result<Option<FileCoverage>> {
+        let mut buf = std::mem::take(&mut self.buf);
+        let result = self.read_record(&mut buf);
+        self.buf = buf;
+        result
+    }
+
+    fn read_record(&mut self, buf: &mut Vec<u8>) -> Result<Option<FileCoverage>> {
+        let mut file: Option<FileCoverage> = None;
+        let mut record_line = 0;
+        let (mut lf, mut lh, mut brf, mut brh) = (None, None, None, None);
+        // Branch outcomes of the current record: (line, taken).
+        let mut branch_outcomes: Vec<(u32, bool)> = Vec::new();
+        while !self.done {
+            let Some(text) = self.lines.next_line(buf)? else {
+                self.done = true;
+                if file.is_some() {
+                    let message = format!(
+                        "the input ends inside the record that starts on line {record_line} (no end_of_record)"
+                    );
+                    return Err(self.lines.error(0, ErrorKind::Truncated(message)));
+                }
+                break;
+            };
+            let trimmed = text.trim();
+            if trimmed.is_empty() {
+                continue;
+            }
+            if trimmed == "end_of_record" {
+                let Some(mut f) = file.take() else {
+                    return Err(self.lines.error(
+                        0,
+                        ErrorKind::Invalid("end_of_record without a record (no SF: before it)".into()),
+                    ));
+                };
+                branch_outcomes.sort_unstable_by_key(|b| b.0);
+                let mut merged: Vec<LineCoverage> = std::mem::take(&mut f.lines);
+                crate::coverage::normalize(&mut merged, crate::coverage::HitMerge::Sum);
+                for chunk in branch_outcomes.chunk_by(|a, b| a.0 == b.0) {
+                    let line = chunk[0].0;
+                    let total = chunk.len() as u32;
+                    let covered = chunk.iter().filter(|b| b.1).count() as u32;
+                    match merged.binary_search_by_key(&line, |l| l.line) {
+                        Ok(i) => {
+                            merged[i].branches_total += total;
+                            merged[i].branches_covered += covered;
+                            // A taken branch means the line ran, whatever its DA says.
+                            if covered > 0 && merged[i].hits == 0 {
+                                merged[i].hits = 1;
+                            }
+                        }
+                        Err(_) => {
+                            // A branch on a line without DA: the line is measured through it.
+                            merged.push(LineCoverage {
+                                line,
+                                hits: u64::from(covered > 0),
+                                branches_covered: covered,
+                                branches_total: total,
+                            });
+                        }
+                    }
+                }
+                crate::coverage::normalize(&mut merged, crate::coverage::HitMerge::Sum);
+                f.lines = merged;
+                if let (Some(v), Some(c)) = (lf, lh) {
+                    f.declared_lines = Some((v, c));
+                    add(&mut self.declared.lines_valid, v);
+                    add(&mut self.declared.lines_covered, c);
+                }
+                if let (Some(v), Some(c)) = (brf, brh) {
+                    f.declared_branches = Some((v, c));
+                    add(&mut self.declared.branches_valid, v);
+                    add(&mut self.declared.branches_covered, c);
+                }
+                return Ok(Some(f));
+            }
+            let Some((tag, value)) = trimmed.split_once(':') else {
+                if file.is_none() {
+                    // Stray text between records (seen: a heredoc's "EOF" left at the end).
+                    self.warnings.push(format!(
+                        "line {}: ignored \"{}\" outside any record",
+                        self.lines.line_no,
+                        clip(trimmed)
+                    ));
+                    continue;
+                }
+                return Err(self.lines.error(
+                    0,
+                    ErrorKind::Invalid(format!("not an LCOV record: \"{}\"", clip(trimmed))),
+                ));
+            };
+            let value_col = text.find(':').map_or(0, |i| i + 1);
+            if tag != "TN" && tag != "SF" && tag != "VER" && file.is_none() {
+                return Err(self.lines.error(
+                    0,
+                    ErrorKind::Invalid(format!("{tag} record outside a file record (no SF: before it)")),
+                ));
+            }
+            match tag {
+                "TN" | "VER" => {}
+                "SF" => {
+                    if file.is_some() {
+                        return Err(self.lines.error(
+                            0,
+                            ErrorKind::Invalid("SF: inside a record (missing end_of_record)".into()),
+                        ));
+                    }
+                    record_line = self.lines.line_no;
+                    (lf, lh, brf, brh) = (None, None, None, None);
+                    branch_outcomes.clear();
+                    file = Some(FileCoverage {
+                        path: value.to_string(),
+                        lines: Vec::new(),
+                        declared_lines: None,
+                        declared_branches: None,
+                    });
+                }
+                "DA" => {
+                    let mut parts = value.split(',');
+                    let line = parts.next().and_then(|s| s.trim().parse::<u32>().ok());
+                    let hits = parts.next().and_then(|s| parse_lcov_count(s.trim()));
+                    let (Some(line), Some(hits)) = (line, hits) else {
+                        return Err(self.lines.error(
+                            value_col,
+                            ErrorKind::Invalid(format!(
+                                "invalid DA record \"{}\" (expected DA:<line>,<hits>)",
+                                clip(value)
+                            )),
+                        ));
+                    };
+                    if let Some(f) = file.as_mut() {
+                        f.lines.push(LineCoverage {
+                            line,
+                            hits,
+                            branches_covered: 0,
+                            branches_total: 0,
+                        });
+                    }
+                }
+                "BRDA" => {
+                    let parts: Vec<&str> = value.split(',').map(str::trim).collect();
+                    let line = parts.first().and_then(|s| s.parse::<u32>().ok());
+                    let taken = parts.get(3).and_then(|s| {
+                        if *s == "-" {
+                            Some(false)
+                        } else {
+                            parse_lcov_count(s).map(|n| n > 0)
+                        }
+                    });
+                    let (Some(line), Some(taken), 4..) = (line, taken, parts.len()) else {
+                        return Err(self.lines.error(
+                            value_col,
+                            ErrorKind::Invalid(format!(
+                                "invalid BRDA record \"{}\" (expected BRDA:<line>,<block>,<branch>,<taken>)",
+                                clip(value)
+                            )),
+                        ));
+                    };
+                    branch_outcomes.push((line, taken));
+                }
+                "LF" | "LH" | "BRF" | "BRH" => {
+                    let Some(n) = parse_lcov_count(value.trim()) else {
+                        return Err(self.lines.error(
+                            value_col,
+                            ErrorKind::Invalid(format!("invalid {tag} value \"{}\"", clip(value))),
+                        ));
+                    };
+                    match tag {
+                        "LF" => lf = Some(n),
+                        "LH" => lh = Some(n),
+                        "BRF" => brf = Some(n),
+                        _ => brh = Some(n),
+                    }
+                }
+                // Functions and anything newer: not needed for line and branch coverage.
+                _ => {}
+            }
+        }
+        Ok(None)
+    }
+}
+
+fn add(slot: &mut Option<u64>, n: u64) {
+    *slot = Some(slot.unwrap_or(0) + n);
+}
+
+/// LCOV counts are integers, but some tools write large ones as floats (`1.5e+10`).
+fn parse_lcov_count(s: &str) -> Option<u64> {
+    crate::coverage::parse_count(s)
+}
+
+fn clip(s: &str) -> String {
+    if s.len() <= 80 {
+        return s.to_string();
+    }
+    let mut end = 80;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}
+
+pub(crate) struct GoReader {
+    lines: Lines,
+    buf: Vec<u8>,
+    pub(crate) declared: DeclaredTotals,
+    pub(crate) warnings: Warnings,
+    started: bool,
+    done: bool,
+    /// The next file's first block, read while finishing the previous file.
+    carry: Option<(String, u32, u32, u64)>,
+}
+
+impl GoReader {
+    pub(crate) fn new(source: Source, _options: Options) -> Self {
+        GoReader {
+            lines: Lines::new(source, Format::Go),
+            buf: Vec::with_capacity(256),
+            declared: DeclaredTotals::default(),
+            warnings: Warnings::default(),
+            started: false,
+            done: false,
+            carry: None,
+        }
+    }
+
+    pub(crate) fn next_file(&mut self) -> Result<Option<FileCoverage>> {
+        let result = self.next_inner();
+        if result.is_err() {
+            self.done = true;
+        }
+        result
+    }
+
+    fn next_inner(&mut self) -> Result<Option<FileCoverage>> {
+        if !self.started {
+            self.started = true;
+            let mut buf = std::mem::take(&mut self.buf);
+            let first = self.lines.next_line(&mut buf)?.unwrap_or("").trim().to_string();
+            self.buf = buf;
+            let mode = first.strip_prefix("mode:").map(str::trim);
+            if !matches!(mode, Some("set" | "count" | "atomic")) {
+                return Err(self.lines.error(
+                    0,
+                    ErrorKind::Invalid(format!(
+                        "a Go coverprofile starts with \"mode: set|count|atomic\", not \"{}\"",
+                        clip(&first)
+                    )),
+                ));
+            }
+        }
+        let mut current: Option<FileCoverage> = None;
+        loop {
+            let block = match self.carry.take() {
+                Some(b) => Some(b),
+                None if self.done => None,
+                None => self.read_block()?,
+            };
+            let Some((path, start, end, count)) = block else {
+                self.done = true;
+                return Ok(current.map(|mut f| {
+                    crate::coverage::normalize(&mut f.lines, crate::coverage::HitMerge::Sum);
+                    f
+                }));
+            };
+            match current.as_mut() {
+                Some(f) if f.path != path => {
+                    self.carry = Some((path, start, end, count));
+                    let mut f = current.take().expect("checked above");
+                    crate::coverage::normalize(&mut f.lines, crate::coverage::HitMerge::Sum);
+                    return Ok(Some(f));
+                }
+                Some(f) => push_block(f, start, end, count),
+                None => {
+                    let mut f = FileCoverage {
+                        path,
+                        lines: Vec::new(),
+                        declared_lines: None,
+                        declared_branches: None,
+                    };
+                    push_block(&mut f, start, end, count);
+                    current = Some(f);
+                }
+            }
+        }
+    }
+
+    fn read_block(&mut self) -> Result<Option<(String, u32, u32, u64)>> {
+        let mut buf = std::mem::take(&mut self.buf);
+        let result = self.read_block_into(&mut buf);
+        self.buf = buf;
+        result
+    }
+
+    fn read_block_into(&mut self, buf: &mut Vec<u8>) -> Result<Option<(String, u32, u32, u64)>> {
+        loop {
+            let Some(text) = self.lines.next_line(buf)? else {
+                return Ok(None);
+            };
+            let text = text.trim();
+            if text.is_empty() {
+                continue;
+            }
+            let parsed = parse_go_block(text);
+            return match parsed {
+                Some(b) => Ok(Some(b)),
+                None => Err(self.lines.error(
+                    0,
+                    ErrorKind::Invalid(format!(
+                        "invalid coverprofile block \"{}\" (expected file:l.c,l.c statements count)",
+                        clip(text)
+                    )),
+                )),
+            };
+        }
+    }
+}
+
+fn push_block(f: &mut FileCoverage, start: u32, end: u32, count: u64) {
+    for line in start..=end {
+        f.lines.push(LineCoverage {
+            line,
+            hits: count,
+            branches_covered: 0,
+            branches_total: 0,
+        });
+    }
+}
+
+/// `path:12.5,14.2 3 1` → (path, 12, 14, 1).
+fn parse_go_block(text: &str) -> Option<(String, u32, u32, u64)> {
+    let (rest, count) = text.rsplit_once(' ')?;
+    let (rest, _statements) = rest.rsplit_once(' ')?;
+    let (path, range) = rest.rsplit_once(':')?;
+    let (from, to) = range.split_once(',')?;
+    let start = from.split_once('.')?.0.parse::<u32>().ok()?;
+    let end = to.split_once('.')?.0.parse::<u32>().ok()?;
+    let count = count.parse::<u64>().ok()?;
+    // A block never spans more than a source file; a huge span is corrupt input.
+    if path.is_empty() || end < start || end - start > 1_000_000 {
+        return None;
+    }
+    Some((path.to_string(), start, end, count))
+}

@@ -1,0 +1,330 @@
+//! Merging the attempts of a test that a report repeats.
+//!
+//! A testcase repeated in one report with the same [`TestId`] is a retry of the test when the
+//! attempt before it failed or errored (tools re-run only what failed: Gradle's test-retry,
+//! jest's `retryTimes`, gotestsum `--rerun-fails`; pytest writes a teardown error as a second
+//! testcase too). The attempts are one test, in document order: its final status is that of
+//! its last attempt that ran (a skipped attempt after a run does not hide the run), and it is
+//! flaky when it passed in the end after a failed attempt.
+//!
+//! After a passed or skipped attempt, the same identity is a separate test (jest and mocha
+//! tests that share a title, TestNG data-provider invocations, Playwright projects, XCTest
+//! configurations), counted on its own with the next [`TestId::invocation`].
+//!
+//! One exception: in a pytest report every repeat is a rerun (pytest's test ids are unique,
+//! and pytest-rerunfailures writes each failed attempt as a plain, passing-looking testcase),
+//! so there an earlier attempt counts as failed. Testcases without a name are never merged.
+
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
+
+use crate::model::{Attempt, Outcome, Status, TestCase, TestCounts, TestId};
+
+/// The part of an outcome that decides how attempts merge: the final status, and whether any
+/// attempt failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Tally {
+    pub status: Status,
+    pub failed_before: bool,
+}
+
+impl Tally {
+    pub(crate) fn of(outcome: &Outcome) -> Tally {
+        let failed_before = matches!(
+            outcome,
+            Outcome::Flaky { .. } | Outcome::Failed { .. } | Outcome::Errored { .. }
+        );
+        Tally {
+            status: outcome.status(),
+            failed_before,
+        }
+    }
+
+    /// `self` then `next`.
+    pub(crate) fn then(self, next: Tally) -> Tally {
+        let status = if next.status == Status::Skipped && self.status != Status::Skipped {
+            self.status
+        } else {
+            next.status
+        };
+        Tally {
+            status,
+            failed_before: self.failed_before || next.failed_before,
+        }
+    }
+
+    pub(crate) fn is_flaky(self) -> bool {
+        self.status == Status::Passed && self.failed_before
+    }
+
+    fn pack(self) -> u8 {
+        let s = match self.status {
+            Status::Passed => 0,
+            Status::Failed => 1,
+            Status::Errored => 2,
+            Status::Skipped => 3,
+        };
+        s | (u8::from(self.failed_before) << 2)
+    }
+
+    fn unpack(b: u8) -> Tally {
+        let status = match b & 3 {
+            0 => Status::Passed,
+            1 => Status::Failed,
+            2 => Status::Errored,
+            _ => Status::Skipped,
+        };
+        Tally {
+            status,
+            failed_before: b & 4 != 0,
+        }
+    }
+}
+
+/// What to do with a testcase whose identity was seen before.
+fn is_retry(before: Tally, reruns: bool) -> bool {
+    reruns || matches!(before.status, Status::Failed | Status::Errored)
+}
+
+/// The tally of the earlier attempts when a repeat is a retry: under pytest's rerun
+/// semantics the earlier attempt failed even when the report shows it as a pass.
+fn earlier(before: Tally, reruns: bool) -> Tally {
+    if reruns && before.status == Status::Passed {
+        Tally {
+            status: Status::Failed,
+            failed_before: true,
+        }
+    } else {
+        before
+    }
+}
+
+/// Builds a full report's tests: merges retries, keeping every attempt's evidence.
+#[derive(Default)]
+pub(crate) struct TestMerger {
+    /// Identity (with invocation 0) → index of its latest invocation.
+    index: HashMap<TestId, usize>,
+    tests: Vec<TestCase>,
+    counts: TestCounts,
+}
+
+impl TestMerger {
+    /// Adds the next testcase; `reruns` when the report has pytest's rerun semantics.
+    pub(crate) fn push(&mut self, mut case: TestCase, reruns: bool) {
+        let tally = Tally::of(&case.outcome);
+        if case.id.name.is_empty() {
+            self.counts.add(tally.status, tally.is_flaky(), case.duration_seconds);
+            self.tests.push(case);
+            return;
+        }
+        match self.index.get(&case.id).copied() {
+            None => {
+                self.counts.add(tally.status, tally.is_flaky(), case.duration_seconds);
+                self.index.insert(case.id.clone(), self.tests.len());
+                self.tests.push(case);
+            }
+            Some(i) => {
+                let prev = &mut self.tests[i];
+                let before = Tally::of(&prev.outcome);
+                if !is_retry(before, reruns) {
+                    case.id.invocation = prev.id.invocation + 1;
+                    self.counts.add(tally.status, tally.is_flaky(), case.duration_seconds);
+                    let key = TestId {
+                        invocation: 0,
+                        ..case.id.clone()
+                    };
+                    self.index.insert(key, self.tests.len());
+                    self.tests.push(case);
+                    return;
+                }
+                if reruns && before.status == Status::Passed {
+                    prev.outcome = Outcome::Failed {
+                        failures: vec![Attempt {
+                            kind: Some(crate::model::AttemptKind::Failure),
+                            message: Some(
+                                "an earlier attempt that was re-run (pytest-rerunfailures writes it without its failure)"
+                                    .into(),
+                            ),
+                            ..Attempt::default()
+                        }],
+                    };
+                }
+                let after = earlier(before, reruns).then(tally);
+                self.counts.remove(before.status, before.is_flaky());
+                self.counts.add(after.status, after.is_flaky(), case.duration_seconds);
+                merge_into(prev, case, after);
+            }
+        }
+    }
+
+    pub(crate) fn finish(self) -> (Vec<TestCase>, TestCounts) {
+        (self.tests, self.counts)
+    }
+}
+
+fn failures_of(outcome: Outcome) -> Vec<Attempt> {
+    match outcome {
+        Outcome::Passed | Outcome::Skipped { .. } => Vec::new(),
+        Outcome::Flaky { failed_attempts } => failed_attempts,
+        Outcome::Failed { failures } | Outcome::Errored { failures } => failures,
+    }
+}
+
+fn merge_into(prev: &mut TestCase, next: TestCase, tally: Tally) {
+    let skipped_message = match &next.outcome {
+        Outcome::Skipped { message } => message.clone(),
+        _ => None,
+    };
+    let prev_outcome = std::mem::replace(&mut prev.outcome, Outcome::Passed);
+    let prev_skip = match &prev_outcome {
+        Outcome::Skipped { message } => message.clone(),
+        _ => None,
+    };
+    let mut failures = failures_of(prev_outcome);
+    failures.extend(failures_of(next.outcome));
+    prev.outcome = match tally.status {
+        Status::Passed if tally.failed_before => Outcome::Flaky {
+            failed_attempts: failures,
+        },
+        Status::Passed => Outcome::Passed,
+        Status::Failed => Outcome::Failed { failures },
+        Status::Errored => Outcome::Errored { failures },
+        Status::Skipped => Outcome::Skipped {
+            message: skipped_message.or(prev_skip),
+        },
+    };
+    prev.attempts += next.attempts;
+    prev.duration_seconds = match (prev.duration_seconds, next.duration_seconds) {
+        (None, None) => None,
+        (a, b) => Some(a.unwrap_or(0.0) + b.unwrap_or(0.0)),
+    };
+    prev.line = prev.line.or(next.line);
+    if next.system_out.is_some() {
+        prev.system_out = next.system_out;
+    }
+    if next.system_err.is_some() {
+        prev.system_err = next.system_err;
+    }
+}
+
+/// A hasher for keys that are already hashes.
+#[derive(Default)]
+pub(crate) struct IdentityHasher(u64);
+
+impl std::hash::Hasher for IdentityHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+/// Counts tests with one byte of state per distinct test (keyed by a 64-bit hash of its
+/// identity), for summaries of reports of any size.
+#[derive(Default)]
+pub(crate) struct TestCounter {
+    seen: HashMap<u64, u8, BuildHasherDefault<IdentityHasher>>,
+    counts: TestCounts,
+}
+
+impl TestCounter {
+    /// Counts the next testcase, with the rules of [`TestMerger::push`].
+    pub(crate) fn push(&mut self, id: &TestId, outcome: &Outcome, duration: Option<f64>, reruns: bool) {
+        let tally = Tally::of(outcome);
+        if id.name.is_empty() {
+            self.counts.add(tally.status, tally.is_flaky(), duration);
+            return;
+        }
+        let key = id_hash(id);
+        match self.seen.get_mut(&key) {
+            None => {
+                self.counts.add(tally.status, tally.is_flaky(), duration);
+                self.seen.insert(key, tally.pack());
+            }
+            Some(state) => {
+                let before = Tally::unpack(*state);
+                if !is_retry(before, reruns) {
+                    self.counts.add(tally.status, tally.is_flaky(), duration);
+                    *state = tally.pack();
+                    return;
+                }
+                let after = earlier(before, reruns).then(tally);
+                self.counts.remove(before.status, before.is_flaky());
+                self.counts.add(after.status, after.is_flaky(), duration);
+                *state = after.pack();
+            }
+        }
+    }
+
+    pub(crate) fn finish(self) -> TestCounts {
+        self.counts
+    }
+}
+
+fn id_hash(id: &TestId) -> u64 {
+    use xxhash_rust::xxh3::Xxh3;
+    let mut h = Xxh3::new();
+    for part in [
+        Some(&*id.suite),
+        id.classname.as_deref(),
+        Some(id.name.as_str()),
+        id.file.as_deref(),
+    ] {
+        match part {
+            Some(s) => {
+                h.update(&[1]);
+                h.update(&(s.len() as u64).to_le_bytes());
+                h.update(s.as_bytes());
+            }
+            None => h.update(&[0]),
+        }
+    }
+    h.digest()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(status: Status, failed_before: bool) -> Tally {
+        Tally {
+            status,
+            failed_before,
+        }
+    }
+
+    #[test]
+    fn failure_then_pass_is_flaky() {
+        let merged = t(Status::Failed, true).then(t(Status::Passed, false));
+        assert!(merged.is_flaky());
+        assert_eq!(merged.status, Status::Passed);
+    }
+
+    #[test]
+    fn pass_then_failure_is_a_failure() {
+        let merged = t(Status::Passed, false).then(t(Status::Failed, true));
+        assert!(!merged.is_flaky());
+        assert_eq!(merged.status, Status::Failed);
+    }
+
+    #[test]
+    fn a_skipped_attempt_after_a_run_keeps_the_run() {
+        let merged = t(Status::Errored, true).then(t(Status::Skipped, false));
+        assert_eq!(merged.status, Status::Errored);
+    }
+
+    #[test]
+    fn packing_round_trips() {
+        for status in [Status::Passed, Status::Failed, Status::Errored, Status::Skipped] {
+            for f in [false, true] {
+                assert_eq!(Tally::unpack(t(status, f).pack()), t(status, f));
+            }
+        }
+    }
+}

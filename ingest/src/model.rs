@@ -1,0 +1,389 @@
+//! The typed models every parser produces.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+/// The report formats this crate reads. Detected from content, never from a file name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// JUnit XML, in any of its dialects.
+    Junit,
+    /// Cobertura XML (coverage.py, gcovr, istanbul, coverlet, ...).
+    Cobertura,
+    /// JaCoCo XML.
+    Jacoco,
+    /// LCOV tracefile.
+    Lcov,
+    /// Clover XML.
+    Clover,
+    /// Go coverprofile (`mode: set|count|atomic`).
+    Go,
+}
+
+impl Format {
+    /// The lowercase name used in JSON and messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Junit => "junit",
+            Format::Cobertura => "cobertura",
+            Format::Jacoco => "jacoco",
+            Format::Lcov => "lcov",
+            Format::Clover => "clover",
+            Format::Go => "go",
+        }
+    }
+
+    /// Whether this format carries test results (otherwise it carries coverage).
+    pub fn is_test_report(self) -> bool {
+        matches!(self, Format::Junit)
+    }
+}
+
+/// What makes a test the same test across attempts, shards and builds.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct TestId {
+    /// The innermost enclosing `<testsuite>`'s name (empty when there is none).
+    pub suite: Arc<str>,
+    /// `classname`, when given.
+    pub classname: Option<String>,
+    /// `name`.
+    pub name: String,
+    /// `file`, when given.
+    pub file: Option<String>,
+    /// 0 for the first test with this identity in a report; 1, 2, ... for later ones that are
+    /// separate tests rather than retries (a parameterised test whose parameters do not show
+    /// in its name, one test run for several browser projects); see "Retries" in the crate docs.
+    #[serde(default)]
+    pub invocation: u32,
+}
+
+impl TestId {
+    /// Splits a parameterised test name into its base name and its parameter id:
+    /// `test_add[1-2]` → (`test_add`, `Some("1-2")`), `shouldWork(int)[3]` → (`shouldWork(int)`,
+    /// `Some("3")`), `plain` → (`plain`, `None`). History keyed on the base name survives a
+    /// change of parameter ids.
+    pub fn split_parameters(&self) -> (&str, Option<&str>) {
+        let name = self.name.as_str();
+        if let Some(stripped) = name.strip_suffix(']')
+            && let Some(open) = stripped.rfind('[')
+            && open > 0
+        {
+            return (&name[..open], Some(&stripped[open + 1..]));
+        }
+        (name, None)
+    }
+}
+
+/// Whether an attempt failed an assertion or broke.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttemptKind {
+    /// An assertion failed (`<failure>`, `<flakyFailure>`, `<rerunFailure>`).
+    Failure,
+    /// The test broke (`<error>`, `<flakyError>`, `<rerunError>`).
+    Error,
+}
+
+/// One failed run of a test: a `<failure>`, `<error>`, or one of Surefire's retry elements.
+///
+/// Texts longer than the configured cap end with a `…[truncated N bytes]` marker.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Attempt {
+    /// Failure or error.
+    pub kind: Option<AttemptKind>,
+    /// The `message` attribute.
+    pub message: Option<String>,
+    /// The `type` attribute (often the exception class).
+    pub type_name: Option<String>,
+    /// The element's text (usually a stack trace).
+    pub details: Option<String>,
+    /// The attempt's own `time`, when the tool records one.
+    pub duration_seconds: Option<f64>,
+}
+
+/// The final outcome of a test, carrying its evidence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Outcome {
+    /// Passed at the first attempt.
+    Passed,
+    /// Passed in the end after at least one failed attempt. Counted as passed, and as flaky.
+    Flaky {
+        /// The attempts that failed before the passing one.
+        failed_attempts: Vec<Attempt>,
+    },
+    /// Failed (an assertion) at the last attempt.
+    Failed {
+        /// Every failure recorded, in document order: the test's own `<failure>` elements,
+        /// then its failed reruns.
+        failures: Vec<Attempt>,
+    },
+    /// Broke at the last attempt (or failed and broke in the same run).
+    Errored {
+        /// Every failure and error recorded, in document order, then its failed reruns.
+        failures: Vec<Attempt>,
+    },
+    /// Not run.
+    Skipped {
+        /// The reason given, if any.
+        message: Option<String>,
+    },
+}
+
+impl Outcome {
+    /// The plain status, without evidence.
+    pub fn status(&self) -> Status {
+        match self {
+            Outcome::Passed | Outcome::Flaky { .. } => Status::Passed,
+            Outcome::Failed { .. } => Status::Failed,
+            Outcome::Errored { .. } => Status::Errored,
+            Outcome::Skipped { .. } => Status::Skipped,
+        }
+    }
+
+    /// Whether the test passed after failing.
+    pub fn is_flaky(&self) -> bool {
+        matches!(self, Outcome::Flaky { .. })
+    }
+}
+
+/// A test's final status. `Flaky` is not a status: a flaky test passed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Passed (perhaps after retries).
+    Passed,
+    /// An assertion failed.
+    Failed,
+    /// The test broke.
+    Errored,
+    /// Not run.
+    Skipped,
+}
+
+/// One test with its final outcome: a `<testcase>` element, or several of them merged when a
+/// report repeats a test (same [`TestId`]) for its retries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TestCase {
+    /// Identity.
+    pub id: TestId,
+    /// The final outcome and its evidence.
+    pub outcome: Outcome,
+    /// How many times the test ran (1 + retries). Skipped tests count one attempt.
+    pub attempts: u32,
+    /// Sum of the `time` of its `<testcase>` elements, in seconds, when any was given.
+    pub duration_seconds: Option<f64>,
+    /// `line`, when given.
+    pub line: Option<u32>,
+    /// `<system-out>` of the testcase (capped).
+    pub system_out: Option<String>,
+    /// `<system-err>` of the testcase (capped).
+    pub system_err: Option<String>,
+}
+
+/// Counts over the tests of one or more reports.
+///
+/// `total = passed + failed + errored + skipped`; `flaky` is part of `passed`.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct TestCounts {
+    /// Distinct tests.
+    pub total: u64,
+    /// Tests whose final outcome is a pass (flaky ones included).
+    pub passed: u64,
+    /// Tests whose final outcome is a failed assertion.
+    pub failed: u64,
+    /// Tests whose final outcome is an error.
+    pub errored: u64,
+    /// Tests not run.
+    pub skipped: u64,
+    /// Tests that passed after at least one failed attempt.
+    pub flaky: u64,
+    /// Sum of the tests' times, in seconds.
+    pub duration_seconds: f64,
+}
+
+impl TestCounts {
+    /// Adds one test with this status.
+    pub fn add(&mut self, status: Status, flaky: bool, duration: Option<f64>) {
+        self.total += 1;
+        match status {
+            Status::Passed => self.passed += 1,
+            Status::Failed => self.failed += 1,
+            Status::Errored => self.errored += 1,
+            Status::Skipped => self.skipped += 1,
+        }
+        if flaky {
+            self.flaky += 1;
+        }
+        self.duration_seconds += duration.unwrap_or(0.0);
+    }
+
+    /// Takes one test with this status out again (used when a later attempt replaces it).
+    pub(crate) fn remove(&mut self, status: Status, flaky: bool) {
+        self.total -= 1;
+        match status {
+            Status::Passed => self.passed -= 1,
+            Status::Failed => self.failed -= 1,
+            Status::Errored => self.errored -= 1,
+            Status::Skipped => self.skipped -= 1,
+        }
+        if flaky {
+            self.flaky -= 1;
+        }
+    }
+
+    /// Adds the counts of another set of tests (for different reports, e.g. shards).
+    pub fn merge(&mut self, other: &TestCounts) {
+        self.total += other.total;
+        self.passed += other.passed;
+        self.failed += other.failed;
+        self.errored += other.errored;
+        self.skipped += other.skipped;
+        self.flaky += other.flaky;
+        self.duration_seconds += other.duration_seconds;
+    }
+}
+
+/// One measured line of a source file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineCoverage {
+    /// 1-based line number.
+    pub line: u32,
+    /// Times the line ran.
+    pub hits: u64,
+    /// Branch outcomes on this line that were taken.
+    pub branches_covered: u32,
+    /// Branch outcomes on this line (0 when the line has no branch).
+    pub branches_total: u32,
+}
+
+/// The coverage of one source file, its lines sorted and distinct.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileCoverage {
+    /// The path as the report gives it (with the package prepended for JaCoCo).
+    pub path: String,
+    /// Measured lines, sorted by line number, each once.
+    pub lines: Vec<LineCoverage>,
+    /// Line totals the report declares for this file when it carries no per-line data
+    /// (LCOV `LF`/`LH` without `DA`, JaCoCo counters without `<line>`): (valid, covered).
+    pub declared_lines: Option<(u64, u64)>,
+    /// Branch totals declared the same way: (valid, covered).
+    pub declared_branches: Option<(u64, u64)>,
+}
+
+impl FileCoverage {
+    /// This file's totals: from its lines, or from what it declares when it has no lines.
+    pub fn totals(&self) -> CoverageTotals {
+        let mut t = CoverageTotals::default();
+        for l in &self.lines {
+            t.lines_valid += 1;
+            t.lines_covered += u64::from(l.hits > 0);
+            t.branches_valid += u64::from(l.branches_total);
+            t.branches_covered += u64::from(l.branches_covered.min(l.branches_total));
+        }
+        if self.lines.is_empty()
+            && let Some((valid, covered)) = self.declared_lines
+        {
+            t.lines_valid = valid;
+            t.lines_covered = covered.min(valid);
+        }
+        if t.branches_valid == 0
+            && let Some((valid, covered)) = self.declared_branches
+        {
+            t.branches_valid = valid;
+            t.branches_covered = covered.min(valid);
+        }
+        t
+    }
+}
+
+/// Coverage totals. Rates are covered/valid, or `None` when nothing was measured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct CoverageTotals {
+    /// Distinct measured lines, summed over files.
+    pub lines_valid: u64,
+    /// Those that ran at least once.
+    pub lines_covered: u64,
+    /// Branch outcomes, summed over lines.
+    pub branches_valid: u64,
+    /// Those taken at least once.
+    pub branches_covered: u64,
+}
+
+impl CoverageTotals {
+    /// `lines_covered / lines_valid`, or `None` when no line was measured (never NaN).
+    pub fn line_rate(&self) -> Option<f64> {
+        ratio(self.lines_covered, self.lines_valid)
+    }
+
+    /// `branches_covered / branches_valid`, or `None` when no branch was measured.
+    pub fn branch_rate(&self) -> Option<f64> {
+        ratio(self.branches_covered, self.branches_valid)
+    }
+
+    /// Adds another file's or report's totals.
+    pub fn merge(&mut self, other: &CoverageTotals) {
+        self.lines_valid += other.lines_valid;
+        self.lines_covered += other.lines_covered;
+        self.branches_valid += other.branches_valid;
+        self.branches_covered += other.branches_covered;
+    }
+}
+
+fn ratio(covered: u64, valid: u64) -> Option<f64> {
+    (valid > 0).then(|| covered as f64 / valid as f64)
+}
+
+/// A whole test report.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct TestReport {
+    /// Distinct tests in document order of their first appearance.
+    pub tests: Vec<TestCase>,
+    /// Counts over `tests`.
+    pub counts: TestCounts,
+}
+
+/// A whole coverage report.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct CoverageReport {
+    /// Files, in document order of their first appearance.
+    pub files: Vec<FileCoverage>,
+    /// Totals over `files`.
+    pub totals: CoverageTotals,
+}
+
+/// What a report holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Content {
+    /// Test results.
+    Tests(TestReport),
+    /// Coverage.
+    Coverage(CoverageReport),
+}
+
+/// A parsed report: its format, content and the warnings raised while reading it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// The detected format.
+    pub format: Format,
+    /// Tests or coverage.
+    pub content: Content,
+    /// Things that were odd but not wrong (e.g. declared totals that disagree with the data).
+    pub warnings: Vec<String>,
+}
+
+/// The numbers of a report, without the detail.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// The detected format.
+    pub format: Format,
+    /// For test reports.
+    pub tests: Option<TestCounts>,
+    /// For coverage reports.
+    pub coverage: Option<CoverageTotals>,
+    /// Warnings raised while reading.
+    pub warnings: Vec<String>,
+}
