@@ -242,7 +242,8 @@ fn write_tests(out: &mut impl Write, t: &TestsOutput) -> io::Result<()> {
 }
 
 fn write_coverage(out: &mut impl Write, c: &CoverageOutput) -> io::Result<()> {
-    let pct = |r: Option<f64>| r.map_or_else(|| "n/a".to_string(), |r| format!("{:.2}%", r * 100.0));
+    let pct =
+        |r: Option<f64>| r.map_or_else(|| "n/a".to_string(), |r| format!("{:.2}%", r * 100.0));
     write!(
         out,
         "lines {}/{} ({}), branches {}/{} ({})",

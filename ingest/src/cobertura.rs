@@ -144,10 +144,8 @@ impl CoberturaReader {
             loop {
                 match self.xml.read(buf)? {
                     Ev::End if self.xml.depth() < depth => break,
-                    Ev::End => {
-                        if methods_depth.is_some_and(|d| self.xml.depth() < d) {
-                            methods_depth = None;
-                        }
+                    Ev::End if methods_depth.is_some_and(|d| self.xml.depth() < d) => {
+                        methods_depth = None;
                     }
                     Ev::Start(child, child_empty) => {
                         let child_name = child.local_name();

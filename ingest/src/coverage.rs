@@ -201,8 +201,16 @@ impl DeclaredTotals {
         for (name, declared, actual) in [
             ("lines-valid", self.lines_valid, computed.lines_valid),
             ("lines-covered", self.lines_covered, computed.lines_covered),
-            ("branches-valid", self.branches_valid, computed.branches_valid),
-            ("branches-covered", self.branches_covered, computed.branches_covered),
+            (
+                "branches-valid",
+                self.branches_valid,
+                computed.branches_valid,
+            ),
+            (
+                "branches-covered",
+                self.branches_covered,
+                computed.branches_covered,
+            ),
         ] {
             if let Some(d) = declared
                 && d != actual
@@ -267,10 +275,7 @@ mod tests {
         }
         let (files, totals) = m.finish();
         assert_eq!(files.len(), 1);
-        assert_eq!(
-            files[0].lines,
-            vec![line(1, 2), line(3, 5), line(7, 0)]
-        );
+        assert_eq!(files[0].lines, vec![line(1, 2), line(3, 5), line(7, 0)]);
         assert_eq!((totals.lines_valid, totals.lines_covered), (3, 2));
     }
 

@@ -33,18 +33,22 @@ pub(crate) fn detect(prefix: &[u8]) -> Result<Format> {
     if first_line.starts_with("mode:") {
         return Ok(Format::Go);
     }
-    if ["TN:", "SF:", "VER:"].iter().any(|p| first_line.starts_with(p)) {
+    if ["TN:", "SF:", "VER:"]
+        .iter()
+        .any(|p| first_line.starts_with(p))
+    {
         return Ok(Format::Lcov);
     }
     let what = if text[0] == b'{' || text[0] == b'[' {
         "this looks like JSON; expected JUnit XML, Cobertura, JaCoCo, Clover, LCOV or a Go coverprofile".to_string()
     } else {
         let shown: String = first_line.chars().take(60).collect();
-        format!(
-            "neither XML nor LCOV nor a Go coverprofile (the input starts with \"{shown}\")"
-        )
+        format!("neither XML nor LCOV nor a Go coverprofile (the input starts with \"{shown}\")")
     };
-    Err(Error::new(ErrorKind::UnknownFormat(what), position_in(prefix, start as u64)))
+    Err(Error::new(
+        ErrorKind::UnknownFormat(what),
+        position_in(prefix, start as u64),
+    ))
 }
 
 fn position_in(prefix: &[u8], offset: u64) -> Position {
@@ -90,7 +94,10 @@ fn detect_xml(prefix: &[u8]) -> Result<Format> {
         };
         match event {
             Event::DocType(d) if d.contains("<!ENTITY") => {
-                return Err(Error::new(ErrorKind::EntityDeclaration, position_in(prefix, before)));
+                return Err(Error::new(
+                    ErrorKind::EntityDeclaration,
+                    position_in(prefix, before),
+                ));
             }
             Event::Start(s) | Event::Empty(s) => {
                 let name = String::from_utf8_lossy(s.local_name().as_ref().as_bytes()).into_owned();
@@ -187,7 +194,12 @@ mod tests {
             (b"mode: set\na.go:1.1,2.2 1 1\n", Format::Go),
         ];
         for (bytes, want) in cases {
-            assert_eq!(detect(bytes).unwrap(), want, "{}", String::from_utf8_lossy(bytes));
+            assert_eq!(
+                detect(bytes).unwrap(),
+                want,
+                "{}",
+                String::from_utf8_lossy(bytes)
+            );
         }
     }
 

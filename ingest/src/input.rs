@@ -527,7 +527,10 @@ struct GzipReader<R: Read> {
 impl<R: Read> GzipReader<R> {
     fn new(inner: R) -> Self {
         GzipReader {
-            inner: flate2::read::MultiGzDecoder::new(io::BufReader::with_capacity(64 * 1024, inner)),
+            inner: flate2::read::MultiGzDecoder::new(io::BufReader::with_capacity(
+                64 * 1024,
+                inner,
+            )),
         }
     }
 }
@@ -619,8 +622,8 @@ mod tests {
 
     #[test]
     fn lines_and_columns_follow_consumption() {
-        let mut src = Source::open(io::Cursor::new(b"ab\ncd\nef".to_vec()), Limits::default())
-            .unwrap();
+        let mut src =
+            Source::open(io::Cursor::new(b"ab\ncd\nef".to_vec()), Limits::default()).unwrap();
         let _ = src.fill_buf().unwrap();
         src.consume(4);
         let p = src.current_position();

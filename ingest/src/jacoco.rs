@@ -115,6 +115,11 @@ impl JacocoReader {
                             drop(start);
                             self.xml.skip(buf, empty)?;
                         }
+                        "coverage" | "testsuites" | "testsuite" => {
+                            return Err(self.xml.error_here(ErrorKind::Invalid(format!(
+                                "<{name}> inside <report>: not a JaCoCo report"
+                            ))));
+                        }
                         _ => {
                             drop(start);
                             self.xml.skip(buf, empty)?;
@@ -191,7 +196,12 @@ impl JacocoReader {
         Ok(c)
     }
 
-    fn read_sourcefile(&mut self, name: String, empty: bool, buf: &mut Vec<u8>) -> Result<FileCoverage> {
+    fn read_sourcefile(
+        &mut self,
+        name: String,
+        empty: bool,
+        buf: &mut Vec<u8>,
+    ) -> Result<FileCoverage> {
         let path = if self.package.is_empty() {
             name
         } else {
@@ -220,7 +230,9 @@ impl JacocoReader {
                             "counter" => {
                                 let c = self.read_counter(&child)?;
                                 match c.kind.as_str() {
-                                    "LINE" => declared_lines = Some((c.missed + c.covered, c.covered)),
+                                    "LINE" => {
+                                        declared_lines = Some((c.missed + c.covered, c.covered))
+                                    }
                                     "BRANCH" => {
                                         declared_branches = Some((c.missed + c.covered, c.covered));
                                     }

@@ -80,6 +80,9 @@ pub struct JunitReader {
     started: bool,
     done: bool,
     pytest: bool,
+    /// The totals the report declares about itself: the root's, or (when the root states
+    /// none) its first suite's.
+    root_declared: Option<Declared>,
 }
 
 impl JunitReader {
@@ -94,6 +97,7 @@ impl JunitReader {
             started: false,
             done: false,
             pytest: false,
+            root_declared: None,
         }
     }
 
@@ -109,7 +113,30 @@ impl JunitReader {
         self.warnings.as_slice()
     }
 
-    pub(crate) fn into_warnings(self) -> Vec<String> {
+    /// The warnings, with the check of the report's declared totals against `counts` (the
+    /// distinct tests after retries were merged).
+    pub(crate) fn finish(mut self, counts: &crate::model::TestCounts) -> Vec<String> {
+        if let Some(d) = self.root_declared {
+            let mut diffs = Vec::new();
+            for (what, declared, actual) in [
+                ("tests", d.tests, counts.total),
+                ("failures", d.failures, counts.failed),
+                ("errors", d.errors, counts.errored),
+                ("skipped", d.skipped, counts.skipped),
+            ] {
+                if let Some(declared) = declared
+                    && declared != actual
+                {
+                    diffs.push(format!("{what}={declared} (counted {actual})"));
+                }
+            }
+            if !diffs.is_empty() {
+                self.warnings.push(format!(
+                    "the report declares {}; the distinct tests, retries merged, are counted",
+                    diffs.join(", ")
+                ));
+            }
+        }
         self.warnings.into_vec()
     }
 
@@ -278,6 +305,13 @@ impl JunitReader {
             Ok(())
         })?;
         let line = self.xml.mark_position().line;
+        let states_any = declared.tests.is_some()
+            || declared.failures.is_some()
+            || declared.errors.is_some()
+            || declared.skipped.is_some();
+        if self.root_declared.is_none() && states_any && self.xml.depth() <= 2 {
+            self.root_declared = Some(declared);
+        }
         if element == "testsuite" && name.as_deref() == Some("pytest") {
             self.pytest = true;
         }
@@ -357,10 +391,8 @@ impl JunitReader {
             let key = attr.key.local_name();
             match key.as_ref() {
                 "name" => name = Some(attr_value(xml, start, attr)?.into_owned()),
-                "classname" | "class" => {
-                    if classname.is_none() || key.as_ref() == "classname" {
-                        classname = Some(attr_value(xml, start, attr)?.into_owned());
-                    }
+                "classname" | "class" if classname.is_none() || key.as_ref() == "classname" => {
+                    classname = Some(attr_value(xml, start, attr)?.into_owned());
                 }
                 "file" => file = Some(attr_value(xml, start, attr)?.into_owned()),
                 "time" | "duration" => {
@@ -424,7 +456,12 @@ impl JunitReader {
     }
 
     /// Reads a `<testcase>`'s children and decides its outcome.
-    fn testcase_body(&mut self, head: CaseHead, empty: bool, buf: &mut Vec<u8>) -> Result<TestCase> {
+    fn testcase_body(
+        &mut self,
+        head: CaseHead,
+        empty: bool,
+        buf: &mut Vec<u8>,
+    ) -> Result<TestCase> {
         let CaseHead {
             name: test_name,
             classname,
@@ -576,11 +613,16 @@ impl JunitReader {
         };
         for_each_attr(xml, start, |attr| {
             match attr.key.local_name().as_ref() {
-                "message" => attempt.message = Some(cap_text(attr_value(xml, start, attr)?.into_owned(), cap)),
+                "message" => {
+                    attempt.message =
+                        Some(cap_text(attr_value(xml, start, attr)?.into_owned(), cap))
+                }
                 "type" => attempt.type_name = Some(attr_value(xml, start, attr)?.into_owned()),
                 "time" => {
-                    attempt.duration_seconds =
-                        parse_duration(&attr_value(xml, start, attr)?).ok().flatten().filter(|t| *t >= 0.0);
+                    attempt.duration_seconds = parse_duration(&attr_value(xml, start, attr)?)
+                        .ok()
+                        .flatten()
+                        .filter(|t| *t >= 0.0);
                 }
                 _ => {}
             }
@@ -590,7 +632,12 @@ impl JunitReader {
     }
 
     /// Reads the text of a `<failure>`, `<error>` or retry element into its attempt.
-    fn attempt_body(&mut self, mut attempt: Attempt, empty: bool, buf: &mut Vec<u8>) -> Result<Attempt> {
+    fn attempt_body(
+        &mut self,
+        mut attempt: Attempt,
+        empty: bool,
+        buf: &mut Vec<u8>,
+    ) -> Result<Attempt> {
         if empty {
             return Ok(attempt);
         }
@@ -685,9 +732,17 @@ fn cap_text(mut s: String, cap: usize) -> String {
 
 fn is_skip_status(v: &str) -> bool {
     let v = v.trim();
-    ["notrun", "skipped", "skip", "disabled", "ignored", "suppressed", "pending"]
-        .iter()
-        .any(|s| v.eq_ignore_ascii_case(s))
+    [
+        "notrun",
+        "skipped",
+        "skip",
+        "disabled",
+        "ignored",
+        "suppressed",
+        "pending",
+    ]
+    .iter()
+    .any(|s| v.eq_ignore_ascii_case(s))
 }
 
 /// Reads a `time` value in seconds.
@@ -743,6 +798,195 @@ fn is_thousands_grouped(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{Options, Report, ReportReader, TestCounts, summarize};
+
+    fn counts(xml: &'static str) -> TestCounts {
+        summarize(xml.as_bytes(), &Options::default())
+            .expect("valid report")
+            .tests
+            .expect("a test report")
+    }
+
+    fn report(xml: &'static str) -> Report {
+        crate::parse(xml.as_bytes()).expect("valid report")
+    }
+
+    fn tests_of(r: &Report) -> &[TestCase] {
+        match &r.content {
+            crate::Content::Tests(t) => &t.tests,
+            crate::Content::Coverage(_) => panic!("not a test report"),
+        }
+    }
+
+    #[test]
+    fn surefire_flaky_failure_counts_as_a_flaky_pass_with_its_attempts() {
+        let xml = r#"<testsuite name="s"><testcase classname="C" name="t" time="2">
+            <flakyFailure message="first" type="E"><stackTrace>at A</stackTrace><system-out>x</system-out></flakyFailure>
+            <flakyError message="second"/>
+        </testcase></testsuite>"#;
+        let c = counts(xml);
+        assert_eq!((c.total, c.passed, c.flaky, c.failed), (1, 1, 1, 0));
+        let r = report(xml);
+        let t = &tests_of(&r)[0];
+        assert_eq!(t.attempts, 3);
+        let Outcome::Flaky { failed_attempts } = &t.outcome else {
+            panic!("{:?}", t.outcome)
+        };
+        assert_eq!(failed_attempts[0].message.as_deref(), Some("first"));
+        assert_eq!(failed_attempts[0].details.as_deref(), Some("at A"));
+        assert_eq!(failed_attempts[1].kind, Some(AttemptKind::Error));
+    }
+
+    #[test]
+    fn rerun_failure_is_a_failure_with_every_attempt_kept() {
+        let xml = r#"<testsuite name="s"><testcase classname="C" name="t">
+            <failure message="1"/><rerunFailure message="2"/><rerunFailure message="3"/>
+        </testcase></testsuite>"#;
+        let c = counts(xml);
+        assert_eq!((c.total, c.failed, c.flaky), (1, 1, 0));
+        let r = report(xml);
+        let t = &tests_of(&r)[0];
+        assert_eq!(t.attempts, 3);
+        let Outcome::Failed { failures } = &t.outcome else {
+            panic!("{:?}", t.outcome)
+        };
+        let messages: Vec<_> = failures
+            .iter()
+            .map(|a| a.message.as_deref().unwrap())
+            .collect();
+        assert_eq!(messages, ["1", "2", "3"]);
+    }
+
+    #[test]
+    fn a_failure_and_an_error_count_as_one_errored_test() {
+        let c =
+            counts(r#"<testsuite><testcase name="t"><failure/><error/></testcase></testsuite>"#);
+        assert_eq!((c.total, c.errored, c.failed), (1, 1, 0));
+    }
+
+    #[test]
+    fn a_repeated_testcase_after_a_failure_is_a_retry_and_passing_makes_it_flaky() {
+        let c = counts(
+            r#"<testsuite name="s">
+            <testcase classname="C" name="t" time="1"><failure/></testcase>
+            <testcase classname="C" name="t" time="2"><error/></testcase>
+            <testcase classname="C" name="t" time="3"/>
+            <testcase classname="D" name="t" time="4"/>
+        </testsuite>"#,
+        );
+        assert_eq!(
+            (c.total, c.passed, c.flaky, c.failed, c.errored),
+            (2, 2, 1, 0, 0)
+        );
+        assert_eq!(c.duration_seconds, 10.0);
+    }
+
+    #[test]
+    fn a_repeated_testcase_after_a_pass_is_another_invocation() {
+        let xml = r#"<testsuite name="s">
+            <testcase classname="C" name="each" /><testcase classname="C" name="each" />
+            <testcase classname="C" name="each"><failure/></testcase>
+        </testsuite>"#;
+        let c = counts(xml);
+        assert_eq!((c.total, c.passed, c.failed), (3, 2, 1));
+        let r = report(xml);
+        let invocations: Vec<u32> = tests_of(&r).iter().map(|t| t.id.invocation).collect();
+        assert_eq!(invocations, [0, 1, 2]);
+    }
+
+    #[test]
+    fn in_a_pytest_report_every_repeat_is_a_rerun() {
+        // pytest-rerunfailures writes failed attempts as plain testcases.
+        let c = counts(
+            r#"<testsuites><testsuite name="pytest">
+            <testcase classname="m" name="flaky"/><testcase classname="m" name="flaky"/>
+            <testcase classname="m" name="bad"/><testcase classname="m" name="bad"><failure/></testcase>
+            <testcase classname="m" name="ok"/>
+        </testsuite></testsuites>"#,
+        );
+        assert_eq!((c.total, c.passed, c.flaky, c.failed), (3, 2, 1, 1));
+    }
+
+    #[test]
+    fn skipped_comes_from_elements_and_status_attributes() {
+        let c = counts(
+            r#"<testsuite>
+            <testcase name="a"><skipped message="later"/></testcase>
+            <testcase name="b" status="notrun"/>
+            <testcase name="c" status="run"/>
+            <testcase name="d"><skipped/><failure/></testcase>
+        </testsuite>"#,
+        );
+        assert_eq!((c.total, c.skipped, c.passed, c.failed), (4, 2, 1, 1));
+    }
+
+    #[test]
+    fn nested_suites_and_a_suite_level_error_are_counted() {
+        let xml = r#"<testsuites><testsuite name="outer"><testsuite name="inner">
+            <testcase name="a"/></testsuite>
+            <error message="setup failed">trace</error>
+        </testsuite></testsuites>"#;
+        let c = counts(xml);
+        assert_eq!((c.total, c.passed, c.errored), (2, 1, 1));
+        let r = report(xml);
+        assert_eq!(&*tests_of(&r)[0].id.suite, "inner");
+        assert_eq!(tests_of(&r)[1].id.name, "(suite error)");
+    }
+
+    #[test]
+    fn declared_totals_that_disagree_are_a_warning_and_the_testcases_win() {
+        let s = summarize(
+            &br#"<testsuite tests="5" failures="2"><testcase name="a"/></testsuite>"#[..],
+            &Options::default(),
+        )
+        .unwrap();
+        assert_eq!(s.tests.unwrap().total, 1);
+        assert!(
+            s.warnings.iter().any(|w| w.contains("tests=5")),
+            "{:?}",
+            s.warnings
+        );
+    }
+
+    #[test]
+    fn cdata_entities_and_long_texts_are_read_and_capped() {
+        let mut options = Options::default();
+        options.limits.max_text_bytes = 8;
+        let xml = r#"<testsuite><testcase name="a &amp; b&#33;"><failure message="m">
+            <![CDATA[0123456789]]></failure><system-out>&lt;ok&gt;</system-out></testcase></testsuite>"#;
+        let ReportReader::Tests(mut reader) = crate::open(xml.as_bytes(), &options).unwrap() else {
+            panic!("not junit")
+        };
+        let t = reader.next_case().unwrap().unwrap();
+        assert_eq!(t.id.name, "a & b!");
+        assert_eq!(t.system_out.as_deref(), Some("<ok>"));
+        let Outcome::Failed { failures } = &t.outcome else {
+            panic!()
+        };
+        let details = failures[0].details.as_deref().unwrap();
+        assert!(details.ends_with("[truncated 15 bytes]"), "{details}");
+        assert!(reader.next_case().unwrap().is_none());
+    }
+
+    #[test]
+    fn a_wrong_root_is_an_error() {
+        let err = crate::parse(&b"<coverage line-rate=\"1\"><packages/></coverage>"[..]);
+        assert!(err.is_ok(), "a Cobertura report is not a JUnit error");
+        let err = crate::parse(&b"<testcase name=\"x\"/>"[..]).unwrap_err();
+        assert!(err.to_string().contains("<testcase>"), "{err}");
+    }
+
+    #[test]
+    fn a_truncated_document_is_an_error_with_the_open_element() {
+        let err =
+            crate::parse(&b"<testsuites>\n<testsuite name=\"s\">\n<testcase name=\"a\"/>"[..])
+                .unwrap_err();
+        assert!(matches!(err.kind(), ErrorKind::Truncated(_)), "{err}");
+        assert!(
+            err.to_string().contains("<testsuite> (opened on line 2)"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn durations_accept_the_forms_tools_write() {

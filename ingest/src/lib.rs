@@ -41,7 +41,7 @@
 //! let err = cimetrics_ingest::parse(&b"<testsuite><testcase name=\"x\" time=\"abc\"/></testsuite>"[..])
 //!     .unwrap_err();
 //! assert_eq!(err.to_string(),
-//!     "junit: testsuite/testcase[1]/@time (line 1, column 33): invalid duration \"abc\"");
+//!     "junit: testsuite/testcase[1]/@time (line 1, column 37): invalid duration \"abc\"");
 //! # Ok::<(), cimetrics_ingest::Error>(())
 //! ```
 
@@ -78,9 +78,9 @@ use merge::{TestCounter, TestMerger};
 /// A report opened for streaming: tests or coverage, depending on what was detected.
 pub enum ReportReader {
     /// A JUnit report.
-    Tests(JunitReader),
+    Tests(Box<JunitReader>),
     /// A coverage report.
-    Coverage(CoverageReader),
+    Coverage(Box<CoverageReader>),
 }
 
 impl ReportReader {
@@ -101,8 +101,8 @@ pub fn open(read: impl Read + Send + 'static, options: &Options) -> Result<Repor
     let mut source = Source::open(read, options.limits)?;
     let format = detect::detect(source.peek_prefix()?)?;
     Ok(match format {
-        Format::Junit => ReportReader::Tests(JunitReader::new(source, *options)),
-        other => ReportReader::Coverage(CoverageReader::new(source, other, *options)),
+        Format::Junit => ReportReader::Tests(Box::new(JunitReader::new(source, *options))),
+        other => ReportReader::Coverage(Box::new(CoverageReader::new(source, other, *options))),
     })
 }
 
@@ -135,10 +135,11 @@ pub fn parse_with(read: impl Read + Send + 'static, options: &Options) -> Result
                 merger.push(case, reruns);
             }
             let (tests, counts) = merger.finish();
+            let warnings = (*reader).finish(&counts);
             Ok(Report {
                 format: Format::Junit,
                 content: Content::Tests(TestReport { tests, counts }),
-                warnings: reader.into_warnings(),
+                warnings,
             })
         }
         ReportReader::Coverage(mut reader) => {
@@ -152,7 +153,7 @@ pub fn parse_with(read: impl Read + Send + 'static, options: &Options) -> Result
                 merger.push(fragment);
             }
             let (files, totals) = merger.finish();
-            let warnings = reader.finish(&totals);
+            let warnings = (*reader).finish(&totals);
             Ok(Report {
                 format,
                 content: Content::Coverage(CoverageReport { files, totals }),
@@ -174,11 +175,12 @@ pub fn summarize(read: impl Read + Send + 'static, options: &Options) -> Result<
                 let reruns = reader.repeats_are_reruns();
                 counter.push(&case.id, &case.outcome, case.duration_seconds, reruns);
             }
+            let counts = counter.finish();
             Ok(Summary {
                 format: Format::Junit,
-                tests: Some(counter.finish()),
+                tests: Some(counts),
                 coverage: None,
-                warnings: reader.into_warnings(),
+                warnings: (*reader).finish(&counts),
             })
         }
         ReportReader::Coverage(mut reader) => {
@@ -192,7 +194,7 @@ pub fn summarize(read: impl Read + Send + 'static, options: &Options) -> Result<
                 format,
                 tests: None,
                 coverage: Some(totals),
-                warnings: reader.finish(&totals),
+                warnings: (*reader).finish(&totals),
             })
         }
     }
@@ -219,7 +221,9 @@ pub struct CoverageReader {
 impl CoverageReader {
     fn new(source: Source, format: Format, options: Options) -> Self {
         let inner = match format {
-            Format::Cobertura => CoverageInner::Cobertura(cobertura::CoberturaReader::new(source, options)),
+            Format::Cobertura => {
+                CoverageInner::Cobertura(cobertura::CoberturaReader::new(source, options))
+            }
             Format::Jacoco => CoverageInner::Jacoco(jacoco::JacocoReader::new(source, options)),
             Format::Clover => CoverageInner::Clover(clover::CloverReader::new(source, options)),
             Format::Lcov => CoverageInner::Lcov(lines::LcovReader::new(source, options)),
@@ -249,13 +253,14 @@ impl CoverageReader {
 
     /// The warnings, including the check of declared totals against `computed`.
     fn finish(self, computed: &CoverageTotals) -> Vec<String> {
-        let (declared, warnings, what): (DeclaredTotals, warnings::Warnings, &str) = match self.inner {
-            CoverageInner::Cobertura(r) => (r.declared, r.warnings, "the root <coverage>"),
-            CoverageInner::Jacoco(r) => (r.declared, r.warnings, "the report's counters"),
-            CoverageInner::Clover(r) => (r.declared, r.warnings, "the project <metrics>"),
-            CoverageInner::Lcov(r) => (r.declared, r.warnings, "the LF/LH/BRF/BRH records"),
-            CoverageInner::Go(r) => (r.declared, r.warnings, "the profile"),
-        };
+        let (declared, warnings, what): (DeclaredTotals, warnings::Warnings, &str) =
+            match self.inner {
+                CoverageInner::Cobertura(r) => (r.declared, r.warnings, "the root <coverage>"),
+                CoverageInner::Jacoco(r) => (r.declared, r.warnings, "the report's counters"),
+                CoverageInner::Clover(r) => (r.declared, r.warnings, "the project <metrics>"),
+                CoverageInner::Lcov(r) => (r.declared, r.warnings, "the LF/LH/BRF/BRH records"),
+                CoverageInner::Go(r) => (r.declared, r.warnings, "the profile"),
+            };
         let mut warnings = warnings;
         if let Some(w) = declared.check(what, computed) {
             warnings.push(w);

@@ -161,7 +161,9 @@ impl LcovReader {
                 let Some(mut f) = file.take() else {
                     return Err(self.lines.error(
                         0,
-                        ErrorKind::Invalid("end_of_record without a record (no SF: before it)".into()),
+                        ErrorKind::Invalid(
+                            "end_of_record without a record (no SF: before it)".into(),
+                        ),
                     ));
                 };
                 branch_outcomes.sort_unstable_by_key(|b| b.0);
@@ -224,7 +226,9 @@ impl LcovReader {
             if tag != "TN" && tag != "SF" && tag != "VER" && file.is_none() {
                 return Err(self.lines.error(
                     0,
-                    ErrorKind::Invalid(format!("{tag} record outside a file record (no SF: before it)")),
+                    ErrorKind::Invalid(format!(
+                        "{tag} record outside a file record (no SF: before it)"
+                    )),
                 ));
             }
             match tag {
@@ -233,7 +237,9 @@ impl LcovReader {
                     if file.is_some() {
                         return Err(self.lines.error(
                             0,
-                            ErrorKind::Invalid("SF: inside a record (missing end_of_record)".into()),
+                            ErrorKind::Invalid(
+                                "SF: inside a record (missing end_of_record)".into(),
+                            ),
                         ));
                     }
                     record_line = self.lines.line_no;
@@ -367,7 +373,12 @@ impl GoReader {
         if !self.started {
             self.started = true;
             let mut buf = std::mem::take(&mut self.buf);
-            let first = self.lines.next_line(&mut buf)?.unwrap_or("").trim().to_string();
+            let first = self
+                .lines
+                .next_line(&mut buf)?
+                .unwrap_or("")
+                .trim()
+                .to_string();
             self.buf = buf;
             let mode = first.strip_prefix("mode:").map(str::trim);
             if !matches!(mode, Some("set" | "count" | "atomic")) {

@@ -113,13 +113,15 @@ impl TestMerger {
     pub(crate) fn push(&mut self, mut case: TestCase, reruns: bool) {
         let tally = Tally::of(&case.outcome);
         if case.id.name.is_empty() {
-            self.counts.add(tally.status, tally.is_flaky(), case.duration_seconds);
+            self.counts
+                .add(tally.status, tally.is_flaky(), case.duration_seconds);
             self.tests.push(case);
             return;
         }
         match self.index.get(&case.id).copied() {
             None => {
-                self.counts.add(tally.status, tally.is_flaky(), case.duration_seconds);
+                self.counts
+                    .add(tally.status, tally.is_flaky(), case.duration_seconds);
                 self.index.insert(case.id.clone(), self.tests.len());
                 self.tests.push(case);
             }
@@ -128,7 +130,8 @@ impl TestMerger {
                 let before = Tally::of(&prev.outcome);
                 if !is_retry(before, reruns) {
                     case.id.invocation = prev.id.invocation + 1;
-                    self.counts.add(tally.status, tally.is_flaky(), case.duration_seconds);
+                    self.counts
+                        .add(tally.status, tally.is_flaky(), case.duration_seconds);
                     let key = TestId {
                         invocation: 0,
                         ..case.id.clone()
@@ -151,7 +154,8 @@ impl TestMerger {
                 }
                 let after = earlier(before, reruns).then(tally);
                 self.counts.remove(before.status, before.is_flaky());
-                self.counts.add(after.status, after.is_flaky(), case.duration_seconds);
+                self.counts
+                    .add(after.status, after.is_flaky(), case.duration_seconds);
                 merge_into(prev, case, after);
             }
         }
@@ -235,7 +239,13 @@ pub(crate) struct TestCounter {
 
 impl TestCounter {
     /// Counts the next testcase, with the rules of [`TestMerger::push`].
-    pub(crate) fn push(&mut self, id: &TestId, outcome: &Outcome, duration: Option<f64>, reruns: bool) {
+    pub(crate) fn push(
+        &mut self,
+        id: &TestId,
+        outcome: &Outcome,
+        duration: Option<f64>,
+        reruns: bool,
+    ) {
         let tally = Tally::of(outcome);
         if id.name.is_empty() {
             self.counts.add(tally.status, tally.is_flaky(), duration);
@@ -321,7 +331,12 @@ mod tests {
 
     #[test]
     fn packing_round_trips() {
-        for status in [Status::Passed, Status::Failed, Status::Errored, Status::Skipped] {
+        for status in [
+            Status::Passed,
+            Status::Failed,
+            Status::Errored,
+            Status::Skipped,
+        ] {
             for f in [false, true] {
                 assert_eq!(Tally::unpack(t(status, f).pack()), t(status, f));
             }

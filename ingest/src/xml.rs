@@ -190,7 +190,7 @@ impl Xml {
                     if empty {
                         self.pending_pop = true;
                     }
-                    return Ok(Ev::Start(start, empty));
+                    Ok(Ev::Start(start, empty))
                 }
                 Event::End(e) => {
                     if self.path.frames.is_empty() {
@@ -199,13 +199,13 @@ impl Xml {
                         // but a second root or text after it is still an error.
                         self.stray_end_tags += 1;
                         if self.stray_end_tags == 1 {
-                            let name: &str = &e.name().0.to_owned();
+                            let name: &str = e.name().0;
                             self.first_stray = Some((name.to_string(), self.mark_position().line));
                         }
                         return Ok(Ev::Other);
                     }
                     self.close();
-                    return Ok(Ev::End);
+                    Ok(Ev::End)
                 }
                 Event::Text(t) => {
                     if self.path.frames.is_empty() {
@@ -219,7 +219,7 @@ impl Xml {
                         };
                         return Err(self.error_here(ErrorKind::Syntax(what.into())));
                     }
-                    return Ok(Ev::Text(t.into_inner()));
+                    Ok(Ev::Text(t.into_inner()))
                 }
                 Event::CData(t) => {
                     if self.path.frames.is_empty() {
@@ -227,7 +227,7 @@ impl Xml {
                             "CDATA outside the root element".into(),
                         )));
                     }
-                    return Ok(Ev::Text(t.into_inner()));
+                    Ok(Ev::Text(t.into_inner()))
                 }
                 Event::GeneralRef(r) => {
                     if self.path.frames.is_empty() {
@@ -238,7 +238,7 @@ impl Xml {
                     let resolved = self.resolve_ref(&r)?;
                     let mut bytes = [0u8; 4];
                     let s = resolved.encode_utf8(&mut bytes);
-                    return Ok(Ev::Text(Cow::Owned(s.to_owned())));
+                    Ok(Ev::Text(Cow::Owned(s.to_owned())))
                 }
                 Event::DocType(d) => {
                     let content: &str = &d;
@@ -262,7 +262,7 @@ impl Xml {
                             "the input ends before the root element".into(),
                         )));
                     }
-                    return Ok(Ev::Eof);
+                    Ok(Ev::Eof)
                 }
             }
         }
@@ -352,8 +352,9 @@ impl Xml {
     ) -> Error {
         let raw: &[u8] = start.as_bytes();
         let position = match value_ptr {
-            Some(p) if (p as usize) >= (raw.as_ptr() as usize)
-                && (p as usize) <= (raw.as_ptr() as usize) + raw.len() =>
+            Some(p)
+                if (p as usize) >= (raw.as_ptr() as usize)
+                    && (p as usize) <= (raw.as_ptr() as usize) + raw.len() =>
             {
                 let index = p as usize - raw.as_ptr() as usize;
                 // The tag's bytes start just after its '<'.
@@ -447,7 +448,8 @@ impl TextAccumulator {
             return None;
         }
         if self.cut > 0 {
-            self.text.push_str(&format!("…[truncated {} bytes]", self.cut));
+            self.text
+                .push_str(&format!("…[truncated {} bytes]", self.cut));
         }
         Some(self.text)
     }
@@ -472,15 +474,17 @@ pub(crate) fn attr_value<'a>(
     if memchr::memchr(b'&', raw.as_bytes()).is_none() {
         return Ok(Cow::Borrowed(raw));
     }
-    attr.normalized_value(quick_xml::XmlVersion::Implicit1_0).map_err(|e| {
-        let kind = match &e {
-            quick_xml::Error::Escape(quick_xml::escape::EscapeError::UnrecognizedEntity(_, name)) => {
-                ErrorKind::UndefinedEntity(name.clone())
-            }
-            other => ErrorKind::Syntax(other.to_string()),
-        };
-        xml.attr_error(start, attr.key.0.as_bytes(), Some(raw.as_ptr()), kind)
-    })
+    attr.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+        .map_err(|e| {
+            let kind = match &e {
+                quick_xml::Error::Escape(quick_xml::escape::EscapeError::UnrecognizedEntity(
+                    _,
+                    name,
+                )) => ErrorKind::UndefinedEntity(name.clone()),
+                other => ErrorKind::Syntax(other.to_string()),
+            };
+            xml.attr_error(start, attr.key.0.as_bytes(), Some(raw.as_ptr()), kind)
+        })
 }
 
 /// Iterates the attributes of `start`, mapping malformed attributes to positioned errors.

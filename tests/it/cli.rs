@@ -1,0 +1,167 @@
+//! `cimetrics summary` as a CI step runs it: exit codes, JSON shape, stdin.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+
+fn cimetrics() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_cimetrics"))
+}
+
+const JUNIT: &str = r#"<testsuite name="s">
+  <testcase classname="C" name="a" time="1.5"/>
+  <testcase classname="C" name="b" time="0.5"><failure message="boom"/></testcase>
+  <testcase classname="C" name="c"><flakyFailure message="once"/></testcase>
+</testsuite>"#;
+
+fn temp_file(name: &str, content: &[u8]) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("cimetrics-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, content).unwrap();
+    path
+}
+
+#[test]
+fn summary_json_has_the_documented_shape_and_merges_files() {
+    let junit = temp_file("a.xml", JUNIT.as_bytes());
+    let lcov = temp_file(
+        "b.info",
+        b"SF:x.c\nDA:1,1\nDA:2,0\nBRDA:1,0,0,1\nBRDA:1,0,1,-\nend_of_record\n",
+    );
+    let out = cimetrics()
+        .args(["summary", "--json"])
+        .arg(&junit)
+        .arg(&lcov)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let f0 = &v["files"][0];
+    assert_eq!(f0["format"], "junit");
+    assert_eq!(
+        f0["tests"],
+        serde_json::json!({"total": 3, "passed": 2, "failed": 1, "errored": 0, "skipped": 0,
+                           "flaky": 1, "duration_seconds": 2.0})
+    );
+    assert!(f0["error"].is_null());
+    assert!(f0.get("coverage").is_none());
+    let f1 = &v["files"][1];
+    assert_eq!(f1["format"], "lcov");
+    assert_eq!(
+        f1["coverage"],
+        serde_json::json!({"lines_valid": 2, "lines_covered": 1, "line_rate": 0.5,
+                           "branches_valid": 2, "branches_covered": 1, "branch_rate": 0.5})
+    );
+    assert_eq!(v["tests"]["total"], 3);
+    assert_eq!(v["coverage"]["lines_valid"], 2);
+}
+
+#[test]
+fn a_bad_file_gets_a_positioned_error_and_the_others_are_still_reported() {
+    let good = temp_file("good.xml", JUNIT.as_bytes());
+    let bad = temp_file(
+        "bad.xml",
+        b"<testsuites>\n  <testsuite name=\"s\">\n    <testcase name=\"x\" time=\"abc\"/>\n",
+    );
+    let out = cimetrics()
+        .args(["summary", "--json"])
+        .arg(&bad)
+        .arg(&good)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let err = &v["files"][0]["error"];
+    assert_eq!(err["line"], 3);
+    assert_eq!(err["column"], 30);
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("testsuites/testsuite[1]/testcase[1]/@time"),
+        "{err}"
+    );
+    assert_eq!(v["files"][1]["tests"]["total"], 3);
+}
+
+#[test]
+fn stdin_is_read_with_a_dash_and_gzip_is_detected() {
+    let mut gz = flate2_free_gzip(JUNIT.as_bytes());
+    let mut child = cimetrics()
+        .args(["summary", "--json", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&gz).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["files"][0]["tests"]["flaky"], 1);
+    gz.clear();
+}
+
+/// A gzip member with stored (uncompressed) deflate blocks, so the test needs no compressor.
+fn flate2_free_gzip(data: &[u8]) -> Vec<u8> {
+    let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+    let chunks: Vec<&[u8]> = data.chunks(65535).collect();
+    for (i, chunk) in chunks.iter().enumerate() {
+        out.push(u8::from(i + 1 == chunks.len()));
+        let len = chunk.len() as u16;
+        out.extend_from_slice(&len.to_le_bytes());
+        out.extend_from_slice(&(!len).to_le_bytes());
+        out.extend_from_slice(chunk);
+    }
+    out.extend_from_slice(&crc32(data).to_le_bytes());
+    out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    out
+}
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = 0xffff_ffffu32;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xedb8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+#[test]
+fn usage_errors_exit_with_2() {
+    let out = cimetrics().arg("summary").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = cimetrics()
+        .args(["summary", "--nope", "x"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn a_missing_file_is_an_error_entry_not_a_crash() {
+    let out = cimetrics()
+        .args(["summary", "--json", "/nonexistent/report.xml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        v["files"][0]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("read error")
+    );
+}

@@ -1,0 +1,132 @@
+//! Whatever bytes arrive: an error or a report, never a panic, a hang or unbounded memory.
+
+use std::io::Cursor;
+
+use cimetrics_ingest::{ErrorKind, Limits, Options};
+use proptest::prelude::*;
+
+use crate::{files_below, repo};
+
+fn sample_bytes() -> Vec<Vec<u8>> {
+    let mut out: Vec<Vec<u8>> = files_below(&repo().join("samples"))
+        .into_iter()
+        .filter(|p| {
+            let n = p.to_string_lossy();
+            !n.ends_with(".json")
+                && !n.ends_with(".md")
+                && !n.ends_with(".sh")
+                && !n.contains("/logs/")
+        })
+        .map(|p| std::fs::read(p).unwrap())
+        .filter(|b| b.len() < 200_000)
+        .collect();
+    out.sort_by_key(Vec::len);
+    assert!(out.len() >= 10, "samples/ holds {} reports", out.len());
+    out
+}
+
+fn run(bytes: Vec<u8>) -> Result<(), cimetrics_ingest::Error> {
+    cimetrics_ingest::parse(Cursor::new(bytes)).map(|_| ())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn truncated_samples_never_panic(pick in any::<prop::sample::Index>(), cut in any::<prop::sample::Index>()) {
+        let samples = sample_bytes();
+        let bytes = &samples[pick.index(samples.len())];
+        let cut = cut.index(bytes.len());
+        let result = run(bytes[..cut].to_vec());
+        // An XML document cut before its end is never a (short) report.
+        let trimmed_len = bytes.trim_ascii_end().len();
+        if bytes.first() == Some(&b'<') && cut < trimmed_len.saturating_sub(1) {
+            prop_assert!(result.is_err(), "a cut at {cut} of {} bytes was accepted", bytes.len());
+        }
+    }
+
+    #[test]
+    fn mutated_samples_never_panic(
+        pick in any::<prop::sample::Index>(),
+        edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8),
+    ) {
+        let samples = sample_bytes();
+        let mut bytes = samples[pick.index(samples.len())].clone();
+        for (at, byte) in edits {
+            let i = at.index(bytes.len());
+            bytes[i] = byte;
+        }
+        let _ = run(bytes);
+    }
+}
+
+#[test]
+fn nesting_deeper_than_the_limit_is_an_error() {
+    let mut xml = String::from("<testsuites>");
+    for _ in 0..10_000 {
+        xml.push_str("<testsuite>");
+    }
+    let err = run(xml.into_bytes()).unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Limit(_)), "{err}");
+}
+
+#[test]
+fn a_token_over_the_limit_is_an_error_not_an_allocation() {
+    let mut xml = b"<testsuite><testcase name=\"a\"><system-out>".to_vec();
+    xml.extend(std::iter::repeat_n(b'x', 4 << 20));
+    xml.extend_from_slice(b"</system-out></testcase></testsuite>");
+    let options = Options {
+        limits: Limits {
+            max_token_bytes: 1 << 20,
+            ..Limits::default()
+        },
+        ..Options::default()
+    };
+    let err = cimetrics_ingest::summarize(Cursor::new(xml), &options).unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Limit(_)), "{err}");
+}
+
+#[test]
+fn two_roots_and_text_after_the_root_are_errors() {
+    for doc in [
+        "<testsuite></testsuite><testsuite></testsuite>",
+        "<testsuite></testsuite>trailing words",
+    ] {
+        let err = run(doc.as_bytes().to_vec()).unwrap_err();
+        assert!(matches!(err.kind(), ErrorKind::Syntax(_)), "{doc}: {err}");
+    }
+}
+
+#[test]
+fn undefined_entities_and_invalid_utf8_are_errors() {
+    let err = run(b"<testsuite><testcase name=\"a&bogus;\"/></testsuite>".to_vec()).unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::UndefinedEntity(_)), "{err}");
+    let err = run(b"<testsuite><testcase name=\"a\">\xff\xfe</testcase></testsuite>".to_vec())
+        .unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::Encoding(_) | ErrorKind::Syntax(_)),
+        "{err}"
+    );
+}
+
+#[test]
+fn nan_and_infinite_durations_are_errors_and_negative_ones_warn() {
+    for t in ["NaN", "inf", "-inf"] {
+        let doc = format!("<testsuite><testcase name=\"a\" time=\"{t}\"/></testsuite>");
+        assert!(run(doc.into_bytes()).is_err(), "{t}");
+    }
+    let doc = b"<testsuite><testcase name=\"a\" time=\"-3\"/></testsuite>".to_vec();
+    let summary =
+        cimetrics_ingest::summarize(Cursor::new(doc.clone()), &Options::default()).unwrap();
+    assert_eq!(summary.tests.unwrap().duration_seconds, 0.0);
+    assert!(
+        summary.warnings[0].contains("negative"),
+        "{:?}",
+        summary.warnings
+    );
+    let strict = Options {
+        reject_negative_durations: true,
+        ..Options::default()
+    };
+    assert!(cimetrics_ingest::summarize(Cursor::new(doc), &strict).is_err());
+}
