@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Fills fuzz/corpus/<target>/ (gitignored) with seeds made from ../samples: each sample with
+# what the target's fixed header already provides stripped off (the XML declaration and root
+# start tag, the first `SF:`, the `mode:` line), so the seeds continue the header.
+set -euo pipefail
+cd "$(dirname "$0")"
+S=../samples
+python3 - "$S" <<'PY'
+import os, re, sys, pathlib
+samples = pathlib.Path(sys.argv[1])
+def files(*globs):
+    for g in globs:
+        for p in sorted(samples.glob(g)):
+            if not p.name.endswith(".json") and p.is_file():
+                yield p
+prolog = rb"^\s*(<\?xml[^>]*\?>\s*)?(<!DOCTYPE[^>]*>\s*)?((<!--.*?-->)\s*)*"
+def strip_root(data, root):
+    return re.sub(prolog + rb"<" + root + rb"\b[^>]*>", b"", data, count=1, flags=re.S)
+targets = {
+    "junit": (files("corpus/junit/*/*", "generated/*junit*.xml", "generated/pytest-*.xml", "generated/ant-junit4.xml"),
+              lambda d: re.sub(prolog, b"", d, count=1, flags=re.S)),
+    "cobertura": (files("corpus/coverage/cobertura/*", "generated/*cobertura*.xml"), lambda d: strip_root(d, b"coverage")),
+    "jacoco": (files("corpus/coverage/jacoco/*", "generated/*jacoco*.xml"), lambda d: strip_root(d, b"report")),
+    "clover": (files("corpus/coverage/clover/*", "generated/*clover*.xml"), lambda d: strip_root(d, b"coverage")),
+    "lcov": (files("corpus/coverage/lcov/*", "generated/*.lcov"), lambda d: d.split(b"SF:", 1)[-1]),
+    "go": (files("corpus/coverage/go/*", "generated/go-*.out"), lambda d: d.split(b"\n", 1)[-1]),
+    "detect": (files("corpus/*/*/*", "generated/*.*"), lambda d: d),
+}
+for target, (paths, strip) in targets.items():
+    out = pathlib.Path("corpus") / target
+    out.mkdir(parents=True, exist_ok=True)
+    n = 0
+    for p in paths:
+        data = strip(p.read_bytes())
+        if len(data) > 64 * 1024:
+            data = data[: 64 * 1024]
+        (out / (p.parent.name + "--" + p.name)).write_bytes(data)
+        n += 1
+    print(f"{target}: {n} seeds in {out}")
+PY
