@@ -169,7 +169,8 @@ pub fn parse_with(read: impl Read + Send + 'static, options: &Options) -> Result
 /// Any problem of the input, with its position; see [`ErrorKind`].
 pub fn summarize(read: impl Read + Send + 'static, options: &Options) -> Result<Summary> {
     match open(read, options)? {
-        ReportReader::Tests(mut reader) => {
+        ReportReader::Tests(reader) => {
+            let mut reader = reader.without_details();
             let mut counter = TestCounter::default();
             while let Some(case) = reader.next_case()? {
                 let reruns = reader.repeats_are_reruns();
@@ -180,7 +181,7 @@ pub fn summarize(read: impl Read + Send + 'static, options: &Options) -> Result<
                 format: Format::Junit,
                 tests: Some(counts),
                 coverage: None,
-                warnings: (*reader).finish(&counts),
+                warnings: reader.finish(&counts),
             })
         }
         ReportReader::Coverage(mut reader) => {

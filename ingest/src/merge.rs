@@ -102,10 +102,17 @@ fn earlier(before: Tally, reruns: bool) -> Tally {
 /// Builds a full report's tests: merges retries, keeping every attempt's evidence.
 #[derive(Default)]
 pub(crate) struct TestMerger {
-    /// Identity (with invocation 0) → index of its latest invocation.
-    index: HashMap<TestId, usize>,
+    /// Hash of an identity (invocation aside) → index of the latest invocation.
+    index: HashMap<u64, usize, BuildHasherDefault<IdentityHasher>>,
+    /// Identities whose hash collides with another identity's (almost never used).
+    collided: HashMap<TestId, usize>,
     tests: Vec<TestCase>,
     counts: TestCounts,
+    scratch: Vec<u8>,
+}
+
+fn same_test(a: &TestId, b: &TestId) -> bool {
+    a.name == b.name && a.classname == b.classname && a.suite == b.suite && a.file == b.file
 }
 
 impl TestMerger {
@@ -113,52 +120,70 @@ impl TestMerger {
     pub(crate) fn push(&mut self, mut case: TestCase, reruns: bool) {
         let tally = Tally::of(&case.outcome);
         if case.id.name.is_empty() {
-            self.counts
-                .add(tally.status, tally.is_flaky(), case.duration_seconds);
+            self.counts.add(tally.status, tally.is_flaky(), case.duration_seconds);
             self.tests.push(case);
             return;
         }
-        match self.index.get(&case.id).copied() {
+        let key = id_hash(&case.id, &mut self.scratch);
+        let next = self.tests.len();
+        let found = match self.index.get(&key) {
             None => {
-                self.counts
-                    .add(tally.status, tally.is_flaky(), case.duration_seconds);
-                self.index.insert(case.id.clone(), self.tests.len());
-                self.tests.push(case);
+                self.index.insert(key, next);
+                None
             }
-            Some(i) => {
-                let prev = &mut self.tests[i];
-                let before = Tally::of(&prev.outcome);
-                if !is_retry(before, reruns) {
-                    case.id.invocation = prev.id.invocation + 1;
-                    self.counts
-                        .add(tally.status, tally.is_flaky(), case.duration_seconds);
-                    let key = TestId {
-                        invocation: 0,
-                        ..case.id.clone()
-                    };
-                    self.index.insert(key, self.tests.len());
-                    self.tests.push(case);
-                    return;
+            Some(&i) if same_test(&self.tests[i].id, &case.id) => Some(i),
+            Some(_) => {
+                let base = TestId {
+                    invocation: 0,
+                    ..case.id.clone()
+                };
+                match self.collided.get(&base) {
+                    Some(&i) => Some(i),
+                    None => {
+                        self.collided.insert(base, next);
+                        None
+                    }
                 }
-                if reruns && before.status == Status::Passed {
-                    prev.outcome = Outcome::Failed {
-                        failures: vec![Attempt {
-                            kind: Some(crate::model::AttemptKind::Failure),
-                            message: Some(
-                                "an earlier attempt that was re-run (pytest-rerunfailures writes it without its failure)"
-                                    .into(),
-                            ),
-                            ..Attempt::default()
-                        }],
-                    };
-                }
-                let after = earlier(before, reruns).then(tally);
-                self.counts.remove(before.status, before.is_flaky());
-                self.counts
-                    .add(after.status, after.is_flaky(), case.duration_seconds);
-                merge_into(prev, case, after);
             }
+        };
+        let Some(i) = found else {
+            self.counts.add(tally.status, tally.is_flaky(), case.duration_seconds);
+            self.tests.push(case);
+            return;
+        };
+        let prev = &mut self.tests[i];
+        let before = Tally::of(&prev.outcome);
+        if !is_retry(before, reruns) {
+            case.id.invocation = prev.id.invocation + 1;
+            self.counts.add(tally.status, tally.is_flaky(), case.duration_seconds);
+            if self.index.get(&key) == Some(&i) {
+                self.index.insert(key, next);
+            } else {
+                let base = TestId {
+                    invocation: 0,
+                    ..case.id.clone()
+                };
+                self.collided.insert(base, next);
+            }
+            self.tests.push(case);
+            return;
         }
+        if reruns && before.status == Status::Passed {
+            prev.outcome = Outcome::Failed {
+                failures: vec![Attempt {
+                    kind: Some(crate::model::AttemptKind::Failure),
+                    message: Some(
+                        "an earlier attempt that was re-run (pytest-rerunfailures writes it without its failure)"
+                            .into(),
+                    ),
+                    ..Attempt::default()
+                }],
+            };
+        }
+        let after = earlier(before, reruns).then(tally);
+        self.counts.remove(before.status, before.is_flaky());
+        self.counts.add(after.status, after.is_flaky(), case.duration_seconds);
+        merge_into(prev, case, after);
     }
 
     pub(crate) fn finish(self) -> (Vec<TestCase>, TestCounts) {
@@ -235,6 +260,7 @@ impl std::hash::Hasher for IdentityHasher {
 pub(crate) struct TestCounter {
     seen: HashMap<u64, u8, BuildHasherDefault<IdentityHasher>>,
     counts: TestCounts,
+    scratch: Vec<u8>,
 }
 
 impl TestCounter {
@@ -251,7 +277,7 @@ impl TestCounter {
             self.counts.add(tally.status, tally.is_flaky(), duration);
             return;
         }
-        let key = id_hash(id);
+        let key = id_hash(id, &mut self.scratch);
         match self.seen.get_mut(&key) {
             None => {
                 self.counts.add(tally.status, tally.is_flaky(), duration);
@@ -277,9 +303,9 @@ impl TestCounter {
     }
 }
 
-fn id_hash(id: &TestId) -> u64 {
-    use xxhash_rust::xxh3::Xxh3;
-    let mut h = Xxh3::new();
+/// A 64-bit hash of a test's identity (collisions: about 1 in 10^7 for a million tests).
+fn id_hash(id: &TestId, scratch: &mut Vec<u8>) -> u64 {
+    scratch.clear();
     for part in [
         Some(&*id.suite),
         id.classname.as_deref(),
@@ -288,14 +314,14 @@ fn id_hash(id: &TestId) -> u64 {
     ] {
         match part {
             Some(s) => {
-                h.update(&[1]);
-                h.update(&(s.len() as u64).to_le_bytes());
-                h.update(s.as_bytes());
+                scratch.push(1);
+                scratch.extend_from_slice(&(s.len() as u64).to_le_bytes());
+                scratch.extend_from_slice(s.as_bytes());
             }
-            None => h.update(&[0]),
+            None => scratch.push(0),
         }
     }
-    h.digest()
+    xxhash_rust::xxh3::xxh3_64(scratch)
 }
 
 #[cfg(test)]

@@ -235,10 +235,15 @@ impl Xml {
                             "an entity reference outside the root element".into(),
                         )));
                     }
-                    let resolved = self.resolve_ref(&r)?;
-                    let mut bytes = [0u8; 4];
-                    let s = resolved.encode_utf8(&mut bytes);
-                    Ok(Ev::Text(Cow::Owned(s.to_owned())))
+                    let text: Cow<'b, str> = match &*r {
+                        "lt" => Cow::Borrowed("<"),
+                        "gt" => Cow::Borrowed(">"),
+                        "amp" => Cow::Borrowed("&"),
+                        "apos" => Cow::Borrowed("'"),
+                        "quot" => Cow::Borrowed("\""),
+                        _ => Cow::Owned(self.resolve_ref(&r)?.to_string()),
+                    };
+                    Ok(Ev::Text(text))
                 }
                 Event::DocType(d) => {
                     let content: &str = &d;
@@ -488,15 +493,61 @@ pub(crate) fn attr_value<'a>(
 }
 
 /// Iterates the attributes of `start`, mapping malformed attributes to positioned errors.
+///
+/// A plain scanner over the tag's bytes: `name = "value"` or `name='value'`, separated by
+/// white space. It does not look for duplicate names (the first one a parser keeps wins), which
+/// keeps it a single pass.
 pub(crate) fn for_each_attr<'s>(
     xml: &Xml,
     start: &'s BytesStart<'s>,
     mut f: impl FnMut(&Attribute<'s>) -> Result<()>,
 ) -> Result<()> {
-    for attr in start.attributes() {
-        let attr =
-            attr.map_err(|e| xml.attr_error(start, b"", None, ErrorKind::Syntax(e.to_string())))?;
-        f(&attr)?;
+    let raw: &'s str = start.attributes_raw();
+    let bytes = raw.as_bytes();
+    let len = bytes.len();
+    let mut i = 0;
+    let malformed = |at: usize, what: &str| {
+        xml.attr_error(
+            start,
+            b"",
+            Some(raw[at.min(len)..].as_ptr()),
+            ErrorKind::Syntax(format!("malformed attribute: {what}")),
+        )
+    };
+    loop {
+        while i < len && bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if i >= len || (bytes[i] == b'/' && i + 1 == len) {
+            return Ok(());
+        }
+        let key_start = i;
+        while i < len && !bytes[i].is_ascii_whitespace() && bytes[i] != b'=' {
+            i += 1;
+        }
+        let key = &raw[key_start..i];
+        while i < len && bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if i >= len || bytes[i] != b'=' {
+            return Err(malformed(key_start, &format!("`{key}` has no value")));
+        }
+        i += 1;
+        while i < len && bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let quote = if i < len { bytes[i] } else { 0 };
+        if quote != b'"' && quote != b'\'' {
+            return Err(malformed(i, &format!("the value of `{key}` is not quoted")));
+        }
+        let Some(close) = memchr::memchr(quote, &bytes[i + 1..]) else {
+            return Err(malformed(i, &format!("the value of `{key}` is not closed")));
+        };
+        let value = &raw[i + 1..i + 1 + close];
+        i += close + 2;
+        f(&Attribute {
+            key: quick_xml::name::QName(key),
+            value: Cow::Borrowed(value),
+        })?;
     }
-    Ok(())
 }
