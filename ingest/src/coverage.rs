@@ -127,8 +127,8 @@ impl FileBits {
         let lines_covered: u64 = self.covered.iter().map(|w| u64::from(w.count_ones())).sum();
         let (mut bc, mut bv) = (0u64, 0u64);
         for (c, v) in self.branches.values() {
-            bc += u64::from(*c);
-            bv += u64::from(*v);
+            bc = bc.saturating_add(u64::from(*c));
+            bv = bv.saturating_add(u64::from(*v));
         }
         let file = FileCoverage {
             path: String::new(),

@@ -103,11 +103,13 @@ impl JacocoReader {
                             let c = self.read_counter(&start)?;
                             match c.kind.as_str() {
                                 "LINE" => {
-                                    self.declared.lines_valid = Some(c.missed + c.covered);
+                                    self.declared.lines_valid =
+                                        Some(c.missed.saturating_add(c.covered));
                                     self.declared.lines_covered = Some(c.covered);
                                 }
                                 "BRANCH" => {
-                                    self.declared.branches_valid = Some(c.missed + c.covered);
+                                    self.declared.branches_valid =
+                                        Some(c.missed.saturating_add(c.covered));
                                     self.declared.branches_covered = Some(c.covered);
                                 }
                                 _ => {}
@@ -231,10 +233,12 @@ impl JacocoReader {
                                 let c = self.read_counter(&child)?;
                                 match c.kind.as_str() {
                                     "LINE" => {
-                                        declared_lines = Some((c.missed + c.covered, c.covered))
+                                        declared_lines =
+                                            Some((c.missed.saturating_add(c.covered), c.covered))
                                     }
                                     "BRANCH" => {
-                                        declared_branches = Some((c.missed + c.covered, c.covered));
+                                        declared_branches =
+                                            Some((c.missed.saturating_add(c.covered), c.covered));
                                     }
                                     _ => {}
                                 }
@@ -309,10 +313,10 @@ impl JacocoReader {
                 .xml
                 .error_here(ErrorKind::Invalid("<line> without nr".into())));
         };
-        if mi + ci == 0 && mb + cb == 0 {
+        if mi.saturating_add(ci) == 0 && mb.saturating_add(cb) == 0 {
             return Ok((None, has_instructions));
         }
-        let total = u32::try_from(mb + cb).unwrap_or(u32::MAX);
+        let total = u32::try_from(mb.saturating_add(cb)).unwrap_or(u32::MAX);
         let line = LineCoverage {
             line,
             hits: ci,

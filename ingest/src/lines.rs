@@ -175,8 +175,10 @@ impl LcovReader {
                     let covered = chunk.iter().filter(|b| b.1).count() as u32;
                     match merged.binary_search_by_key(&line, |l| l.line) {
                         Ok(i) => {
-                            merged[i].branches_total += total;
-                            merged[i].branches_covered += covered;
+                            merged[i].branches_total =
+                                merged[i].branches_total.saturating_add(total);
+                            merged[i].branches_covered =
+                                merged[i].branches_covered.saturating_add(covered);
                             // A taken branch means the line ran, whatever its DA says.
                             if covered > 0 && merged[i].hits == 0 {
                                 merged[i].hits = 1;
@@ -318,7 +320,7 @@ impl LcovReader {
 }
 
 fn add(slot: &mut Option<u64>, n: u64) {
-    *slot = Some(slot.unwrap_or(0) + n);
+    *slot = Some(slot.unwrap_or(0).saturating_add(n));
 }
 
 /// LCOV counts are integers, but some tools write large ones as floats (`1.5e+10`).

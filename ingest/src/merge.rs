@@ -120,7 +120,8 @@ impl TestMerger {
     pub(crate) fn push(&mut self, mut case: TestCase, reruns: bool) {
         let tally = Tally::of(&case.outcome);
         if case.id.name.is_empty() {
-            self.counts.add(tally.status, tally.is_flaky(), case.duration_seconds);
+            self.counts
+                .add(tally.status, tally.is_flaky(), case.duration_seconds);
             self.tests.push(case);
             return;
         }
@@ -147,7 +148,8 @@ impl TestMerger {
             }
         };
         let Some(i) = found else {
-            self.counts.add(tally.status, tally.is_flaky(), case.duration_seconds);
+            self.counts
+                .add(tally.status, tally.is_flaky(), case.duration_seconds);
             self.tests.push(case);
             return;
         };
@@ -155,7 +157,8 @@ impl TestMerger {
         let before = Tally::of(&prev.outcome);
         if !is_retry(before, reruns) {
             case.id.invocation = prev.id.invocation + 1;
-            self.counts.add(tally.status, tally.is_flaky(), case.duration_seconds);
+            self.counts
+                .add(tally.status, tally.is_flaky(), case.duration_seconds);
             if self.index.get(&key) == Some(&i) {
                 self.index.insert(key, next);
             } else {
@@ -182,7 +185,8 @@ impl TestMerger {
         }
         let after = earlier(before, reruns).then(tally);
         self.counts.remove(before.status, before.is_flaky());
-        self.counts.add(after.status, after.is_flaky(), case.duration_seconds);
+        self.counts
+            .add(after.status, after.is_flaky(), case.duration_seconds);
         merge_into(prev, case, after);
     }
 

@@ -236,12 +236,12 @@ impl TestCounts {
 
     /// Adds the counts of another set of tests (for different reports, e.g. shards).
     pub fn merge(&mut self, other: &TestCounts) {
-        self.total += other.total;
-        self.passed += other.passed;
-        self.failed += other.failed;
-        self.errored += other.errored;
-        self.skipped += other.skipped;
-        self.flaky += other.flaky;
+        self.total = self.total.saturating_add(other.total);
+        self.passed = self.passed.saturating_add(other.passed);
+        self.failed = self.failed.saturating_add(other.failed);
+        self.errored = self.errored.saturating_add(other.errored);
+        self.skipped = self.skipped.saturating_add(other.skipped);
+        self.flaky = self.flaky.saturating_add(other.flaky);
         self.duration_seconds += other.duration_seconds;
     }
 }
@@ -325,10 +325,10 @@ impl CoverageTotals {
 
     /// Adds another file's or report's totals.
     pub fn merge(&mut self, other: &CoverageTotals) {
-        self.lines_valid += other.lines_valid;
-        self.lines_covered += other.lines_covered;
-        self.branches_valid += other.branches_valid;
-        self.branches_covered += other.branches_covered;
+        self.lines_valid = self.lines_valid.saturating_add(other.lines_valid);
+        self.lines_covered = self.lines_covered.saturating_add(other.lines_covered);
+        self.branches_valid = self.branches_valid.saturating_add(other.branches_valid);
+        self.branches_covered = self.branches_covered.saturating_add(other.branches_covered);
     }
 }
 

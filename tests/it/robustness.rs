@@ -130,3 +130,19 @@ fn nan_and_infinite_durations_are_errors_and_negative_ones_warn() {
     };
     assert!(cimetrics_ingest::summarize(Cursor::new(doc), &strict).is_err());
 }
+
+#[test]
+fn counts_beyond_u64_saturate_instead_of_overflowing() {
+    // Found by the jacoco fuzz target: mb = 2^64 overflowed mb + cb.
+    let doc = br#"<report name="r"><package name="p"><sourcefile name="a.c">
+        <line nr="9" mb="18446744073709551616" cb="1"/><line nr="3" mi="0" ci="7"/>
+        <counter type="LINE" missed="18446744073709551615" covered="18446744073709551615"/>
+        </sourcefile></package></report>"#;
+    let summary = cimetrics_ingest::summarize(&doc[..], &Options::default()).unwrap();
+    let c = summary.coverage.unwrap();
+    assert_eq!(c.branches_valid, u64::from(u32::MAX));
+    assert_eq!((c.lines_valid, c.lines_covered), (2, 1));
+    let lcov = b"SF:a\nDA:1,99999999999999999999999\nLF:18446744073709551615\nLH:1\nend_of_record\nSF:b\nDA:1,1\nLF:18446744073709551615\nLH:1\nend_of_record\n";
+    let summary = cimetrics_ingest::summarize(&lcov[..], &Options::default()).unwrap();
+    assert_eq!(summary.coverage.unwrap().lines_covered, 2);
+}
