@@ -98,6 +98,11 @@ impl Error {
         self
     }
 
+    pub(crate) fn with_position(mut self, position: Position) -> Error {
+        self.position = position;
+        self
+    }
+
     pub(crate) fn with_format(mut self, format: Format) -> Error {
         if self.format.is_none() {
             self.format = Some(format);

@@ -101,6 +101,8 @@ pub struct Source {
     limits: Limits,
     /// The first error raised inside `fill_buf`, kept so it can be reported precisely.
     failure: Option<(ErrorKind, u64)>,
+    /// Whether `consume` counts lines (line-based parsers count their own).
+    track_lines: bool,
 }
 
 impl Source {
@@ -161,6 +163,7 @@ impl Source {
             mark_line_start: 0,
             limits,
             failure: None,
+            track_lines: true,
         })
     }
 
@@ -172,6 +175,12 @@ impl Source {
             }
         }
         Ok(&self.buf[self.pos..self.len])
+    }
+
+    /// Stops counting lines on `consume`, for parsers that count them themselves.
+    pub(crate) fn untracked_lines(mut self) -> Source {
+        self.track_lines = false;
+        self
     }
 
     /// Marks the start of the next token: positions inside it are computed from here, and the
@@ -362,6 +371,11 @@ impl BufRead for Source {
 
     fn consume(&mut self, amt: usize) {
         let amt = amt.min(self.len - self.pos);
+        if !self.track_lines {
+            self.pos += amt;
+            self.offset += amt as u64;
+            return;
+        }
         let bytes = &self.buf[self.pos..self.pos + amt];
         if let Some(last) = memchr::memrchr(b'\n', bytes) {
             self.line += count_newlines(bytes) as u64;

@@ -82,9 +82,12 @@ pub struct JunitReader {
     pytest: bool,
     /// Whether to keep messages, stack traces and outputs (not needed for counting).
     details: bool,
-    /// The totals the report declares about itself: the root's, or (when the root states
-    /// none) its first suite's.
+    /// The totals the root element declares, if any.
     root_declared: Option<Declared>,
+    /// The first top-level suite's totals, and how many top-level suites there are: when the
+    /// root states nothing and there is one suite, the suite's totals are the report's.
+    first_suite_declared: Option<Declared>,
+    top_level_suites: u32,
 }
 
 impl JunitReader {
@@ -100,6 +103,8 @@ impl JunitReader {
             done: false,
             pytest: false,
             root_declared: None,
+            first_suite_declared: None,
+            top_level_suites: 0,
             details: true,
         }
     }
@@ -126,7 +131,12 @@ impl JunitReader {
     /// The warnings, with the check of the report's declared totals against `counts` (the
     /// distinct tests after retries were merged).
     pub(crate) fn finish(mut self, counts: &crate::model::TestCounts) -> Vec<String> {
-        if let Some(d) = self.root_declared {
+        let declared = match (self.root_declared, self.top_level_suites) {
+            (Some(root), _) => Some(root),
+            (None, 1) => self.first_suite_declared,
+            (None, _) => None,
+        };
+        if let Some(d) = declared {
             let mut diffs = Vec::new();
             for (what, declared, actual) in [
                 ("tests", d.tests, counts.total),
@@ -319,8 +329,15 @@ impl JunitReader {
             || declared.failures.is_some()
             || declared.errors.is_some()
             || declared.skipped.is_some();
-        if self.root_declared.is_none() && states_any && self.xml.depth() <= 2 {
-            self.root_declared = Some(declared);
+        match self.xml.depth() {
+            1 if states_any => self.root_declared = Some(declared),
+            2 => {
+                self.top_level_suites += 1;
+                if self.top_level_suites == 1 && states_any {
+                    self.first_suite_declared = Some(declared);
+                }
+            }
+            _ => {}
         }
         if element == "testsuite" && name.as_deref() == Some("pytest") {
             self.pytest = true;
@@ -971,6 +988,17 @@ mod tests {
             "{:?}",
             s.warnings
         );
+    }
+
+    #[test]
+    fn several_suites_under_a_silent_root_raise_no_total_warning() {
+        let s = summarize(
+            &br#"<testsuites><testsuite name="a" tests="1"><testcase name="x"/></testsuite>
+            <testsuite name="b" tests="1"><testcase name="y"/></testsuite></testsuites>"#[..],
+            &Options::default(),
+        )
+        .unwrap();
+        assert!(s.warnings.is_empty(), "{:?}", s.warnings);
     }
 
     #[test]

@@ -45,7 +45,7 @@ struct Lines {
 impl Lines {
     fn new(source: Source, format: Format) -> Self {
         Lines {
-            source,
+            source: source.untracked_lines(),
             format,
             line_no: 0,
             line_offset: 0,
@@ -54,14 +54,49 @@ impl Lines {
 
     /// The next line without its end, or `None` at the end of input.
     fn next_line<'b>(&mut self, buf: &'b mut Vec<u8>) -> Result<Option<&'b str>> {
+        match self.next_raw_line(buf)? {
+            Some(raw) => self.text(raw).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The next line's bytes without its end (not yet checked as UTF-8).
+    fn next_raw_line<'b>(&mut self, buf: &'b mut Vec<u8>) -> Result<Option<&'b [u8]>> {
         buf.clear();
         self.source.mark();
         self.line_offset = self.source.offset();
-        let n = match self.source.read_until(b'\n', buf) {
-            Ok(n) => n,
-            Err(e) => return Err(self.source.error_from_io(&e).with_format(self.format)),
-        };
-        if n == 0 {
+        loop {
+            let available = match self.source.fill_buf() {
+                Ok(a) => a,
+                Err(e) => {
+                    // The source does not count lines here; this reader does.
+                    let err = self.source.error_from_io(&e);
+                    let at = err.position().byte_offset.max(self.line_offset);
+                    let position = Position {
+                        byte_offset: at,
+                        line: self.line_no + 1,
+                        column: at - self.line_offset + 1,
+                    };
+                    return Err(err.with_position(position).with_format(self.format));
+                }
+            };
+            if available.is_empty() {
+                break;
+            }
+            match memchr::memchr(b'\n', available) {
+                Some(i) => {
+                    buf.extend_from_slice(&available[..=i]);
+                    self.source.consume(i + 1);
+                    break;
+                }
+                None => {
+                    let n = available.len();
+                    buf.extend_from_slice(available);
+                    self.source.consume(n);
+                }
+            }
+        }
+        if buf.is_empty() {
             return Ok(None);
         }
         self.line_no += 1;
@@ -72,21 +107,23 @@ impl Lines {
         if let Some(l) = line.strip_suffix(b"\r") {
             line = l;
         }
-        match std::str::from_utf8(line) {
-            Ok(s) => Ok(Some(s)),
-            Err(e) => {
-                let column = e.valid_up_to() as u64 + 1;
-                Err(Error::new(
-                    ErrorKind::Encoding("invalid UTF-8 byte sequence".into()),
-                    Position {
-                        byte_offset: self.line_offset + column - 1,
-                        line: self.line_no,
-                        column,
-                    },
-                )
-                .with_format(self.format))
-            }
-        }
+        Ok(Some(line))
+    }
+
+    /// A line's bytes as text, or an encoding error at the first bad byte.
+    fn text<'b>(&self, line: &'b [u8]) -> Result<&'b str> {
+        std::str::from_utf8(line).map_err(|e| {
+            let column = e.valid_up_to() as u64 + 1;
+            Error::new(
+                ErrorKind::Encoding("invalid UTF-8 byte sequence".into()),
+                Position {
+                    byte_offset: self.line_offset + column - 1,
+                    line: self.line_no,
+                    column,
+                },
+            )
+            .with_format(self.format)
+        })
     }
 
     fn error(&self, column: usize, kind: ErrorKind) -> Error {
@@ -143,7 +180,7 @@ impl LcovReader {
         // Branch outcomes of the current record: (line, taken).
         let mut branch_outcomes: Vec<(u32, bool)> = Vec::new();
         while !self.done {
-            let Some(text) = self.lines.next_line(buf)? else {
+            let Some(raw) = self.lines.next_raw_line(buf)? else {
                 self.done = true;
                 if file.is_some() {
                     let message = format!(
@@ -153,6 +190,23 @@ impl LcovReader {
                 }
                 break;
             };
+            // Fast paths for the records that make up most of a tracefile.
+            if let Some(f) = file.as_mut() {
+                if let Some((line, hits)) = raw.strip_prefix(b"DA:").and_then(parse_da) {
+                    f.lines.push(LineCoverage {
+                        line,
+                        hits,
+                        branches_covered: 0,
+                        branches_total: 0,
+                    });
+                    continue;
+                }
+                if let Some(outcome) = raw.strip_prefix(b"BRDA:").and_then(parse_brda) {
+                    branch_outcomes.push(outcome);
+                    continue;
+                }
+            }
+            let text = self.lines.text(raw)?;
             let trimmed = text.trim();
             if trimmed.is_empty() {
                 continue;
@@ -317,6 +371,52 @@ impl LcovReader {
         }
         Ok(None)
     }
+}
+
+/// `12,3` or `12,3,checksum` → (12, 3); anything else is left to the careful path.
+fn parse_da(rest: &[u8]) -> Option<(u32, u64)> {
+    let comma = memchr::memchr(b',', rest)?;
+    let line = parse_digits(&rest[..comma])?;
+    let tail = &rest[comma + 1..];
+    let end = memchr::memchr(b',', tail).unwrap_or(tail.len());
+    let hits = parse_digits(&tail[..end])?;
+    Some((u32::try_from(line).ok()?, hits))
+}
+
+/// `12,0,1,5` or `12,0,1,-` (block and branch may be free text) → (12, taken).
+fn parse_brda(rest: &[u8]) -> Option<(u32, bool)> {
+    let first = memchr::memchr(b',', rest)?;
+    let last = memchr::memrchr(b',', rest)?;
+    if last <= first {
+        return None;
+    }
+    let middle = &rest[first + 1..last];
+    // A block and a branch: at least one comma between them.
+    memchr::memchr(b',', middle)?;
+    let line = u32::try_from(parse_digits(&rest[..first])?).ok()?;
+    let taken = &rest[last + 1..];
+    let taken = if taken == b"-" {
+        false
+    } else {
+        parse_digits(taken)? > 0
+    };
+    Some((line, taken))
+}
+
+/// Plain decimal digits into a u64, `None` for anything else or an overflow.
+fn parse_digits(s: &[u8]) -> Option<u64> {
+    if s.is_empty() || s.len() > 19 {
+        return None;
+    }
+    let mut n: u64 = 0;
+    for &b in s {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        n = n * 10 + u64::from(d);
+    }
+    Some(n)
 }
 
 fn add(slot: &mut Option<u64>, n: u64) {

@@ -202,6 +202,9 @@ pub struct TestCounts {
     pub flaky: u64,
     /// Sum of the tests' times, in seconds.
     pub duration_seconds: f64,
+    /// The same sum in whole nanoseconds, so that adding a million times stays exact.
+    #[serde(skip)]
+    duration_nanos: u128,
 }
 
 impl TestCounts {
@@ -217,7 +220,14 @@ impl TestCounts {
         if flaky {
             self.flaky += 1;
         }
-        self.duration_seconds += duration.unwrap_or(0.0);
+        self.add_duration(duration.unwrap_or(0.0));
+    }
+
+    fn add_duration(&mut self, seconds: f64) {
+        // Durations are finite and non-negative by the time they get here; clamp anyway.
+        let nanos = (seconds.max(0.0) * 1e9).round();
+        self.duration_nanos = self.duration_nanos.saturating_add(nanos as u128);
+        self.duration_seconds = self.duration_nanos as f64 / 1e9;
     }
 
     /// Takes one test with this status out again (used when a later attempt replaces it).
@@ -242,7 +252,13 @@ impl TestCounts {
         self.errored = self.errored.saturating_add(other.errored);
         self.skipped = self.skipped.saturating_add(other.skipped);
         self.flaky = self.flaky.saturating_add(other.flaky);
-        self.duration_seconds += other.duration_seconds;
+        let other_nanos = if other.duration_nanos == 0 {
+            (other.duration_seconds.max(0.0) * 1e9).round() as u128
+        } else {
+            other.duration_nanos
+        };
+        self.duration_nanos = self.duration_nanos.saturating_add(other_nanos);
+        self.duration_seconds = self.duration_nanos as f64 / 1e9;
     }
 }
 

@@ -146,3 +146,20 @@ fn counts_beyond_u64_saturate_instead_of_overflowing() {
     let summary = cimetrics_ingest::summarize(&lcov[..], &Options::default()).unwrap();
     assert_eq!(summary.coverage.unwrap().lines_covered, 2);
 }
+
+#[test]
+fn an_lcov_branch_record_with_one_comma_is_an_error_not_a_panic() {
+    // Found by the lcov fuzz target: BRDA:1,1 sliced rest[2..1].
+    let lcov = b"TN:\nSF:a.c\nDA:1,1\nBRDA:1,1\nend_of_record\n";
+    let err = cimetrics_ingest::summarize(&lcov[..], &Options::default()).unwrap_err();
+    assert_eq!(err.position().line, 4, "{err}");
+}
+
+#[test]
+fn a_million_durations_add_up_exactly() {
+    let mut counts = cimetrics_ingest::TestCounts::default();
+    for _ in 0..1_000_000 {
+        counts.add(cimetrics_ingest::Status::Passed, false, Some(0.001));
+    }
+    assert_eq!(counts.duration_seconds, 1000.0);
+}
