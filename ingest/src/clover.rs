@@ -100,9 +100,6 @@ impl CloverReader {
                 }
                 Ev::Eof => {
                     self.done = true;
-                    if let Some(w) = self.xml.stray_warning() {
-                        self.warnings.push(w);
-                    }
                 }
                 _ => {}
             }

@@ -89,9 +89,6 @@ impl CoberturaReader {
                 }
                 Ev::Eof => {
                     self.done = true;
-                    if let Some(w) = self.xml.stray_warning() {
-                        self.warnings.push(w);
-                    }
                 }
                 _ => {}
             }

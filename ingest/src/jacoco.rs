@@ -130,9 +130,6 @@ impl JacocoReader {
                 }
                 Ev::Eof => {
                     self.done = true;
-                    if let Some(w) = self.xml.stray_warning() {
-                        self.warnings.push(w);
-                    }
                     if !self.any_file
                         && (self.declared.lines_valid.is_some()
                             || self.declared.branches_valid.is_some())

@@ -279,9 +279,6 @@ impl JunitReader {
             Ev::Text(..) | Ev::Other => Ok(None),
             Ev::Eof => {
                 self.done = true;
-                if let Some(w) = self.xml.stray_warning() {
-                    self.warnings.push(w);
-                }
                 Ok(None)
             }
         }

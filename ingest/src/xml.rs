@@ -110,9 +110,6 @@ pub(crate) struct Xml {
     root_done: bool,
     /// Start of the last event's bytes in the source (its `<`).
     event_start: u64,
-    /// End tags after the root element closed, and the first one (name, line).
-    stray_end_tags: u64,
-    first_stray: Option<(String, u64)>,
 }
 
 impl Xml {
@@ -130,19 +127,7 @@ impl Xml {
             pending_pop: false,
             root_done: false,
             event_start: 0,
-            stray_end_tags: 0,
-            first_stray: None,
         }
-    }
-
-    /// A warning about end tags found after the root element, if there were any.
-    pub(crate) fn stray_warning(&self) -> Option<String> {
-        self.first_stray.as_ref().map(|(name, line)| {
-            format!(
-                "ignored {} end tag(s) after the root element, the first </{name}> on line {line}",
-                self.stray_end_tags
-            )
-        })
     }
 
     /// Depth of the current element (1 for the root).
@@ -192,18 +177,7 @@ impl Xml {
                     }
                     Ok(Ev::Start(start, empty))
                 }
-                Event::End(e) => {
-                    if self.path.frames.is_empty() {
-                        // quick-xml does not see it: its stack is empty. A document cut and
-                        // pasted together ends like this; what follows the root is ignored,
-                        // but a second root or text after it is still an error.
-                        self.stray_end_tags += 1;
-                        if self.stray_end_tags == 1 {
-                            let name: &str = e.name().0;
-                            self.first_stray = Some((name.to_string(), self.mark_position().line));
-                        }
-                        return Ok(Ev::Other);
-                    }
+                Event::End(_) => {
                     self.close();
                     Ok(Ev::End)
                 }
