@@ -49,23 +49,11 @@ struct Declared {
     skipped: Option<u64>,
 }
 
-/// What the testcases inside a suite element actually hold, counted per element.
-#[derive(Default, Clone, Copy)]
-struct Seen {
-    tests: u64,
-    failures: u64,
-    errors: u64,
-    skipped: u64,
-}
-
 struct SuiteFrame {
     name: Arc<str>,
     /// The `Xml` depth of the suite element.
     depth: usize,
     element: &'static str,
-    declared: Declared,
-    seen: Seen,
-    line: u64,
 }
 
 /// Streams the tests of a JUnit XML report, one `<testcase>` element at a time.
@@ -239,10 +227,6 @@ impl JunitReader {
                         self.warnings.push(format!(
                             "suite \"{suite}\" has a <{element}> outside any testcase; counted as an errored test named \"(suite error)\""
                         ));
-                        if let Some(frame) = self.suites.last_mut() {
-                            frame.seen.tests += 1;
-                            frame.seen.errors += 1;
-                        }
                         Ok(Some(TestCase {
                             id: TestId {
                                 classname: Some(suite.to_string()),
@@ -321,7 +305,6 @@ impl JunitReader {
             *slot = attr_value(xml, start, attr)?.trim().parse::<u64>().ok();
             Ok(())
         })?;
-        let line = self.xml.mark_position().line;
         let states_any = declared.tests.is_some()
             || declared.failures.is_some()
             || declared.errors.is_some()
@@ -353,51 +336,12 @@ impl JunitReader {
             name,
             depth: self.xml.depth(),
             element,
-            declared,
-            seen: Seen::default(),
-            line,
         });
         Ok(())
     }
 
     fn close_suite(&mut self) {
-        let Some(frame) = self.suites.pop() else {
-            return;
-        };
-        if let Some(parent) = self.suites.last_mut() {
-            parent.seen.tests += frame.seen.tests;
-            parent.seen.failures += frame.seen.failures;
-            parent.seen.errors += frame.seen.errors;
-            parent.seen.skipped += frame.seen.skipped;
-        }
-        let d = frame.declared;
-        let s = frame.seen;
-        let mut diffs = Vec::new();
-        for (what, declared, seen) in [
-            ("tests", d.tests, s.tests),
-            ("failures", d.failures, s.failures),
-            ("errors", d.errors, s.errors),
-            ("skipped", d.skipped, s.skipped),
-        ] {
-            if let Some(declared) = declared
-                && declared != seen
-            {
-                diffs.push(format!("{what}={declared} (found {seen})"));
-            }
-        }
-        if !diffs.is_empty() {
-            let label = if frame.name.is_empty() {
-                String::new()
-            } else {
-                format!(" \"{}\"", frame.name)
-            };
-            self.warnings.push(format!(
-                "<{}>{label} on line {} declares {}; the testcases are counted",
-                frame.element,
-                frame.line,
-                diffs.join(", ")
-            ));
-        }
+        self.suites.pop();
     }
 
     /// Reads a `<testcase>` start tag's attributes.
@@ -599,15 +543,6 @@ impl JunitReader {
             Outcome::Passed
         };
 
-        if let Some(frame) = self.suites.last_mut() {
-            frame.seen.tests += 1;
-            match &outcome {
-                Outcome::Failed { .. } => frame.seen.failures += 1,
-                Outcome::Errored { .. } => frame.seen.errors += 1,
-                Outcome::Skipped { .. } => frame.seen.skipped += 1,
-                Outcome::Passed | Outcome::Flaky { .. } => {}
-            }
-        }
         Ok(TestCase {
             id: TestId {
                 suite: self.current_suite(),
