@@ -31,59 +31,30 @@ use crate::coverage::{DeclaredTotals, parse_count};
 use crate::error::{ErrorKind, Result};
 use crate::input::{Options, Source};
 use crate::model::{FileCoverage, Format, LineCoverage};
-use crate::warnings::Warnings;
-use crate::xml::{Ev, Xml, attr_value, for_each_attr};
+use crate::xml::{Ev, XmlCoverage, XmlFragments, attr_value, for_each_attr};
 
 pub(crate) struct CloverReader {
-    xml: Xml,
-    buf: Vec<u8>,
-    pub(crate) declared: DeclaredTotals,
-    pub(crate) warnings: Warnings,
-    started: bool,
-    done: bool,
+    pub(crate) base: XmlCoverage,
 }
 
-impl CloverReader {
-    pub(crate) fn new(source: Source, options: Options) -> Self {
-        CloverReader {
-            xml: Xml::new(source, Format::Clover, options.limits),
-            buf: Vec::with_capacity(4096),
-            declared: DeclaredTotals::default(),
-            warnings: Warnings::default(),
-            started: false,
-            done: false,
-        }
+impl XmlFragments for CloverReader {
+    fn base(&mut self) -> &mut XmlCoverage {
+        &mut self.base
     }
 
-    pub(crate) fn next_file(&mut self) -> Result<Option<FileCoverage>> {
-        let mut buf = std::mem::take(&mut self.buf);
-        let result = self.next_inner(&mut buf);
-        self.buf = buf;
-        if result.is_err() {
-            self.done = true;
-        }
-        result
-    }
-
-    fn next_inner(&mut self, buf: &mut Vec<u8>) -> Result<Option<FileCoverage>> {
-        while !self.done {
-            match self.xml.read(buf)? {
+    fn step(&mut self, buf: &mut Vec<u8>) -> Result<Option<FileCoverage>> {
+        while !self.base.done {
+            match self.base.xml.read(buf)? {
                 Ev::Start(start, empty) => {
                     let name = start.local_name();
                     let name: &str = name.as_ref();
-                    if !self.started {
-                        self.started = true;
-                        if name != "coverage" {
-                            return Err(self.xml.error_here(ErrorKind::Invalid(format!(
-                                "root element <{name}> is not a Clover report (expected <coverage>)"
-                            ))));
-                        }
+                    if self.base.check_root(name, "coverage")? {
                         continue;
                     }
                     match name {
                         "project" | "package" => {}
                         "metrics" => {
-                            if self.xml.depth() == 3 {
+                            if self.base.xml.depth() == 3 {
                                 self.read_project_metrics(&start)?;
                             }
                         }
@@ -94,26 +65,34 @@ impl CloverReader {
                         }
                         _ => {
                             drop(start);
-                            self.xml.skip(buf, empty)?;
+                            self.base.xml.skip(buf, empty)?;
                         }
                     }
                 }
                 Ev::Eof => {
-                    self.done = true;
+                    self.base.done = true;
                 }
                 _ => {}
             }
         }
         Ok(None)
     }
+}
+
+impl CloverReader {
+    pub(crate) fn new(source: Source, options: Options) -> Self {
+        CloverReader {
+            base: XmlCoverage::new(source, Format::Clover, options),
+        }
+    }
 
     fn read_project_metrics(&mut self, start: &BytesStart<'_>) -> Result<()> {
-        self.declared = self.read_metrics(start)?;
+        self.base.declared = self.read_metrics(start)?;
         Ok(())
     }
 
     fn read_metrics(&self, start: &BytesStart<'_>) -> Result<DeclaredTotals> {
-        let xml = &self.xml;
+        let xml = &self.base.xml;
         let mut declared = DeclaredTotals::default();
         let d = &mut declared;
         for_each_attr(xml, start, |attr| {
@@ -131,7 +110,7 @@ impl CloverReader {
     }
 
     fn file_path(&self, start: &BytesStart<'_>) -> Result<String> {
-        let xml = &self.xml;
+        let xml = &self.base.xml;
         let mut name = None;
         let mut path = None;
         for_each_attr(xml, start, |attr| {
@@ -149,10 +128,10 @@ impl CloverReader {
         let mut lines = Vec::new();
         let mut metrics = DeclaredTotals::default();
         if !empty {
-            let depth = self.xml.depth();
+            let depth = self.base.xml.depth();
             loop {
-                match self.xml.read(buf)? {
-                    Ev::End if self.xml.depth() < depth => break,
+                match self.base.xml.read(buf)? {
+                    Ev::End if self.base.xml.depth() < depth => break,
                     Ev::Start(child, child_empty) => {
                         let name = child.local_name();
                         if name.as_ref() == "line" {
@@ -160,13 +139,13 @@ impl CloverReader {
                                 lines.push(l);
                             }
                         } else if name.as_ref() == "metrics" {
-                            if self.xml.depth() == depth + 1 {
+                            if self.base.xml.depth() == depth + 1 {
                                 metrics = self.read_metrics(&child)?;
                             }
                             continue;
                         }
                         drop(child);
-                        self.xml.skip(buf, child_empty)?;
+                        self.base.xml.skip(buf, child_empty)?;
                     }
                     _ => {}
                 }
@@ -181,7 +160,7 @@ impl CloverReader {
     }
 
     fn read_line(&self, start: &BytesStart<'_>) -> Result<Option<LineCoverage>> {
-        let xml = &self.xml;
+        let xml = &self.base.xml;
         let mut num = None;
         let mut kind = String::new();
         let (mut count, mut truecount, mut falsecount) = (None, None, None);
@@ -209,6 +188,7 @@ impl CloverReader {
         })?;
         let Some(line) = num else {
             return Err(self
+                .base
                 .xml
                 .error_here(ErrorKind::Invalid("<line> without num".into())));
         };

@@ -20,57 +20,28 @@
 
 use quick_xml::events::BytesStart;
 
-use crate::coverage::{DeclaredTotals, parse_condition_coverage, parse_count};
+use crate::coverage::{parse_condition_coverage, parse_count};
 use crate::error::{ErrorKind, Result};
 use crate::input::{Options, Source};
 use crate::model::{FileCoverage, Format, LineCoverage};
-use crate::warnings::Warnings;
-use crate::xml::{Ev, Xml, attr_value, for_each_attr};
+use crate::xml::{Ev, XmlCoverage, XmlFragments, attr_value, for_each_attr};
 
 pub(crate) struct CoberturaReader {
-    xml: Xml,
-    buf: Vec<u8>,
-    pub(crate) declared: DeclaredTotals,
-    pub(crate) warnings: Warnings,
-    started: bool,
-    done: bool,
+    pub(crate) base: XmlCoverage,
 }
 
-impl CoberturaReader {
-    pub(crate) fn new(source: Source, options: Options) -> Self {
-        CoberturaReader {
-            xml: Xml::new(source, Format::Cobertura, options.limits),
-            buf: Vec::with_capacity(4096),
-            declared: DeclaredTotals::default(),
-            warnings: Warnings::default(),
-            started: false,
-            done: false,
-        }
+impl XmlFragments for CoberturaReader {
+    fn base(&mut self) -> &mut XmlCoverage {
+        &mut self.base
     }
 
-    pub(crate) fn next_file(&mut self) -> Result<Option<FileCoverage>> {
-        let mut buf = std::mem::take(&mut self.buf);
-        let result = self.next_inner(&mut buf);
-        self.buf = buf;
-        if result.is_err() {
-            self.done = true;
-        }
-        result
-    }
-
-    fn next_inner(&mut self, buf: &mut Vec<u8>) -> Result<Option<FileCoverage>> {
-        while !self.done {
-            match self.xml.read(buf)? {
+    fn step(&mut self, buf: &mut Vec<u8>) -> Result<Option<FileCoverage>> {
+        while !self.base.done {
+            match self.base.xml.read(buf)? {
                 Ev::Start(start, empty) => {
                     let name = start.local_name();
                     let name: &str = name.as_ref();
-                    if !self.started {
-                        self.started = true;
-                        if name != "coverage" {
-                            return Err(self.xml.error_here(ErrorKind::Invalid(format!(
-                                "root element <{name}> is not a Cobertura report (expected <coverage>)"
-                            ))));
-                        }
+                    if self.base.check_root(name, "coverage")? {
                         self.read_declared(&start)?;
                         continue;
                     }
@@ -83,22 +54,30 @@ impl CoberturaReader {
                         }
                         _ => {
                             drop(start);
-                            self.xml.skip(buf, empty)?;
+                            self.base.xml.skip(buf, empty)?;
                         }
                     }
                 }
                 Ev::Eof => {
-                    self.done = true;
+                    self.base.done = true;
                 }
                 _ => {}
             }
         }
         Ok(None)
     }
+}
+
+impl CoberturaReader {
+    pub(crate) fn new(source: Source, options: Options) -> Self {
+        CoberturaReader {
+            base: XmlCoverage::new(source, Format::Cobertura, options),
+        }
+    }
 
     fn read_declared(&mut self, start: &BytesStart<'_>) -> Result<()> {
-        let xml = &self.xml;
-        let d = &mut self.declared;
+        let xml = &self.base.xml;
+        let d = &mut self.base.declared;
         for_each_attr(xml, start, |attr| {
             let slot = match attr.key.local_name().as_ref() {
                 "lines-valid" => &mut d.lines_valid,
@@ -113,7 +92,7 @@ impl CoberturaReader {
     }
 
     fn class_path(&self, start: &BytesStart<'_>) -> Result<String> {
-        let xml = &self.xml;
+        let xml = &self.base.xml;
         let mut path = None;
         let mut name = None;
         for_each_attr(xml, start, |attr| {
@@ -125,7 +104,7 @@ impl CoberturaReader {
             Ok(())
         })?;
         path.or(name).ok_or_else(|| {
-            self.xml.error_here(ErrorKind::Invalid(
+            self.base.xml.error_here(ErrorKind::Invalid(
                 "<class> has neither filename nor name".into(),
             ))
         })
@@ -137,17 +116,19 @@ impl CoberturaReader {
         let mut method_lines = Vec::new();
         let mut methods_depth = None;
         if !empty {
-            let depth = self.xml.depth();
+            let depth = self.base.xml.depth();
             loop {
-                match self.xml.read(buf)? {
-                    Ev::End if self.xml.depth() < depth => break,
-                    Ev::End if methods_depth.is_some_and(|d| self.xml.depth() < d) => {
+                match self.base.xml.read(buf)? {
+                    Ev::End if self.base.xml.depth() < depth => break,
+                    Ev::End if methods_depth.is_some_and(|d| self.base.xml.depth() < d) => {
                         methods_depth = None;
                     }
                     Ev::Start(child, child_empty) => {
                         let child_name = child.local_name();
                         match child_name.as_ref() {
-                            "methods" if !child_empty => methods_depth = Some(self.xml.depth()),
+                            "methods" if !child_empty => {
+                                methods_depth = Some(self.base.xml.depth())
+                            }
                             "lines" | "method" => {}
                             "line" => {
                                 let line = self.read_line(&child)?;
@@ -157,11 +138,11 @@ impl CoberturaReader {
                                     lines.push(line);
                                 }
                                 drop(child);
-                                self.xml.skip(buf, child_empty)?;
+                                self.base.xml.skip(buf, child_empty)?;
                             }
                             _ => {
                                 drop(child);
-                                self.xml.skip(buf, child_empty)?;
+                                self.base.xml.skip(buf, child_empty)?;
                             }
                         }
                     }
@@ -181,7 +162,7 @@ impl CoberturaReader {
     }
 
     fn read_line(&self, start: &BytesStart<'_>) -> Result<LineCoverage> {
-        let xml = &self.xml;
+        let xml = &self.base.xml;
         let mut number = None;
         let mut hits = 0;
         let mut branches = (0, 0);
@@ -227,6 +208,7 @@ impl CoberturaReader {
         })?;
         let Some(line) = number else {
             return Err(self
+                .base
                 .xml
                 .error_here(ErrorKind::Invalid("<line> without a number".into())));
         };

@@ -292,7 +292,7 @@ impl Source {
         source_error(kind, offset)
     }
 
-    /// Reads more decoded bytes into the buffer, validating them as UTF-8.
+    /// Reads more decoded bytes into the buffer, keeping what is not consumed yet.
     fn read_more(&mut self) -> io::Result<()> {
         if self.pos == self.len {
             self.pos = 0;

@@ -21,21 +21,15 @@
 
 use quick_xml::events::BytesStart;
 
-use crate::coverage::{DeclaredTotals, parse_count};
+use crate::coverage::parse_count;
 use crate::error::{ErrorKind, Result};
 use crate::input::{Options, Source};
 use crate::model::{FileCoverage, Format, LineCoverage};
-use crate::warnings::Warnings;
-use crate::xml::{Ev, Xml, attr_value, for_each_attr};
+use crate::xml::{Ev, XmlCoverage, XmlFragments, attr_value, for_each_attr};
 
 pub(crate) struct JacocoReader {
-    xml: Xml,
-    buf: Vec<u8>,
-    pub(crate) declared: DeclaredTotals,
-    pub(crate) warnings: Warnings,
+    pub(crate) base: XmlCoverage,
     package: String,
-    started: bool,
-    done: bool,
     any_file: bool,
 }
 
@@ -46,43 +40,18 @@ struct Counter {
     covered: u64,
 }
 
-impl JacocoReader {
-    pub(crate) fn new(source: Source, options: Options) -> Self {
-        JacocoReader {
-            xml: Xml::new(source, Format::Jacoco, options.limits),
-            buf: Vec::with_capacity(4096),
-            declared: DeclaredTotals::default(),
-            warnings: Warnings::default(),
-            package: String::new(),
-            started: false,
-            done: false,
-            any_file: false,
-        }
+impl XmlFragments for JacocoReader {
+    fn base(&mut self) -> &mut XmlCoverage {
+        &mut self.base
     }
 
-    pub(crate) fn next_file(&mut self) -> Result<Option<FileCoverage>> {
-        let mut buf = std::mem::take(&mut self.buf);
-        let result = self.next_inner(&mut buf);
-        self.buf = buf;
-        if result.is_err() {
-            self.done = true;
-        }
-        result
-    }
-
-    fn next_inner(&mut self, buf: &mut Vec<u8>) -> Result<Option<FileCoverage>> {
-        while !self.done {
-            match self.xml.read(buf)? {
+    fn step(&mut self, buf: &mut Vec<u8>) -> Result<Option<FileCoverage>> {
+        while !self.base.done {
+            match self.base.xml.read(buf)? {
                 Ev::Start(start, empty) => {
                     let name = start.local_name();
                     let name: &str = name.as_ref();
-                    if !self.started {
-                        self.started = true;
-                        if name != "report" {
-                            return Err(self.xml.error_here(ErrorKind::Invalid(format!(
-                                "root element <{name}> is not a JaCoCo report (expected <report>)"
-                            ))));
-                        }
+                    if self.base.check_root(name, "report")? {
                         continue;
                     }
                     match name {
@@ -99,46 +68,46 @@ impl JacocoReader {
                             drop(start);
                             return self.read_sourcefile(name, empty, buf).map(Some);
                         }
-                        "counter" if self.xml.depth() == 2 => {
+                        "counter" if self.base.xml.depth() == 2 => {
                             let c = self.read_counter(&start)?;
                             match c.kind.as_str() {
                                 "LINE" => {
-                                    self.declared.lines_valid =
+                                    self.base.declared.lines_valid =
                                         Some(c.missed.saturating_add(c.covered));
-                                    self.declared.lines_covered = Some(c.covered);
+                                    self.base.declared.lines_covered = Some(c.covered);
                                 }
                                 "BRANCH" => {
-                                    self.declared.branches_valid =
+                                    self.base.declared.branches_valid =
                                         Some(c.missed.saturating_add(c.covered));
-                                    self.declared.branches_covered = Some(c.covered);
+                                    self.base.declared.branches_covered = Some(c.covered);
                                 }
                                 _ => {}
                             }
                             drop(start);
-                            self.xml.skip(buf, empty)?;
+                            self.base.xml.skip(buf, empty)?;
                         }
                         "coverage" | "testsuites" | "testsuite" => {
-                            return Err(self.xml.error_here(ErrorKind::Invalid(format!(
+                            return Err(self.base.xml.error_here(ErrorKind::Invalid(format!(
                                 "<{name}> inside <report>: not a JaCoCo report"
                             ))));
                         }
                         _ => {
                             drop(start);
-                            self.xml.skip(buf, empty)?;
+                            self.base.xml.skip(buf, empty)?;
                         }
                     }
                 }
                 Ev::Eof => {
-                    self.done = true;
+                    self.base.done = true;
                     if !self.any_file
-                        && (self.declared.lines_valid.is_some()
-                            || self.declared.branches_valid.is_some())
+                        && (self.base.declared.lines_valid.is_some()
+                            || self.base.declared.branches_valid.is_some())
                     {
-                        self.warnings.push(
+                        self.base.warnings.push(
                             "the report has no <sourcefile> data; totals come from its counters"
                                 .into(),
                         );
-                        let d = self.declared;
+                        let d = self.base.declared;
                         return Ok(Some(FileCoverage {
                             path: String::new(),
                             lines: Vec::new(),
@@ -152,12 +121,22 @@ impl JacocoReader {
         }
         Ok(None)
     }
+}
+
+impl JacocoReader {
+    pub(crate) fn new(source: Source, options: Options) -> Self {
+        JacocoReader {
+            base: XmlCoverage::new(source, Format::Jacoco, options),
+            package: String::new(),
+            any_file: false,
+        }
+    }
 
     fn name_attr(&self, start: &BytesStart<'_>) -> Result<Option<String>> {
         let mut found = None;
-        for_each_attr(&self.xml, start, |attr| {
+        for_each_attr(&self.base.xml, start, |attr| {
             if attr.key.local_name().as_ref() == "name" {
-                found = Some(attr_value(&self.xml, start, attr)?.into_owned());
+                found = Some(attr_value(&self.base.xml, start, attr)?.into_owned());
             }
             Ok(())
         })?;
@@ -165,7 +144,7 @@ impl JacocoReader {
     }
 
     fn read_counter(&self, start: &BytesStart<'_>) -> Result<Counter> {
-        let xml = &self.xml;
+        let xml = &self.base.xml;
         let mut c = Counter::default();
         for_each_attr(xml, start, |attr| {
             let key = attr.key.local_name();
@@ -212,10 +191,10 @@ impl JacocoReader {
         // gcovr writes <line> with branch counts only; then lines come from the counters.
         let mut any_instructions = false;
         if !empty {
-            let depth = self.xml.depth();
+            let depth = self.base.xml.depth();
             loop {
-                match self.xml.read(buf)? {
-                    Ev::End if self.xml.depth() < depth => break,
+                match self.base.xml.read(buf)? {
+                    Ev::End if self.base.xml.depth() < depth => break,
                     Ev::Start(child, child_empty) => {
                         let child_name = child.local_name();
                         match child_name.as_ref() {
@@ -243,7 +222,7 @@ impl JacocoReader {
                             _ => {}
                         }
                         drop(child);
-                        self.xml.skip(buf, child_empty)?;
+                        self.base.xml.skip(buf, child_empty)?;
                     }
                     _ => {}
                 }
@@ -262,7 +241,7 @@ impl JacocoReader {
 
     /// A measured line (or `None`), and whether the element carried instruction counts.
     fn read_line(&self, start: &BytesStart<'_>) -> Result<(Option<LineCoverage>, bool)> {
-        let xml = &self.xml;
+        let xml = &self.base.xml;
         let mut nr = None;
         let mut has_instructions = false;
         let (mut mi, mut ci, mut mb, mut cb) = (0u64, 0u64, 0u64, 0u64);
@@ -307,6 +286,7 @@ impl JacocoReader {
         })?;
         let Some(line) = nr else {
             return Err(self
+                .base
                 .xml
                 .error_here(ErrorKind::Invalid("<line> without nr".into())));
         };

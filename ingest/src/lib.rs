@@ -74,6 +74,7 @@ pub use model::{
 use coverage::{CoverageCounter, CoverageMerger, DeclaredTotals, HitMerge};
 use input::Source;
 use merge::{TestCounter, TestMerger};
+use xml::XmlFragments;
 
 /// A report opened for streaming: tests or coverage, depending on what was detected.
 pub enum ReportReader {
@@ -254,14 +255,17 @@ impl CoverageReader {
 
     /// The warnings, including the check of declared totals against `computed`.
     fn finish(self, computed: &CoverageTotals) -> Vec<String> {
-        let (declared, warnings, what): (DeclaredTotals, warnings::Warnings, &str) =
-            match self.inner {
-                CoverageInner::Cobertura(r) => (r.declared, r.warnings, "the root <coverage>"),
-                CoverageInner::Jacoco(r) => (r.declared, r.warnings, "the report's counters"),
-                CoverageInner::Clover(r) => (r.declared, r.warnings, "the project <metrics>"),
-                CoverageInner::Lcov(r) => (r.declared, r.warnings, "the LF/LH/BRF/BRH records"),
-                CoverageInner::Go(r) => (r.declared, r.warnings, "the profile"),
-            };
+        let (declared, warnings, what): (DeclaredTotals, warnings::Warnings, &str) = match self
+            .inner
+        {
+            CoverageInner::Cobertura(r) => {
+                (r.base.declared, r.base.warnings, "the root <coverage>")
+            }
+            CoverageInner::Jacoco(r) => (r.base.declared, r.base.warnings, "the report's counters"),
+            CoverageInner::Clover(r) => (r.base.declared, r.base.warnings, "the project <metrics>"),
+            CoverageInner::Lcov(r) => (r.declared, r.warnings, "the LF/LH/BRF/BRH records"),
+            CoverageInner::Go(r) => (r.declared, r.warnings, "the profile"),
+        };
         let mut warnings = warnings;
         if let Some(w) = declared.check(what, computed) {
             warnings.push(w);

@@ -11,9 +11,11 @@ use quick_xml::Reader;
 use quick_xml::events::attributes::Attribute;
 use quick_xml::events::{BytesRef, BytesStart, Event};
 
+use crate::coverage::DeclaredTotals;
 use crate::error::{Error, ErrorKind, Position, Result};
-use crate::input::{Limits, Source};
-use crate::model::Format;
+use crate::input::{Limits, Options, Source};
+use crate::model::{FileCoverage, Format};
+use crate::warnings::Warnings;
 
 /// One open element: where its name sits in the arena, its index among same-named siblings.
 struct Frame {
@@ -523,5 +525,69 @@ pub(crate) fn for_each_attr<'s>(
             key: quick_xml::name::QName(key),
             value: Cow::Borrowed(value),
         })?;
+    }
+}
+
+/// What the XML coverage readers share: the event layer, one reused buffer, the totals the
+/// report declares, the warnings, and the root-element check.
+pub(crate) struct XmlCoverage {
+    pub(crate) xml: Xml,
+    pub(crate) buf: Vec<u8>,
+    pub(crate) declared: DeclaredTotals,
+    pub(crate) warnings: Warnings,
+    pub(crate) done: bool,
+    started: bool,
+}
+
+impl XmlCoverage {
+    pub(crate) fn new(source: Source, format: Format, options: Options) -> Self {
+        XmlCoverage {
+            xml: Xml::new(source, format, options.limits),
+            buf: Vec::with_capacity(4096),
+            declared: DeclaredTotals::default(),
+            warnings: Warnings::default(),
+            done: false,
+            started: false,
+        }
+    }
+
+    /// On the first start tag: `Ok(true)` when it is the `expected` root, an error when it is
+    /// another element. `Ok(false)` for every later start tag.
+    pub(crate) fn check_root(&mut self, name: &str, expected: &str) -> Result<bool> {
+        if self.started {
+            return Ok(false);
+        }
+        self.started = true;
+        if name != expected {
+            let format = self.xml.format.name();
+            return Err(self.xml.error_here(ErrorKind::Invalid(format!(
+                "root element <{name}> is not a {format} report (expected <{expected}>)"
+            ))));
+        }
+        Ok(true)
+    }
+}
+
+/// An XML coverage reader: yields one file fragment per call.
+pub(crate) trait XmlFragments {
+    /// The shared state.
+    fn base(&mut self) -> &mut XmlCoverage;
+
+    /// Reads events until a fragment is complete (or the document ends).
+    fn step(&mut self, buf: &mut Vec<u8>) -> Result<Option<FileCoverage>>;
+
+    /// The next fragment; after an error, `None` for ever.
+    fn next_file(&mut self) -> Result<Option<FileCoverage>> {
+        if self.base().done {
+            return Ok(None);
+        }
+        let mut buf = std::mem::take(&mut self.base().buf);
+        let result = self.step(&mut buf);
+        let base = self.base();
+        base.buf = buf;
+        if result.is_err() {
+            base.done = true;
+        }
+        result
     }
 }
