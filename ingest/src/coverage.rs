@@ -130,30 +130,13 @@ impl FileBits {
             bc = bc.saturating_add(u64::from(*c));
             bv = bv.saturating_add(u64::from(*v));
         }
-        let file = FileCoverage {
-            path: String::new(),
-            lines: Vec::new(),
-            declared_lines: self.declared_lines,
-            declared_branches: self.declared_branches,
-        };
-        let mut t = CoverageTotals {
+        CoverageTotals {
             lines_valid,
             lines_covered,
             branches_valid: bv,
             branches_covered: bc,
-        };
-        if lines_valid == 0 || bv == 0 {
-            let declared = file.totals();
-            if lines_valid == 0 {
-                t.lines_valid = declared.lines_valid;
-                t.lines_covered = declared.lines_covered;
-            }
-            if bv == 0 {
-                t.branches_valid = declared.branches_valid;
-                t.branches_covered = declared.branches_covered;
-            }
         }
-        t
+        .or_declared(self.declared_lines, self.declared_branches)
     }
 }
 

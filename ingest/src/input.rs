@@ -271,12 +271,8 @@ impl Source {
 
     /// Turns an I/O error from this source (or from below it) into a positioned error.
     pub(crate) fn error_from_io(&mut self, e: &io::Error) -> Error {
-        if let Some((kind, offset)) = self.failure.take() {
-            let pos = self.position_of(offset, None);
-            return Error::new(kind, pos);
-        }
-        let kind = source_error_kind(e);
-        Error::new(kind, self.current_position())
+        self.take_failure()
+            .unwrap_or_else(|| Error::new(source_error_kind(e), self.current_position()))
     }
 
     /// Takes the failure recorded inside `fill_buf`, if any.

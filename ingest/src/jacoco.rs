@@ -25,7 +25,7 @@ use crate::coverage::parse_count;
 use crate::error::{ErrorKind, Result};
 use crate::input::{Options, Source};
 use crate::model::{FileCoverage, Format, LineCoverage};
-use crate::xml::{Ev, XmlCoverage, XmlFragments, attr_value, for_each_attr};
+use crate::xml::{Ev, XmlCoverage, XmlFragments, attr_named, attr_value, for_each_attr};
 
 pub(crate) struct JacocoReader {
     pub(crate) base: XmlCoverage,
@@ -57,14 +57,16 @@ impl XmlFragments for JacocoReader {
                     match name {
                         "group" => {}
                         "package" => {
-                            self.package = self.name_attr(&start)?.unwrap_or_default();
+                            self.package =
+                                attr_named(&self.base.xml, &start, "name")?.unwrap_or_default();
                             if empty {
                                 self.package.clear();
                             }
                         }
                         "sourcefile" => {
                             self.any_file = true;
-                            let name = self.name_attr(&start)?.unwrap_or_default();
+                            let name =
+                                attr_named(&self.base.xml, &start, "name")?.unwrap_or_default();
                             drop(start);
                             return self.read_sourcefile(name, empty, buf).map(Some);
                         }
@@ -130,17 +132,6 @@ impl JacocoReader {
             package: String::new(),
             any_file: false,
         }
-    }
-
-    fn name_attr(&self, start: &BytesStart<'_>) -> Result<Option<String>> {
-        let mut found = None;
-        for_each_attr(&self.base.xml, start, |attr| {
-            if attr.key.local_name().as_ref() == "name" {
-                found = Some(attr_value(&self.base.xml, start, attr)?.into_owned());
-            }
-            Ok(())
-        })?;
-        Ok(found)
     }
 
     fn read_counter(&self, start: &BytesStart<'_>) -> Result<Counter> {

@@ -38,7 +38,7 @@ use crate::error::{ErrorKind, Result};
 use crate::input::{Options, Source};
 use crate::model::{Attempt, AttemptKind, Format, Outcome, TestCase, TestId};
 use crate::warnings::Warnings;
-use crate::xml::{Ev, Xml, attr_value, for_each_attr};
+use crate::xml::{Ev, TextAccumulator, Xml, attr_named, attr_value, for_each_attr};
 
 /// Totals a suite element declares in its attributes.
 #[derive(Default, Clone, Copy)]
@@ -487,7 +487,7 @@ impl JunitReader {
                                 self.xml.skip(buf, child_empty)?;
                             }
                             Child::Skipped => {
-                                let message = self.attr_text(&child, "message")?;
+                                let message = attr_named(&self.xml, &child, "message")?;
                                 drop(child);
                                 let text = self.xml.read_text(buf, child_empty)?;
                                 let text = text.filter(|t| !t.trim().is_empty());
@@ -560,17 +560,6 @@ impl JunitReader {
         })
     }
 
-    fn attr_text(&self, start: &BytesStart<'_>, wanted: &str) -> Result<Option<String>> {
-        let mut found = None;
-        for_each_attr(&self.xml, start, |attr| {
-            if attr.key.local_name().as_ref() == wanted {
-                found = Some(attr_value(&self.xml, start, attr)?.into_owned());
-            }
-            Ok(())
-        })?;
-        Ok(found)
-    }
-
     /// Reads the attributes of a `<failure>`, `<error>` or retry element.
     fn attempt_head(&self, start: &BytesStart<'_>, kind: AttemptKind) -> Result<Attempt> {
         if !self.details {
@@ -589,7 +578,7 @@ impl JunitReader {
             match attr.key.local_name().as_ref() {
                 "message" => {
                     attempt.message =
-                        Some(cap_text(attr_value(xml, start, attr)?.into_owned(), cap))
+                        Some(TextAccumulator::capped(&attr_value(xml, start, attr)?, cap))
                 }
                 "type" => attempt.type_name = Some(attr_value(xml, start, attr)?.into_owned()),
                 "time" => {
@@ -619,7 +608,7 @@ impl JunitReader {
         // Surefire nests <stackTrace>, <system-out>, <system-err> in retry elements; plain
         // failures hold the trace as text.
         let depth = self.xml.depth();
-        let mut text = crate::xml::TextAccumulator::new(cap);
+        let mut text = TextAccumulator::new(cap);
         loop {
             match self.xml.read(buf)? {
                 Ev::End if self.xml.depth() < depth => break,
@@ -689,19 +678,6 @@ impl Iterator for JunitReader {
     fn next(&mut self) -> Option<Self::Item> {
         self.next_case().transpose()
     }
-}
-
-fn cap_text(mut s: String, cap: usize) -> String {
-    if s.len() > cap {
-        let mut end = cap;
-        while !s.is_char_boundary(end) {
-            end -= 1;
-        }
-        let cut = s.len() - end;
-        s.truncate(end);
-        s.push_str(&format!("…[truncated {cut} bytes]"));
-    }
-    s
 }
 
 fn is_skip_status(v: &str) -> bool {

@@ -311,7 +311,9 @@ impl LcovReader {
                 "DA" => {
                     let mut parts = value.split(',');
                     let line = parts.next().and_then(|s| s.trim().parse::<u32>().ok());
-                    let hits = parts.next().and_then(|s| parse_lcov_count(s.trim()));
+                    let hits = parts
+                        .next()
+                        .and_then(|s| crate::coverage::parse_count(s.trim()));
                     let (Some(line), Some(hits)) = (line, hits) else {
                         return Err(self.lines.error(
                             value_col,
@@ -337,7 +339,7 @@ impl LcovReader {
                         if *s == "-" {
                             Some(false)
                         } else {
-                            parse_lcov_count(s).map(|n| n > 0)
+                            crate::coverage::parse_count(s).map(|n| n > 0)
                         }
                     });
                     let (Some(line), Some(taken), 4..) = (line, taken, parts.len()) else {
@@ -352,7 +354,7 @@ impl LcovReader {
                     branch_outcomes.push((line, taken));
                 }
                 "LF" | "LH" | "BRF" | "BRH" => {
-                    let Some(n) = parse_lcov_count(value.trim()) else {
+                    let Some(n) = crate::coverage::parse_count(value.trim()) else {
                         return Err(self.lines.error(
                             value_col,
                             ErrorKind::Invalid(format!("invalid {tag} value \"{}\"", clip(value))),
@@ -421,11 +423,6 @@ fn parse_digits(s: &[u8]) -> Option<u64> {
 
 fn add(slot: &mut Option<u64>, n: u64) {
     *slot = Some(slot.unwrap_or(0).saturating_add(n));
-}
-
-/// LCOV counts are integers, but some tools write large ones as floats (`1.5e+10`).
-fn parse_lcov_count(s: &str) -> Option<u64> {
-    crate::coverage::parse_count(s)
 }
 
 fn clip(s: &str) -> String {

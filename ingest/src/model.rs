@@ -299,19 +299,7 @@ impl FileCoverage {
             t.branches_valid += u64::from(l.branches_total);
             t.branches_covered += u64::from(l.branches_covered.min(l.branches_total));
         }
-        if self.lines.is_empty()
-            && let Some((valid, covered)) = self.declared_lines
-        {
-            t.lines_valid = valid;
-            t.lines_covered = covered.min(valid);
-        }
-        if t.branches_valid == 0
-            && let Some((valid, covered)) = self.declared_branches
-        {
-            t.branches_valid = valid;
-            t.branches_covered = covered.min(valid);
-        }
-        t
+        t.or_declared(self.declared_lines, self.declared_branches)
     }
 }
 
@@ -337,6 +325,28 @@ impl CoverageTotals {
     /// `branches_covered / branches_valid`, or `None` when no branch was measured.
     pub fn branch_rate(&self) -> Option<f64> {
         ratio(self.branches_covered, self.branches_valid)
+    }
+
+    /// These totals, with a file's declared (valid, covered) totals standing in where nothing
+    /// was measured line by line.
+    pub(crate) fn or_declared(
+        mut self,
+        declared_lines: Option<(u64, u64)>,
+        declared_branches: Option<(u64, u64)>,
+    ) -> CoverageTotals {
+        if self.lines_valid == 0
+            && let Some((valid, covered)) = declared_lines
+        {
+            self.lines_valid = valid;
+            self.lines_covered = covered.min(valid);
+        }
+        if self.branches_valid == 0
+            && let Some((valid, covered)) = declared_branches
+        {
+            self.branches_valid = valid;
+            self.branches_covered = covered.min(valid);
+        }
+        self
     }
 
     /// Adds another file's or report's totals.

@@ -211,13 +211,9 @@ impl Xml {
                             "an entity reference outside the root element".into(),
                         )));
                     }
-                    let text: Cow<'b, str> = match &*r {
-                        "lt" => Cow::Borrowed("<"),
-                        "gt" => Cow::Borrowed(">"),
-                        "amp" => Cow::Borrowed("&"),
-                        "apos" => Cow::Borrowed("'"),
-                        "quot" => Cow::Borrowed("\""),
-                        _ => Cow::Owned(self.resolve_ref(&r)?.to_string()),
+                    let text: Cow<'b, str> = match predefined_entity(&r) {
+                        Some(s) => Cow::Borrowed(s),
+                        None => Cow::Owned(self.resolve_char_ref(&r)?.to_string()),
                     };
                     Ok(Ev::Text(text))
                 }
@@ -256,23 +252,17 @@ impl Xml {
         }
     }
 
-    fn resolve_ref(&self, r: &BytesRef<'_>) -> Result<char> {
-        if r.is_char_ref() {
-            return match r.resolve_char_ref() {
-                Ok(Some(c)) => Ok(c),
-                _ => Err(self.error_here(ErrorKind::Syntax(format!(
-                    "invalid character reference &{};",
-                    &**r
-                )))),
-            };
+    /// A character reference's character; any other (non-predefined) entity is an error.
+    fn resolve_char_ref(&self, r: &BytesRef<'_>) -> Result<char> {
+        if !r.is_char_ref() {
+            return Err(self.error_here(ErrorKind::UndefinedEntity(r.to_string())));
         }
-        match &**r {
-            "lt" => Ok('<'),
-            "gt" => Ok('>'),
-            "amp" => Ok('&'),
-            "apos" => Ok('\''),
-            "quot" => Ok('"'),
-            other => Err(self.error_here(ErrorKind::UndefinedEntity(other.to_owned()))),
+        match r.resolve_char_ref() {
+            Ok(Some(c)) => Ok(c),
+            _ => Err(self.error_here(ErrorKind::Syntax(format!(
+                "invalid character reference &{};",
+                &**r
+            )))),
         }
     }
 
@@ -391,6 +381,18 @@ impl Xml {
     }
 }
 
+/// The text of one of the five entities XML predefines.
+fn predefined_entity(name: &str) -> Option<&'static str> {
+    match name {
+        "lt" => Some("<"),
+        "gt" => Some(">"),
+        "amp" => Some("&"),
+        "apos" => Some("'"),
+        "quot" => Some("\""),
+        _ => None,
+    }
+}
+
 /// Collects text up to a cap, counting what was cut.
 pub(crate) struct TextAccumulator {
     text: String,
@@ -422,6 +424,13 @@ impl TextAccumulator {
             self.text.push_str(&s[..end]);
             self.cut += (s.len() - end) as u64;
         }
+    }
+
+    /// `text`, cut to `cap` bytes with the marker when it is longer.
+    pub(crate) fn capped(text: &str, cap: usize) -> String {
+        let mut acc = TextAccumulator::new(cap);
+        acc.push(text);
+        acc.finish().unwrap_or_default()
     }
 
     pub(crate) fn finish(mut self) -> Option<String> {
@@ -466,6 +475,22 @@ pub(crate) fn attr_value<'a>(
             };
             xml.attr_error(start, attr.key.0.as_bytes(), Some(raw.as_ptr()), kind)
         })
+}
+
+/// The value of the attribute `wanted` of `start`, if it has one.
+pub(crate) fn attr_named(
+    xml: &Xml,
+    start: &BytesStart<'_>,
+    wanted: &str,
+) -> Result<Option<String>> {
+    let mut found = None;
+    for_each_attr(xml, start, |attr| {
+        if attr.key.local_name().as_ref() == wanted {
+            found = Some(attr_value(xml, start, attr)?.into_owned());
+        }
+        Ok(())
+    })?;
+    Ok(found)
 }
 
 /// Iterates the attributes of `start`, mapping malformed attributes to positioned errors.
