@@ -1,18 +1,14 @@
 //! JaCoCo XML (root `<report>`).
 //!
-//! The input is prefixed with a fixed header that steers format detection to this parser;
-//! `parse` and `summarize` must return `Ok` or `Err`, never panic, whatever follows.
+//! See `common.rs`: the input follows a header that steers detection to this parser.
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 
+#[path = "common.rs"]
+mod common;
+
 const HEADER: &[u8] = b"<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?><report name=\"fuzz\">";
 
-fuzz_target!(|data: &[u8]| {
-    let mut input = Vec::with_capacity(HEADER.len() + data.len());
-    input.extend_from_slice(HEADER);
-    input.extend_from_slice(data);
-    let _ = cimetrics_ingest::parse(std::io::Cursor::new(input.clone()));
-    let _ = cimetrics_ingest::summarize(std::io::Cursor::new(input), &Default::default());
-});
+fuzz_target!(|data: &[u8]| common::parse_with_header(HEADER, data));
