@@ -659,6 +659,21 @@ struct JacocoCounters {
     methods: (u64, u64),
 }
 
+impl JacocoCounters {
+    /// Adds a child's counters (a class into its package, a package into the report).
+    fn add(&mut self, other: &JacocoCounters) {
+        for (a, b) in [
+            (&mut self.instr, other.instr),
+            (&mut self.branch, other.branch),
+            (&mut self.line, other.line),
+            (&mut self.methods, other.methods),
+        ] {
+            a.0 += b.0;
+            a.1 += b.1;
+        }
+    }
+}
+
 fn jacoco_counters(
     out: &mut Vec<u8>,
     indent: &str,
@@ -838,15 +853,7 @@ pub fn jacoco(target_bytes: usize) -> Vec<u8> {
             jacoco_counters(&mut sources_xml, "", &c, Some(class_cov));
             sources_xml.extend_from_slice(b"</sourcefile>");
 
-            for (a, b) in [
-                (&mut p.instr, c.instr),
-                (&mut p.branch, c.branch),
-                (&mut p.line, c.line),
-                (&mut p.methods, c.methods),
-            ] {
-                a.0 += b.0;
-                a.1 += b.1;
-            }
+            p.add(&c);
             p_classes.0 += class_cov.0;
             p_classes.1 += class_cov.1;
         }
@@ -855,15 +862,7 @@ pub fn jacoco(target_bytes: usize) -> Vec<u8> {
         out.extend_from_slice(&sources_xml);
         jacoco_counters(&mut out, "", &p, Some(p_classes));
         out.extend_from_slice(b"</package>");
-        for (a, b) in [
-            (&mut all.instr, p.instr),
-            (&mut all.branch, p.branch),
-            (&mut all.line, p.line),
-            (&mut all.methods, p.methods),
-        ] {
-            a.0 += b.0;
-            a.1 += b.1;
-        }
+        all.add(&p);
         all_classes.0 += p_classes.0;
         all_classes.1 += p_classes.1;
     }
