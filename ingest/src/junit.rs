@@ -931,8 +931,8 @@ mod tests {
 
     #[test]
     fn a_wrong_root_is_an_error() {
-        let err = crate::parse(&b"<coverage line-rate=\"1\"><packages/></coverage>"[..]);
-        assert!(err.is_ok(), "a Cobertura report is not a JUnit error");
+        let cobertura = crate::parse(&b"<coverage line-rate=\"1\"><packages/></coverage>"[..]);
+        assert!(cobertura.is_ok(), "a Cobertura report is not a JUnit error");
         let err = crate::parse(&b"<testcase name=\"x\"/>"[..]).unwrap_err();
         assert!(err.to_string().contains("<testcase>"), "{err}");
     }
