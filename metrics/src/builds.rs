@@ -1,0 +1,169 @@
+//! Build metrics: success rate per window and rolling, build duration trend, MTTR.
+
+use polars::prelude::*;
+
+use crate::Result;
+use crate::schema::{
+    BRANCH, BUILD_ID, DURATION_S, FAILED, FINISHED_AT, PASSED, STATUS, WINDOW_START, count_if, rate,
+};
+use crate::window::WindowSpec;
+
+/// Builds that finished: status `passed` or `failed` (a cancelled build is not a verdict).
+fn finished(builds: LazyFrame) -> LazyFrame {
+    builds.filter(col(STATUS).eq(lit(PASSED)).or(col(STATUS).eq(lit(FAILED))))
+}
+
+/// **Build success rate** per window: `success_rate = successful / finished`, where
+/// `finished` counts the builds with status `passed` or `failed` whose `finished_at` falls in
+/// the window (local dates in `spec.time_zone`) and `successful` those with `passed`.
+/// With `by_branch`, one series per branch. Every window between the bounds is a row: a window
+/// without builds has `finished = 0` and a null rate.
+///
+/// Output: `window_start` (date), [`branch`], `finished` (u32), `successful` (u32),
+/// `success_rate` (f64, null when `finished` is 0).
+///
+/// # Errors
+/// An unknown time zone, or a frame that lacks the documented columns.
+pub fn success_rate(builds: LazyFrame, spec: &WindowSpec, by_branch: bool) -> Result<DataFrame> {
+    let builds = spec.filter(finished(builds), col(FINISHED_AT))?;
+    let mut keys = vec![spec.window_start(col(FINISHED_AT))?.alias(WINDOW_START)];
+    if by_branch {
+        keys.push(col(BRANCH));
+    }
+    let aggregated = builds
+        .group_by(keys)
+        .agg([
+            len().cast(DataType::UInt32).alias("finished"),
+            count_if(col(STATUS).eq(lit(PASSED))).alias("successful"),
+        ])
+        .with_column(rate(col("successful"), col("finished")).alias("success_rate"))
+        .collect()?;
+    let branch: &[&str] = if by_branch { &[BRANCH] } else { &[] };
+    spec.complete(aggregated, branch, &["finished", "successful"])
+}
+
+/// **Rolling build success rate** over the last `n` finished builds, at each finished build:
+/// `success_rate = successful / builds` over that build and the `n - 1` finished builds before
+/// it (fewer at the start of the history), ordered by `finished_at`; per branch with
+/// `by_branch`.
+///
+/// Output: `build_id`, `branch`, `finished_at`, `builds` (u32), `successful` (u32),
+/// `success_rate` (f64), ordered by `finished_at`.
+///
+/// # Errors
+/// A frame that lacks the documented columns.
+pub fn rolling_success_rate(builds: LazyFrame, n: u32, by_branch: bool) -> Result<DataFrame> {
+    let n = i64::from(n.max(1));
+    let success = col(STATUS).eq(lit(PASSED)).cast(DataType::Int64);
+    let over = |e: Expr| -> Result<Expr> { Ok(if by_branch { e.over([col(BRANCH)])? } else { e }) };
+    let cum = over(success.cum_sum(false))?;
+    let index = over(col(BUILD_ID).cum_count(false).cast(DataType::Int64))?;
+    Ok(finished(builds)
+        .sort([FINISHED_AT, BUILD_ID], SortMultipleOptions::default())
+        .with_columns([cum.alias("_cum"), index.alias("_index")])
+        .with_columns([over(col("_cum").shift(lit(n)))?
+            .fill_null(lit(0i64))
+            .alias("_before")])
+        .with_columns([
+            (col("_cum") - col("_before"))
+                .cast(DataType::UInt32)
+                .alias("successful"),
+            when(col("_index").lt(lit(n)))
+                .then(col("_index"))
+                .otherwise(lit(n))
+                .cast(DataType::UInt32)
+                .alias("builds"),
+        ])
+        .select([
+            col(BUILD_ID),
+            col(BRANCH),
+            col(FINISHED_AT),
+            col("builds"),
+            col("successful"),
+            rate(col("successful"), col("builds")).alias("success_rate"),
+        ])
+        .collect()?)
+}
+
+/// **Build duration trend** per window: over the finished builds of each window with a
+/// duration, `builds`, `mean_s` (arithmetic mean), `p50_s` and `p95_s` (linear-interpolated
+/// quantiles) and `max_s` of `duration_s`. Empty windows are rows with nulls.
+///
+/// # Errors
+/// An unknown time zone, or a frame that lacks the documented columns.
+pub fn duration_trend(builds: LazyFrame, spec: &WindowSpec) -> Result<DataFrame> {
+    let builds = spec
+        .filter(finished(builds), col(FINISHED_AT))?
+        .filter(col(DURATION_S).is_not_null());
+    let aggregated = builds
+        .group_by([spec.window_start(col(FINISHED_AT))?.alias(WINDOW_START)])
+        .agg([
+            len().cast(DataType::UInt32).alias("builds"),
+            col(DURATION_S).mean().alias("mean_s"),
+            col(DURATION_S)
+                .quantile(lit(0.5), QuantileMethod::Linear)
+                .alias("p50_s"),
+            col(DURATION_S)
+                .quantile(lit(0.95), QuantileMethod::Linear)
+                .alias("p95_s"),
+            col(DURATION_S).max().alias("max_s"),
+        ])
+        .collect()?;
+    spec.complete(aggregated, &[], &["builds"])
+}
+
+/// **MTTR** (mean time to recovery) per branch: over the finished builds of a branch in
+/// `finished_at` order, an *outage* starts at a failed build whose previous build on the
+/// branch passed (or that is the branch's first build) and ends at the next passed build.
+/// `recovery_s = recovered build's finished_at − first failed build's finished_at`;
+/// `mttr_s = mean(recovery_s)` over the outages that ended. An outage still open counts in
+/// `outages` but not in the mean.
+///
+/// Output: `branch`, `outages` (u32), `recovered` (u32), `mttr_s` (f64, null when none
+/// recovered), ordered by branch.
+///
+/// # Errors
+/// A frame that lacks the documented columns.
+pub fn mttr(builds: LazyFrame) -> Result<DataFrame> {
+    let failed = col(STATUS).eq(lit(FAILED));
+    let time_ms = col(FINISHED_AT).dt().timestamp(TimeUnit::Milliseconds);
+    let pass_time = when(failed.clone().not())
+        .then(time_ms.clone())
+        .otherwise(lit(NULL).cast(DataType::Int64));
+    Ok(finished(builds)
+        .sort(
+            [BRANCH, FINISHED_AT, BUILD_ID]
+                .map(PlSmallStr::from)
+                .to_vec(),
+            SortMultipleOptions::default(),
+        )
+        .with_columns([
+            failed.clone().alias("_failed"),
+            time_ms.alias("_t"),
+            pass_time
+                .fill_null_with_strategy(FillNullStrategy::Backward(None))
+                .over([col(BRANCH)])?
+                .alias("_next_pass"),
+            failed
+                .shift(lit(1))
+                .over([col(BRANCH)])?
+                .fill_null(lit(false))
+                .alias("_prev_failed"),
+        ])
+        .filter(col("_failed").and(col("_prev_failed").not()))
+        .with_column(
+            ((col("_next_pass") - col("_t")).cast(DataType::Float64) / lit(1000.0))
+                .alias("_recovery_s"),
+        )
+        .group_by([col(BRANCH)])
+        .agg([
+            len().cast(DataType::UInt32).alias("outages"),
+            col("_recovery_s")
+                .count()
+                .cast(DataType::UInt32)
+                .alias("recovered"),
+            col("_recovery_s").mean().alias("mttr_s"),
+        ])
+        .sort([BRANCH], SortMultipleOptions::default())
+        .collect()?)
+}
