@@ -1,0 +1,738 @@
+//! One upload, stored in one transaction.
+
+use std::collections::HashMap;
+
+use cimetrics_ingest::{
+    Content, CoverageReport, CoverageTotals, Format, Report, Status, TestCase, TestCounts,
+    TestReport,
+};
+use serde::{Deserialize, Serialize};
+use sqlx::any::AnyArguments;
+use sqlx::query::Query;
+use sqlx::{Any, AnyConnection, AssertSqlSafe, Row};
+
+use super::lines::{self, Line};
+use super::{Error, Result, Store, now_ms};
+
+/// What a CI job says about its build. Fields left `None` keep what is stored.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BuildMeta {
+    /// The CI's own build id, unique per project.
+    pub id: String,
+    /// The CI's build number.
+    pub number: Option<i64>,
+    /// Commit SHA.
+    pub commit: Option<String>,
+    /// Branch.
+    pub branch: Option<String>,
+    /// `passed`, `failed` or `cancelled`; when absent, derived from the tests at completion
+    /// (failed if any test failed or errored).
+    pub status: Option<String>,
+    /// Start, ms since the epoch.
+    pub started_at: Option<i64>,
+    /// End, ms since the epoch; when absent, the time the build completed here.
+    pub finished_at: Option<i64>,
+    /// Wall time, ms; when absent, `finished_at - started_at` if both are known.
+    pub duration_ms: Option<i64>,
+    /// `github`, `gitlab`, `jenkins`, ...
+    pub ci_provider: Option<String>,
+    /// Link to the build.
+    pub ci_url: Option<String>,
+    /// How many shards the build uploads (1 when absent).
+    pub shards: Option<u32>,
+}
+
+/// Which report of the build this is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadMeta {
+    /// 1-based shard number.
+    pub shard: u32,
+    /// The report's name within the shard (its file name); a shard may send several reports.
+    pub name: String,
+    /// Content digest ([`digest`] of the bytes as received).
+    pub digest: String,
+    /// Size in bytes as received.
+    pub size: u64,
+}
+
+/// The digest that identifies an upload's content: xxh3-128 of the bytes, in hex.
+pub fn digest(bytes: &[u8]) -> String {
+    format!("{:032x}", xxhash_rust::xxh3::xxh3_128(bytes))
+}
+
+/// What an upload held, as answered to the client (and answered again on a retry).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UploadSummary {
+    /// Detected format.
+    pub format: Format,
+    /// Test counts, for test reports.
+    pub tests: Option<TestCounts>,
+    /// Coverage totals, for coverage reports.
+    pub coverage: Option<CoverageTotals>,
+    /// Parser warnings.
+    pub warnings: Vec<String>,
+}
+
+/// The answer to an upload.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UploadOutcome {
+    /// The stored build.
+    pub build_id: i64,
+    /// The stored upload.
+    pub upload_id: i64,
+    /// True when this exact upload had been stored before and nothing changed.
+    pub replayed: bool,
+    /// True when the build has all its shards (its metrics count).
+    pub complete: bool,
+    /// What the report held.
+    pub summary: UploadSummary,
+}
+
+/// Status codes in `test_results.status`.
+pub(crate) const PASSED: i64 = 0;
+pub(crate) const FAILED: i64 = 1;
+pub(crate) const ERRORED: i64 = 2;
+pub(crate) const SKIPPED: i64 = 3;
+
+fn status_code(s: Status) -> i64 {
+    match s {
+        Status::Passed => PASSED,
+        Status::Failed => FAILED,
+        Status::Errored => ERRORED,
+        Status::Skipped => SKIPPED,
+    }
+}
+
+/// Rows per multi-row statement (well under both backends' bind limits).
+const CHUNK: usize = 500;
+
+/// `($1, $2, ...), (...)` for `rows` rows of `width` values, numbered from `first`.
+fn values(rows: usize, width: usize, first: usize) -> String {
+    let mut s = String::with_capacity(rows * width * 5);
+    for r in 0..rows {
+        s.push_str(if r == 0 { "(" } else { ", (" });
+        for c in 0..width {
+            if c > 0 {
+                s.push_str(", ");
+            }
+            s.push('$');
+            s.push_str(&(first + r * width + c).to_string());
+        }
+        s.push(')');
+    }
+    s
+}
+
+/// One test as stored: identity hash and the columns of `tests`.
+struct TestKey {
+    hash: i64,
+    suite: String,
+    classname: String,
+    name: String,
+    file: String,
+    base_name: String,
+    params: Option<String>,
+}
+
+fn test_key(case: &TestCase) -> TestKey {
+    let id = &case.id;
+    let name = if id.invocation > 0 {
+        format!("{} #{}", id.name, id.invocation + 1)
+    } else {
+        id.name.clone()
+    };
+    let (base, params) = id.split_parameters();
+    let classname = id.classname.clone().unwrap_or_default();
+    let file = id.file.clone().unwrap_or_default();
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    for part in [&*id.suite, &classname, &name, &file] {
+        h.update(part.as_bytes());
+        h.update(&[0xff]);
+    }
+    TestKey {
+        hash: h.digest() as i64,
+        suite: id.suite.to_string(),
+        classname,
+        name,
+        file,
+        base_name: base.to_owned(),
+        params: params.map(str::to_owned),
+    }
+}
+
+impl Store {
+    /// Stores one parsed report as an upload of a build of a project, in one transaction:
+    /// creates or updates the build with `build`'s metadata, refuses a conflicting upload,
+    /// answers a repeated one as before, merges tests and coverage into the build, and marks
+    /// the build complete when all its shards are in.
+    ///
+    /// # Errors
+    /// [`Error::Conflict`] for another report under the same (build, shard, name), or a shard
+    /// beyond a complete build's count; [`Error::Invalid`] for shard 0 or an empty build id;
+    /// the database failing. Nothing is stored on any error.
+    pub async fn ingest(
+        &self,
+        project_id: i64,
+        build: &BuildMeta,
+        upload: &UploadMeta,
+        report: &Report,
+    ) -> Result<UploadOutcome> {
+        if build.id.trim().is_empty() {
+            return Err(Error::Invalid("a build needs an id".into()));
+        }
+        if upload.shard == 0 {
+            return Err(Error::Invalid("shards are numbered from 1".into()));
+        }
+        if let Some(0) = build.shards {
+            return Err(Error::Invalid("a build has at least 1 shard".into()));
+        }
+        let summary = UploadSummary {
+            format: report.format,
+            tests: match &report.content {
+                Content::Tests(t) => Some(t.counts),
+                Content::Coverage(_) => None,
+            },
+            coverage: match &report.content {
+                Content::Coverage(c) => Some(c.totals),
+                Content::Tests(_) => None,
+            },
+            warnings: report.warnings.clone(),
+        };
+        let _guard = self.write_lock().await;
+        let mut tx = self.pool.begin().await?;
+        let (build_id, complete, expected) = upsert_build(&mut tx, project_id, build).await?;
+        if i64::from(upload.shard) > expected {
+            return Err(Error::Invalid(format!(
+                "shard {} of a build of {expected} shards",
+                upload.shard
+            )));
+        }
+
+        // Seen before? Same digest: answer as before. Same place, other content: conflict.
+        let previous = sqlx::query(
+            "SELECT id, digest, summary, shard, name FROM uploads WHERE build_id = $1 \
+             AND ((shard = $2 AND name = $3) OR digest = $4) ORDER BY id",
+        )
+        .bind(build_id)
+        .bind(i64::from(upload.shard))
+        .bind(upload.name.as_str())
+        .bind(upload.digest.as_str())
+        .fetch_all(&mut *tx)
+        .await?;
+        for row in &previous {
+            let digest: String = row.try_get(1)?;
+            if digest == upload.digest {
+                let summary_json: String = row.try_get(2)?;
+                let stored = serde_json::from_str(&summary_json).unwrap_or(summary.clone());
+                tx.rollback().await?;
+                return Ok(UploadOutcome {
+                    build_id,
+                    upload_id: row.try_get(0)?,
+                    replayed: true,
+                    complete,
+                    summary: stored,
+                });
+            }
+        }
+        if !previous.is_empty() {
+            return Err(Error::Conflict(format!(
+                "shard {} of build {:?} already has a different report named {:?}",
+                upload.shard, build.id, upload.name
+            )));
+        }
+        if complete {
+            let known: Option<i64> = sqlx::query_scalar(
+                "SELECT shard FROM uploads WHERE build_id = $1 AND shard = $2 LIMIT 1",
+            )
+            .bind(build_id)
+            .bind(i64::from(upload.shard))
+            .fetch_optional(&mut *tx)
+            .await?;
+            if known.is_none() {
+                return Err(Error::Conflict(format!(
+                    "build {:?} is complete; shard {} is not one of its shards",
+                    build.id, upload.shard
+                )));
+            }
+        }
+
+        match &report.content {
+            Content::Tests(tests) => store_tests(&mut tx, project_id, build_id, tests).await?,
+            Content::Coverage(coverage) => store_coverage(&mut tx, build_id, coverage).await?,
+        }
+
+        let summary_json = serde_json::to_string(&summary).unwrap_or_else(|_| "{}".into());
+        let upload_id: i64 = sqlx::query_scalar(
+            "INSERT INTO uploads (build_id, shard, name, format, digest, size, received_at, summary) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        )
+        .bind(build_id)
+        .bind(i64::from(upload.shard))
+        .bind(upload.name.as_str())
+        .bind(report.format.name())
+        .bind(upload.digest.as_str())
+        .bind(i64::try_from(upload.size).unwrap_or(i64::MAX))
+        .bind(now_ms())
+        .bind(summary_json)
+        .fetch_one(&mut *tx)
+        .await?;
+
+        refresh_totals(&mut tx, build_id).await?;
+        let shards: i64 =
+            sqlx::query_scalar("SELECT COUNT(DISTINCT shard) FROM uploads WHERE build_id = $1")
+                .bind(build_id)
+                .fetch_one(&mut *tx)
+                .await?;
+        let complete = complete || shards >= expected;
+        if complete {
+            mark_complete(&mut tx, build_id).await?;
+        }
+        tx.commit().await?;
+        Ok(UploadOutcome {
+            build_id,
+            upload_id,
+            replayed: false,
+            complete,
+            summary,
+        })
+    }
+
+    /// Marks a build complete even if shards are missing (CI said it is done).
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] for an unknown build; the database failing.
+    pub async fn finalize(&self, project_id: i64, ci_build_id: &str) -> Result<i64> {
+        let _guard = self.write_lock().await;
+        let mut tx = self.pool.begin().await?;
+        let id: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM builds WHERE project_id = $1 AND ci_build_id = $2")
+                .bind(project_id)
+                .bind(ci_build_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let id = id.ok_or_else(|| Error::NotFound(format!("build {ci_build_id:?}")))?;
+        refresh_totals(&mut tx, id).await?;
+        mark_complete(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+}
+
+/// Creates or updates the build; returns (id, complete, expected shards).
+async fn upsert_build(
+    tx: &mut AnyConnection,
+    project_id: i64,
+    b: &BuildMeta,
+) -> Result<(i64, bool, i64)> {
+    let duration = b.duration_ms.or_else(|| {
+        b.finished_at
+            .zip(b.started_at)
+            .map(|(f, s)| f.saturating_sub(s).max(0))
+    });
+    let row = sqlx::query(
+        "INSERT INTO builds (project_id, ci_build_id, number, commit_sha, branch, status, \
+         started_at, finished_at, duration_ms, ci_provider, ci_url, expected_shards, created_at) \
+         VALUES ($1, $2, $3, COALESCE($4, ''), COALESCE($5, ''), $6, $7, $8, $9, $10, $11, \
+         COALESCE($12, 1), $13) \
+         ON CONFLICT (project_id, ci_build_id) DO UPDATE SET \
+         number = COALESCE($3, builds.number), \
+         commit_sha = COALESCE($4, builds.commit_sha), \
+         branch = COALESCE($5, builds.branch), \
+         status = COALESCE($6, builds.status), \
+         started_at = COALESCE($7, builds.started_at), \
+         finished_at = COALESCE($8, builds.finished_at), \
+         duration_ms = COALESCE($9, builds.duration_ms), \
+         ci_provider = COALESCE($10, builds.ci_provider), \
+         ci_url = COALESCE($11, builds.ci_url), \
+         expected_shards = COALESCE($12, builds.expected_shards) \
+         RETURNING id, complete, expected_shards",
+    )
+    .bind(project_id)
+    .bind(b.id.as_str())
+    .bind(b.number)
+    .bind(b.commit.as_deref())
+    .bind(b.branch.as_deref())
+    .bind(b.status.as_deref())
+    .bind(b.started_at)
+    .bind(b.finished_at)
+    .bind(duration)
+    .bind(b.ci_provider.as_deref())
+    .bind(b.ci_url.as_deref())
+    .bind(b.shards.map(i64::from))
+    .bind(now_ms())
+    .fetch_one(&mut *tx)
+    .await?;
+    Ok((
+        row.try_get(0)?,
+        row.try_get::<i64, _>(1)? != 0,
+        row.try_get(2)?,
+    ))
+}
+
+fn bind_all<'q>(
+    mut q: Query<'q, Any, AnyArguments>,
+    values: Vec<Bind>,
+) -> Query<'q, Any, AnyArguments> {
+    for v in values {
+        q = match v {
+            Bind::I(i) => q.bind(i),
+            Bind::OptI(i) => q.bind(i),
+            Bind::S(s) => q.bind(s),
+            Bind::OptS(s) => q.bind(s),
+            Bind::B(b) => q.bind(b),
+        };
+    }
+    q
+}
+
+enum Bind {
+    I(i64),
+    OptI(Option<i64>),
+    S(String),
+    OptS(Option<String>),
+    B(Option<Vec<u8>>),
+}
+
+async fn store_tests(
+    tx: &mut AnyConnection,
+    project_id: i64,
+    build_id: i64,
+    report: &TestReport,
+) -> Result<()> {
+    // One row per identity (a hash collision inside one report merges like shards do).
+    let mut by_hash: HashMap<i64, (TestKey, (i64, bool, i64, Option<i64>))> = HashMap::new();
+    for case in &report.tests {
+        let key = test_key(case);
+        let result = (
+            status_code(case.outcome.status()),
+            case.outcome.is_flaky(),
+            i64::from(case.attempts),
+            case.duration_seconds.map(|s| (s * 1e6).round() as i64),
+        );
+        match by_hash.get_mut(&key.hash) {
+            Some((_, existing)) => *existing = merge_results(*existing, result),
+            None => {
+                by_hash.insert(key.hash, (key, result));
+            }
+        }
+    }
+    // A stable order keeps concurrent shards from deadlocking on PostgreSQL.
+    let mut rows: Vec<(TestKey, (i64, bool, i64, Option<i64>))> = by_hash.into_values().collect();
+    rows.sort_by_key(|(k, _)| k.hash);
+
+    let mut ids: HashMap<i64, i64> = HashMap::with_capacity(rows.len());
+    for chunk in rows.chunks(CHUNK) {
+        let sql = format!(
+            "INSERT INTO tests (project_id, key_hash, suite, classname, name, file, base_name, params) \
+             VALUES {} ON CONFLICT (project_id, key_hash) DO NOTHING",
+            values(chunk.len(), 8, 1)
+        );
+        let mut binds = Vec::with_capacity(chunk.len() * 8);
+        for (k, _) in chunk {
+            binds.extend([
+                Bind::I(project_id),
+                Bind::I(k.hash),
+                Bind::S(k.suite.clone()),
+                Bind::S(k.classname.clone()),
+                Bind::S(k.name.clone()),
+                Bind::S(k.file.clone()),
+                Bind::S(k.base_name.clone()),
+                Bind::OptS(k.params.clone()),
+            ]);
+        }
+        bind_all(sqlx::query(AssertSqlSafe(sql)), binds)
+            .execute(&mut *tx)
+            .await?;
+        let sql = format!(
+            "SELECT key_hash, id FROM tests WHERE project_id = $1 AND key_hash IN ({})",
+            (0..chunk.len())
+                .map(|i| format!("${}", i + 2))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let mut binds = vec![Bind::I(project_id)];
+        binds.extend(chunk.iter().map(|(k, _)| Bind::I(k.hash)));
+        for row in bind_all(sqlx::query(AssertSqlSafe(sql)), binds)
+            .fetch_all(&mut *tx)
+            .await?
+        {
+            ids.insert(row.try_get(0)?, row.try_get(1)?);
+        }
+    }
+
+    // Merge into the build's results: skip < anything; a pass beside a failure is a flaky
+    // pass; otherwise the worse of the two (errored > failed); attempts and times add up.
+    let merge_sql = format!(
+        "ON CONFLICT (build_id, test_id) DO UPDATE SET \
+         status = CASE WHEN test_results.status = {S} THEN excluded.status \
+                       WHEN excluded.status = {S} THEN test_results.status \
+                       WHEN test_results.status = {P} OR excluded.status = {P} THEN {P} \
+                       WHEN test_results.status > excluded.status THEN test_results.status \
+                       ELSE excluded.status END, \
+         flaky = CASE WHEN test_results.status <> {S} AND excluded.status <> {S} \
+                       AND (test_results.status = {P}) <> (excluded.status = {P}) THEN 1 \
+                      WHEN test_results.flaky = 1 OR excluded.flaky = 1 THEN 1 ELSE 0 END, \
+         attempts = test_results.attempts + excluded.attempts, \
+         duration_us = CASE WHEN test_results.duration_us IS NULL THEN excluded.duration_us \
+                            WHEN excluded.duration_us IS NULL THEN test_results.duration_us \
+                            ELSE test_results.duration_us + excluded.duration_us END",
+        S = SKIPPED,
+        P = PASSED
+    );
+    for chunk in rows.chunks(CHUNK) {
+        let sql = format!(
+            "INSERT INTO test_results (build_id, test_id, status, flaky, attempts, duration_us) \
+             VALUES {} {merge_sql}",
+            values(chunk.len(), 6, 1)
+        );
+        let mut binds = Vec::with_capacity(chunk.len() * 6);
+        for (k, (status, flaky, attempts, duration)) in chunk {
+            let Some(&test_id) = ids.get(&k.hash) else {
+                return Err(Error::Invalid(format!("test {:?} was not stored", k.name)));
+            };
+            binds.extend([
+                Bind::I(build_id),
+                Bind::I(test_id),
+                Bind::I(*status),
+                Bind::I(i64::from(*flaky)),
+                Bind::I(*attempts),
+                Bind::OptI(*duration),
+            ]);
+        }
+        bind_all(sqlx::query(AssertSqlSafe(sql)), binds)
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The same merge as the SQL above, for two results of one identity inside one report.
+fn merge_results(
+    a: (i64, bool, i64, Option<i64>),
+    b: (i64, bool, i64, Option<i64>),
+) -> (i64, bool, i64, Option<i64>) {
+    let (status, flaky) = if a.0 == SKIPPED {
+        (b.0, b.1)
+    } else if b.0 == SKIPPED {
+        (a.0, a.1)
+    } else if (a.0 == PASSED) != (b.0 == PASSED) {
+        (PASSED, true)
+    } else {
+        (a.0.max(b.0), a.1 || b.1)
+    };
+    let duration = match (a.3, b.3) {
+        (Some(x), Some(y)) => Some(x + y),
+        (x, y) => x.or(y),
+    };
+    (status, flaky, a.2 + b.2, duration)
+}
+
+async fn store_coverage(
+    tx: &mut AnyConnection,
+    build_id: i64,
+    report: &CoverageReport,
+) -> Result<()> {
+    // What earlier shards stored for the files of this report.
+    let mut stored: HashMap<String, (Option<Vec<Line>>, [i64; 4])> = HashMap::new();
+    for row in sqlx::query(
+        "SELECT path, lines, lines_valid, lines_covered, branches_valid, branches_covered \
+         FROM coverage_files WHERE build_id = $1",
+    )
+    .bind(build_id)
+    .fetch_all(&mut *tx)
+    .await?
+    {
+        let blob: Option<Vec<u8>> = row.try_get(1)?;
+        stored.insert(
+            row.try_get(0)?,
+            (
+                blob.and_then(|b| lines::decode(&b)),
+                [
+                    row.try_get(2)?,
+                    row.try_get(3)?,
+                    row.try_get(4)?,
+                    row.try_get(5)?,
+                ],
+            ),
+        );
+    }
+    let mut rows: Vec<(String, Option<Vec<u8>>, [i64; 4])> = Vec::with_capacity(report.files.len());
+    for file in &report.files {
+        let mine: Vec<Line> = file.lines.iter().map(Line::from).collect();
+        let t = file.totals();
+        let declared = [
+            t.lines_valid,
+            t.lines_covered,
+            t.branches_valid,
+            t.branches_covered,
+        ]
+        .map(|v| i64::try_from(v).unwrap_or(i64::MAX));
+        let (blob, totals) = match stored.get(&file.path) {
+            Some((Some(theirs), _)) if !mine.is_empty() || !theirs.is_empty() => {
+                let merged = lines::merge(theirs, &mine);
+                let t = lines::totals(&merged);
+                (
+                    Some(lines::encode(&merged)),
+                    [t.0, t.1, t.2, t.3].map(|v| v as i64),
+                )
+            }
+            // Declared totals only (no per-line data) on either side: the larger of each.
+            Some((_, theirs)) => (None, std::array::from_fn(|i| theirs[i].max(declared[i]))),
+            None if mine.is_empty() => (None, declared),
+            None => (Some(lines::encode(&mine)), declared),
+        };
+        rows.push((file.path.clone(), blob, totals));
+    }
+    for chunk in rows.chunks(CHUNK / 2) {
+        let sql = format!(
+            "INSERT INTO coverage_files (build_id, path, lines_valid, lines_covered, \
+             branches_valid, branches_covered, lines) VALUES {} \
+             ON CONFLICT (build_id, path) DO UPDATE SET lines_valid = excluded.lines_valid, \
+             lines_covered = excluded.lines_covered, branches_valid = excluded.branches_valid, \
+             branches_covered = excluded.branches_covered, lines = excluded.lines",
+            values(chunk.len(), 7, 1)
+        );
+        let mut binds = Vec::with_capacity(chunk.len() * 7);
+        for (path, blob, t) in chunk {
+            binds.extend([
+                Bind::I(build_id),
+                Bind::S(path.clone()),
+                Bind::I(t[0]),
+                Bind::I(t[1]),
+                Bind::I(t[2]),
+                Bind::I(t[3]),
+                Bind::B(blob.clone()),
+            ]);
+        }
+        bind_all(sqlx::query(AssertSqlSafe(sql)), binds)
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Recomputes `build_totals` of a build from its results and files.
+async fn refresh_totals(tx: &mut AnyConnection, build_id: i64) -> Result<()> {
+    let t = sqlx::query(AssertSqlSafe(format!(
+        "SELECT CAST(COUNT(*) AS BIGINT), \
+         CAST(COALESCE(SUM(CASE WHEN status = {PASSED} THEN 1 ELSE 0 END), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(CASE WHEN status = {FAILED} THEN 1 ELSE 0 END), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(CASE WHEN status = {ERRORED} THEN 1 ELSE 0 END), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(CASE WHEN status = {SKIPPED} THEN 1 ELSE 0 END), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(flaky), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(duration_us), 0) AS BIGINT) \
+         FROM test_results WHERE build_id = $1"
+    )))
+    .bind(build_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    let tests: [i64; 7] = [
+        t.try_get(0)?,
+        t.try_get(1)?,
+        t.try_get(2)?,
+        t.try_get(3)?,
+        t.try_get(4)?,
+        t.try_get(5)?,
+        t.try_get(6)?,
+    ];
+    let c = sqlx::query(
+        "SELECT CAST(COUNT(*) AS BIGINT), CAST(COALESCE(SUM(lines_valid), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(lines_covered), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(branches_valid), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(branches_covered), 0) AS BIGINT) \
+         FROM coverage_files WHERE build_id = $1",
+    )
+    .bind(build_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    let cov: [i64; 5] = [
+        c.try_get(0)?,
+        c.try_get(1)?,
+        c.try_get(2)?,
+        c.try_get(3)?,
+        c.try_get(4)?,
+    ];
+    let has_tests: i64 = sqlx::query_scalar(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM uploads WHERE build_id = $1 AND format = 'junit'",
+    )
+    .bind(build_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO build_totals (build_id, tests_total, passed, failed, errored, skipped, flaky, \
+         test_duration_us, has_tests, lines_valid, lines_covered, branches_valid, \
+         branches_covered, has_coverage) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+         ON CONFLICT (build_id) DO UPDATE SET tests_total = excluded.tests_total, \
+         passed = excluded.passed, failed = excluded.failed, errored = excluded.errored, \
+         skipped = excluded.skipped, flaky = excluded.flaky, \
+         test_duration_us = excluded.test_duration_us, has_tests = excluded.has_tests, \
+         lines_valid = excluded.lines_valid, lines_covered = excluded.lines_covered, \
+         branches_valid = excluded.branches_valid, branches_covered = excluded.branches_covered, \
+         has_coverage = excluded.has_coverage",
+    )
+    .bind(build_id)
+    .bind(tests[0])
+    .bind(tests[1])
+    .bind(tests[2])
+    .bind(tests[3])
+    .bind(tests[4])
+    .bind(tests[5])
+    .bind(tests[6])
+    .bind(i64::from(has_tests > 0 || tests[0] > 0))
+    .bind(cov[1])
+    .bind(cov[2])
+    .bind(cov[3])
+    .bind(cov[4])
+    .bind(i64::from(cov[0] > 0))
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Marks a build complete: its status derived from its tests when CI gave none, its finish
+/// time now when CI gave none.
+async fn mark_complete(tx: &mut AnyConnection, build_id: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE builds SET complete = 1, \
+         finished_at = COALESCE(finished_at, $2), \
+         status = COALESCE(status, (SELECT CASE WHEN failed + errored > 0 THEN 'failed' \
+                  ELSE 'passed' END FROM build_totals WHERE build_totals.build_id = builds.id)) \
+         WHERE id = $1",
+    )
+    .bind(build_id)
+    .bind(now_ms())
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_numbered_across_rows() {
+        assert_eq!(values(2, 3, 1), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(values(1, 2, 5), "($5, $6)");
+    }
+
+    #[test]
+    fn a_pass_beside_a_failure_is_a_flaky_pass_and_skips_give_way() {
+        let r = |s, f| (s, f, 1, Some(10));
+        assert_eq!(
+            merge_results(r(FAILED, false), r(PASSED, false)),
+            (PASSED, true, 2, Some(20))
+        );
+        assert_eq!(merge_results(r(SKIPPED, false), r(FAILED, false)).0, FAILED);
+        assert_eq!(
+            merge_results(r(FAILED, false), r(ERRORED, false)).0,
+            ERRORED
+        );
+        assert_eq!(
+            merge_results(r(PASSED, true), r(PASSED, false)),
+            (PASSED, true, 2, Some(20))
+        );
+    }
+}

@@ -1,0 +1,220 @@
+//! Storage: projects, builds, uploads, tests, results, coverage and daily rollups, in SQLite
+//! (embedded, a file in the data directory) or PostgreSQL (from a URL), with one SQL text
+//! for both through sqlx's `Any` driver.
+//!
+//! - **Ingest is one transaction.** The caller parses the report first, outside it
+//!   ([`Store::ingest`] takes a parsed `Report`); any failure stores nothing.
+//! - **Idempotent.** An upload is identified by (build, shard, name) and its content digest:
+//!   the same upload again changes nothing and answers as the first time; the same (build,
+//!   shard, name) with another digest is [`Error::Conflict`].
+//! - **Sharded builds count when complete**: when uploads for `expected_shards` distinct
+//!   shards have arrived, or on [`Store::finalize`]. [`Store::history`] returns complete
+//!   builds only.
+//! - **Merged across shards**: a test seen in several shards is one result (a pass in one and
+//!   a failure in another is a flaky pass); a file's coverage is the union of its lines.
+//!
+//! SQLite runs in WAL mode with `synchronous = NORMAL` (a crash can lose the last commits
+//! but never corrupts the file), a 5 s busy timeout, foreign keys on, and one writer at a
+//! time (an in-process lock serialises write transactions; readers run beside it).
+
+mod ingest;
+mod lines;
+mod migrations;
+mod read;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
+use tokio::sync::{Mutex, MutexGuard};
+
+pub use ingest::{BuildMeta, UploadMeta, UploadOutcome, UploadSummary, digest};
+pub use read::{BuildInfo, History, PruneStats, TestName};
+
+/// What went wrong in storage.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The database refused or failed.
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    /// A different upload already holds this (build, shard, name), or the build is full.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// No such project or build.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// A request that makes no sense (shard 0, shard beyond the expected count, ...).
+    #[error("invalid: {0}")]
+    Invalid(String),
+}
+
+/// This module's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Which database a store talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite, embedded.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+/// A project.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Project {
+    /// Database id.
+    pub id: i64,
+    /// Unique name.
+    pub name: String,
+}
+
+/// The database, shared by every request (cheap to clone).
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    writer: Option<Arc<Mutex<()>>>,
+}
+
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+impl Store {
+    /// Opens (creating if needed) the SQLite database `cimetrics.db` in `dir`, and migrates it.
+    ///
+    /// # Errors
+    /// The directory cannot be created or the database cannot be opened.
+    pub async fn open_data_dir(dir: &Path) -> Result<Store> {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            Error::Invalid(format!(
+                "cannot create data directory {}: {e}",
+                dir.display()
+            ))
+        })?;
+        let file = dir.join("cimetrics.db");
+        Store::open(&format!("sqlite://{}?mode=rwc", file.display())).await
+    }
+
+    /// Opens a database from a URL (`sqlite://PATH?mode=rwc`, `sqlite::memory:`,
+    /// `postgres://...`) and migrates it.
+    ///
+    /// # Errors
+    /// The URL is not one of those, or the database cannot be reached or migrated.
+    pub async fn open(url: &str) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            return Err(Error::Invalid(format!(
+                "unsupported database URL {url:?} (sqlite:// or postgres://)"
+            )));
+        };
+        let options = AnyConnectOptions::from_str(url)?;
+        let pool = match backend {
+            Backend::Sqlite => {
+                AnyPoolOptions::new()
+                    .max_connections(4)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            conn.execute(
+                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                                 PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
+                            )
+                            .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_with(options)
+                    .await?
+            }
+            Backend::Postgres => {
+                AnyPoolOptions::new()
+                    .max_connections(8)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(options)
+                    .await?
+            }
+        };
+        migrations::run(&pool, backend).await?;
+        Ok(Store {
+            pool,
+            backend,
+            writer: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
+        })
+    }
+
+    /// The backend in use.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Waits for the database to answer (for readiness checks).
+    ///
+    /// # Errors
+    /// It does not answer.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Holds the one-writer lock on SQLite (nothing on PostgreSQL).
+    async fn write_lock(&self) -> Option<MutexGuard<'_, ()>> {
+        match &self.writer {
+            Some(m) => Some(m.lock().await),
+            None => None,
+        }
+    }
+
+    /// Creates a project, or returns the existing one of that name.
+    ///
+    /// # Errors
+    /// An empty name, or the database fails.
+    pub async fn create_project(&self, name: &str) -> Result<Project> {
+        let name = name.trim();
+        if name.is_empty() || name.len() > 200 {
+            return Err(Error::Invalid(
+                "a project name is 1 to 200 characters".into(),
+            ));
+        }
+        let _guard = self.write_lock().await;
+        sqlx::query(
+            "INSERT INTO projects (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?;
+        self.project(name)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("project {name:?}")))
+    }
+
+    /// The project of this name.
+    ///
+    /// # Errors
+    /// The database fails.
+    pub async fn project(&self, name: &str) -> Result<Option<Project>> {
+        use sqlx::Row;
+        let row = sqlx::query("SELECT id, name FROM projects WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            Ok(Project {
+                id: r.try_get(0)?,
+                name: r.try_get(1)?,
+            })
+        })
+        .transpose()
+    }
+}

@@ -1,0 +1,50 @@
+//! The storage suite. Every test runs on SQLite (a fresh file) and, when
+//! `CIMETRICS_TEST_DATABASE_URL` is set, on PostgreSQL (a fresh database per test).
+
+mod store;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use cimetrics_api::store::Store;
+use sqlx::Executor;
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+fn unique(prefix: &str) -> String {
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!("{prefix}_{}_{n}_{nanos}", std::process::id())
+}
+
+/// A fresh store on every backend this run can reach, with its name.
+pub async fn stores() -> Vec<(&'static str, Store)> {
+    let dir = std::env::temp_dir().join(unique("cimetrics_store"));
+    let mut out = vec![(
+        "sqlite",
+        Store::open_data_dir(&dir).await.expect("open SQLite"),
+    )];
+    match std::env::var("CIMETRICS_TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => out.push(("postgres", fresh_postgres(&url).await)),
+        _ => eprintln!("CIMETRICS_TEST_DATABASE_URL is not set: PostgreSQL tests skipped"),
+    }
+    out
+}
+
+/// Creates a new database on the server of `url` and opens a store on it.
+async fn fresh_postgres(url: &str) -> Store {
+    sqlx::any::install_default_drivers();
+    let name = unique("cimetrics_test");
+    let mut admin = <sqlx::AnyConnection as sqlx::Connection>::connect(url)
+        .await
+        .expect("connect to CIMETRICS_TEST_DATABASE_URL");
+    admin
+        .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .await
+        .expect("create a test database");
+    let (base, _) = url.rsplit_once('/').expect("a database URL ends in /NAME");
+    Store::open(&format!("{base}/{name}"))
+        .await
+        .expect("open PostgreSQL")
+}

@@ -1,0 +1,386 @@
+use cimetrics_api::store::{BuildMeta, Error, Store, UploadMeta, digest};
+use cimetrics_ingest::Report;
+
+use crate::stores;
+
+fn junit(cases: &[(&str, &str)]) -> String {
+    let mut xml = String::from("<testsuite name=\"s\">");
+    for (name, status) in cases {
+        match *status {
+            "passed" => xml.push_str(&format!("<testcase classname=\"C\" name=\"{name}\" time=\"1.5\"/>")),
+            "failed" => xml.push_str(&format!(
+                "<testcase classname=\"C\" name=\"{name}\" time=\"1\"><failure message=\"boom\"/></testcase>"
+            )),
+            "skipped" => xml.push_str(&format!(
+                "<testcase classname=\"C\" name=\"{name}\"><skipped/></testcase>"
+            )),
+            other => panic!("{other}"),
+        }
+    }
+    xml.push_str("</testsuite>");
+    xml
+}
+
+fn lcov(file: &str, lines: &[(u32, u32)]) -> String {
+    let mut s = format!("SF:{file}\n");
+    for (line, hits) in lines {
+        s.push_str(&format!("DA:{line},{hits}\n"));
+    }
+    s.push_str("end_of_record\n");
+    s
+}
+
+fn parse(text: &str) -> Report {
+    cimetrics_ingest::parse(std::io::Cursor::new(text.as_bytes().to_vec())).expect("parse")
+}
+
+fn meta(id: &str, shards: u32, finished_at: i64) -> BuildMeta {
+    BuildMeta {
+        id: id.into(),
+        commit: Some(format!("sha-{id}")),
+        branch: Some("main".into()),
+        finished_at: Some(finished_at),
+        shards: Some(shards),
+        ..BuildMeta::default()
+    }
+}
+
+fn upload(shard: u32, name: &str, text: &str) -> UploadMeta {
+    UploadMeta {
+        shard,
+        name: name.into(),
+        digest: digest(text.as_bytes()),
+        size: text.len() as u64,
+    }
+}
+
+async fn send(
+    store: &Store,
+    project: i64,
+    build: &BuildMeta,
+    shard: u32,
+    name: &str,
+    text: &str,
+) -> Result<cimetrics_api::store::UploadOutcome, Error> {
+    store
+        .ingest(project, build, &upload(shard, name, text), &parse(text))
+        .await
+}
+
+#[tokio::test]
+async fn a_repeated_upload_changes_nothing_and_a_different_one_conflicts() {
+    for (backend, store) in stores().await {
+        let p = store.create_project("shop").await.unwrap();
+        let build = meta("101", 1, 1_000);
+        let report = junit(&[("a", "passed"), ("b", "failed"), ("c", "skipped")]);
+        let first = send(&store, p.id, &build, 1, "junit.xml", &report)
+            .await
+            .unwrap();
+        assert!(!first.replayed && first.complete, "{backend}");
+        let again = send(&store, p.id, &build, 1, "junit.xml", &report)
+            .await
+            .unwrap();
+        assert!(again.replayed, "{backend}");
+        assert_eq!(again.upload_id, first.upload_id, "{backend}");
+        assert_eq!(
+            serde_json::to_string(&again.summary).unwrap(),
+            serde_json::to_string(&first.summary).unwrap(),
+            "{backend}: answered as the first time"
+        );
+
+        let other = junit(&[("a", "passed")]);
+        let err = send(&store, p.id, &build, 1, "junit.xml", &other)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Conflict(_)), "{backend}: {err}");
+
+        let b = store.build(p.id, "101").await.unwrap().unwrap();
+        // total, passed, failed, errored, skipped, flaky: counted once.
+        assert_eq!(b.tests, Some([3, 1, 1, 0, 1, 0]), "{backend}");
+        assert_eq!(
+            b.status.as_deref(),
+            Some("failed"),
+            "{backend}: derived from the tests"
+        );
+        let h = store.history(p.id, None, None, None).await.unwrap();
+        assert_eq!(h.results.len(), 3, "{backend}");
+    }
+}
+
+#[tokio::test]
+async fn a_sharded_build_counts_only_when_all_shards_are_in() {
+    for (backend, store) in stores().await {
+        let p = store.create_project("shop").await.unwrap();
+        let build = meta("7", 2, 5_000);
+        // Shard 1: t1 failed, t2 passed. Shard 2: t1 passed (a retry elsewhere), t3 passed.
+        let one = junit(&[("t1", "failed"), ("t2", "passed")]);
+        let two = junit(&[("t1", "passed"), ("t3", "passed")]);
+        let r = send(&store, p.id, &build, 1, "junit.xml", &one)
+            .await
+            .unwrap();
+        assert!(!r.complete, "{backend}");
+        let h = store.history(p.id, None, None, None).await.unwrap();
+        assert!(
+            h.builds.is_empty(),
+            "{backend}: an incomplete build does not count"
+        );
+
+        let r = send(&store, p.id, &build, 2, "junit.xml", &two)
+            .await
+            .unwrap();
+        assert!(r.complete, "{backend}");
+        let h = store.history(p.id, None, None, None).await.unwrap();
+        assert_eq!(h.builds.len(), 1, "{backend}");
+        let mut statuses: Vec<(&str, bool, u32)> = h
+            .results
+            .iter()
+            .map(|r| (r.status, r.flaky, r.attempts))
+            .collect();
+        statuses.sort();
+        // t1 passed in one shard and failed in the other: one flaky pass with 2 attempts.
+        assert_eq!(
+            statuses,
+            [
+                ("passed", false, 1),
+                ("passed", false, 1),
+                ("passed", true, 2)
+            ],
+            "{backend}"
+        );
+        let b = store.build(p.id, "7").await.unwrap().unwrap();
+        assert_eq!(b.tests, Some([3, 3, 0, 0, 0, 1]), "{backend}");
+        assert_eq!(b.status.as_deref(), Some("passed"), "{backend}");
+
+        // A third shard of a complete two-shard build is refused, and stores nothing.
+        let three = junit(&[("t9", "failed")]);
+        assert!(
+            send(&store, p.id, &build, 3, "junit.xml", &three)
+                .await
+                .is_err(),
+            "{backend}"
+        );
+        let b = store.build(p.id, "7").await.unwrap().unwrap();
+        assert_eq!(b.tests, Some([3, 3, 0, 0, 0, 1]), "{backend}");
+    }
+}
+
+#[tokio::test]
+async fn coverage_of_one_file_in_two_shards_is_the_union_of_its_lines() {
+    for (backend, store) in stores().await {
+        let p = store.create_project("shop").await.unwrap();
+        let build = meta("9", 2, 9_000);
+        let one = lcov("src/a.rs", &[(1, 1), (2, 0), (3, 0)]);
+        let two = lcov("src/a.rs", &[(2, 5), (3, 0), (4, 1)]);
+        send(&store, p.id, &build, 1, "lcov.info", &one)
+            .await
+            .unwrap();
+        send(&store, p.id, &build, 2, "lcov.info", &two)
+            .await
+            .unwrap();
+        let b = store.build(p.id, "9").await.unwrap().unwrap();
+        // Lines 1-4 measured; 1, 2 and 4 ran.
+        assert_eq!(b.coverage, Some([4, 3, 0, 0]), "{backend}");
+        let files = store.file_coverage(&[b.id]).await.unwrap();
+        assert_eq!(files.len(), 1, "{backend}");
+        assert_eq!(
+            (files[0].lines_valid, files[0].lines_covered),
+            (4, 3),
+            "{backend}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_refused_upload_stores_nothing_at_all() {
+    for (backend, store) in stores().await {
+        let p = store.create_project("shop").await.unwrap();
+        let report = junit(&[("a", "passed")]);
+        // Shard 3 of a 2-shard build: refused after the build row was written in the
+        // transaction; the rollback must take the build with it.
+        let err = send(&store, p.id, &meta("55", 2, 1), 3, "j.xml", &report)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Invalid(_)), "{backend}: {err}");
+        assert!(
+            store.build(p.id, "55").await.unwrap().is_none(),
+            "{backend}"
+        );
+        assert!(
+            store
+                .builds(p.id, None, None, None, 10, 0)
+                .await
+                .unwrap()
+                .is_empty(),
+            "{backend}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn uploads_out_of_order_read_back_in_time_order() {
+    for (backend, store) in stores().await {
+        let p = store.create_project("shop").await.unwrap();
+        // Build 2 (newer) arrives first.
+        send(
+            &store,
+            p.id,
+            &meta("2", 1, 2_000),
+            1,
+            "j.xml",
+            &junit(&[("a", "failed")]),
+        )
+        .await
+        .unwrap();
+        send(
+            &store,
+            p.id,
+            &meta("1", 1, 1_000),
+            1,
+            "j.xml",
+            &junit(&[("a", "passed")]),
+        )
+        .await
+        .unwrap();
+        let builds = store
+            .builds(p.id, Some("main"), None, None, 10, 0)
+            .await
+            .unwrap();
+        let ids: Vec<&str> = builds.iter().map(|b| b.ci_build_id.as_str()).collect();
+        assert_eq!(ids, ["2", "1"], "{backend}: newest first");
+        let page = store.builds(p.id, None, None, None, 1, 1).await.unwrap();
+        assert_eq!(page[0].ci_build_id, "1", "{backend}: paged");
+        let h = store.history(p.id, None, Some(1_500), None).await.unwrap();
+        assert_eq!(h.builds.len(), 1, "{backend}: time range");
+        assert_eq!(h.builds[0].status, "failed", "{backend}");
+    }
+}
+
+#[tokio::test]
+async fn finalize_completes_a_build_with_missing_shards() {
+    for (backend, store) in stores().await {
+        let p = store.create_project("shop").await.unwrap();
+        send(
+            &store,
+            p.id,
+            &meta("3", 4, 3_000),
+            1,
+            "j.xml",
+            &junit(&[("a", "passed")]),
+        )
+        .await
+        .unwrap();
+        assert!(
+            store
+                .history(p.id, None, None, None)
+                .await
+                .unwrap()
+                .builds
+                .is_empty(),
+            "{backend}"
+        );
+        store.finalize(p.id, "3").await.unwrap();
+        let h = store.history(p.id, None, None, None).await.unwrap();
+        assert_eq!(h.builds.len(), 1, "{backend}");
+        assert!(
+            matches!(store.finalize(p.id, "nope").await, Err(Error::NotFound(_))),
+            "{backend}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn concurrent_shards_of_one_build_all_land() {
+    for (backend, store) in stores().await {
+        let p = store.create_project("shop").await.unwrap();
+        let build = meta("c", 4, 4_000);
+        let mut tasks = Vec::new();
+        for shard in 1..=4u32 {
+            let store = store.clone();
+            let build = build.clone();
+            tasks.push(tokio::spawn(async move {
+                // Every shard runs the shared test "common" plus its own.
+                let own = format!("own{shard}");
+                let text = junit(&[("common", "passed"), (own.as_str(), "passed")]);
+                send(&store, p.id, &build, shard, "j.xml", &text)
+                    .await
+                    .unwrap()
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let b = store.build(p.id, "c").await.unwrap().unwrap();
+        assert!(b.complete, "{backend}");
+        assert_eq!(
+            b.tests.map(|t| t[0]),
+            Some(5),
+            "{backend}: common once + 4 own"
+        );
+        let h = store.history(p.id, None, None, None).await.unwrap();
+        let common = h.results.iter().map(|r| r.attempts).max();
+        assert_eq!(
+            common,
+            Some(4),
+            "{backend}: the common test ran in 4 shards"
+        );
+    }
+}
+
+#[tokio::test]
+async fn pruning_rolls_results_up_by_day_once() {
+    for (backend, store) in stores().await {
+        let p = store.create_project("shop").await.unwrap();
+        let day = 86_400_000;
+        send(
+            &store,
+            p.id,
+            &meta("1", 1, day + 10),
+            1,
+            "j.xml",
+            &junit(&[("a", "passed"), ("b", "failed")]),
+        )
+        .await
+        .unwrap();
+        send(
+            &store,
+            p.id,
+            &meta("2", 1, day + 20),
+            1,
+            "j.xml",
+            &junit(&[("a", "failed"), ("b", "skipped")]),
+        )
+        .await
+        .unwrap();
+        send(
+            &store,
+            p.id,
+            &meta("3", 1, 5 * day),
+            1,
+            "j.xml",
+            &junit(&[("a", "passed")]),
+        )
+        .await
+        .unwrap();
+        let stats = store.prune(p.id, 2 * day).await.unwrap();
+        assert_eq!((stats.builds, stats.results), (2, 4), "{backend}");
+        let again = store.prune(p.id, 2 * day).await.unwrap();
+        assert_eq!((again.builds, again.results), (0, 0), "{backend}");
+        let rollups = store.daily_rollups(p.id).await.unwrap();
+        // Per test: day 1, runs, passes, failures, flaky, skips, duration sum, max (µs).
+        let mut got: Vec<[i64; 8]> = rollups.iter().map(|r| r.2).collect();
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                [1, 1, 0, 1, 0, 1, 1_000_000, 1_000_000], // b: failed (1 s), skipped
+                [1, 2, 1, 1, 0, 0, 2_500_000, 1_500_000], // a: passed (1.5 s), failed (1 s)
+            ],
+            "{backend}"
+        );
+        // Build 3 keeps its raw result; builds 1-2 keep their totals.
+        let h = store.history(p.id, None, None, None).await.unwrap();
+        assert_eq!((h.builds.len(), h.results.len()), (3, 1), "{backend}");
+        let b = store.build(p.id, "2").await.unwrap().unwrap();
+        assert_eq!(b.tests, Some([2, 0, 1, 0, 1, 0]), "{backend}");
+    }
+}
