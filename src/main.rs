@@ -1,6 +1,10 @@
 //! The `cimetrics` binary: argument parsing, wiring and exit codes. Logic lives in the crates.
 
+mod db;
+mod gate;
+mod import;
 mod summary;
+mod trends;
 
 use std::process::ExitCode;
 
@@ -17,6 +21,12 @@ struct Cli {
 enum Command {
     /// Read test and coverage reports and print their counts.
     Summary(summary::Args),
+    /// Load a history of reports (one folder per build) into the database.
+    Import(import::Args),
+    /// Evaluate a quality gate on a build's reports: exit 0 when it passes, 1 when not.
+    Gate(gate::Args),
+    /// Print the main series (success rate, pass rate, coverage, build time) per window.
+    Trends(trends::Args),
 }
 
 fn main() -> ExitCode {
@@ -31,7 +41,14 @@ fn main() -> ExitCode {
             };
         }
     };
-    match cli.command {
-        Command::Summary(args) => summary::run(&args),
-    }
+    let result = match cli.command {
+        Command::Summary(args) => return summary::run(&args),
+        Command::Import(args) => import::run(&args),
+        Command::Gate(args) => gate::run(&args),
+        Command::Trends(args) => trends::run(&args),
+    };
+    result.unwrap_or_else(|e| {
+        eprintln!("cimetrics: {e:#}");
+        ExitCode::from(2)
+    })
 }

@@ -2,6 +2,7 @@
 
 mod cli;
 mod corpus;
+mod history;
 mod robustness;
 mod samples;
 

@@ -104,6 +104,9 @@ fn status_code(s: Status) -> i64 {
     }
 }
 
+/// One test's result in a build: (status code, flaky, attempts, duration µs).
+type Merged = (i64, bool, i64, Option<i64>);
+
 /// Rows per multi-row statement (well under both backends' bind limits).
 const CHUNK: usize = 500;
 
@@ -133,6 +136,12 @@ struct TestKey {
     file: String,
     base_name: String,
     params: Option<String>,
+}
+
+/// The identity hash under which a test is stored (xxh3-64 of suite, classname, name with
+/// its invocation number, and file).
+pub fn test_key_hash(case: &TestCase) -> i64 {
+    test_key(case).hash
 }
 
 fn test_key(case: &TestCase) -> TestKey {
@@ -401,7 +410,7 @@ async fn store_tests(
     report: &TestReport,
 ) -> Result<()> {
     // One row per identity (a hash collision inside one report merges like shards do).
-    let mut by_hash: HashMap<i64, (TestKey, (i64, bool, i64, Option<i64>))> = HashMap::new();
+    let mut by_hash: HashMap<i64, (TestKey, Merged)> = HashMap::new();
     for case in &report.tests {
         let key = test_key(case);
         let result = (
@@ -418,7 +427,7 @@ async fn store_tests(
         }
     }
     // A stable order keeps concurrent shards from deadlocking on PostgreSQL.
-    let mut rows: Vec<(TestKey, (i64, bool, i64, Option<i64>))> = by_hash.into_values().collect();
+    let mut rows: Vec<(TestKey, Merged)> = by_hash.into_values().collect();
     rows.sort_by_key(|(k, _)| k.hash);
 
     let mut ids: HashMap<i64, i64> = HashMap::with_capacity(rows.len());
@@ -508,10 +517,7 @@ async fn store_tests(
 }
 
 /// The same merge as the SQL above, for two results of one identity inside one report.
-fn merge_results(
-    a: (i64, bool, i64, Option<i64>),
-    b: (i64, bool, i64, Option<i64>),
-) -> (i64, bool, i64, Option<i64>) {
+fn merge_results(a: Merged, b: Merged) -> Merged {
     let (status, flaky) = if a.0 == SKIPPED {
         (b.0, b.1)
     } else if b.0 == SKIPPED {

@@ -31,7 +31,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 use tokio::sync::{Mutex, MutexGuard};
 
-pub use ingest::{BuildMeta, UploadMeta, UploadOutcome, UploadSummary, digest};
+pub use ingest::{BuildMeta, UploadMeta, UploadOutcome, UploadSummary, digest, test_key_hash};
 pub use read::{BuildInfo, History, PruneStats, TestName};
 
 /// What went wrong in storage.

@@ -56,6 +56,8 @@ pub struct TestName {
     pub file: String,
     /// Name without parameters.
     pub base_name: String,
+    /// The identity hash ([`super::test_key_hash`]).
+    pub key_hash: i64,
 }
 
 /// The complete builds of a period with their results and coverage, as the metrics' rows.
@@ -290,7 +292,7 @@ impl Store {
         let mut out = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(500) {
             let sql = format!(
-                "SELECT id, suite, classname, name, file, base_name FROM tests \
+                "SELECT id, suite, classname, name, file, base_name, key_hash FROM tests \
                  WHERE project_id = $1 AND id IN ({})",
                 (0..chunk.len())
                     .map(|i| format!("${}", i + 2))
@@ -309,6 +311,7 @@ impl Store {
                     name: r.try_get(3)?,
                     file: r.try_get(4)?,
                     base_name: r.try_get(5)?,
+                    key_hash: r.try_get(6)?,
                 });
             }
         }
@@ -383,6 +386,21 @@ impl Store {
             builds: u64::try_from(builds).unwrap_or(0),
             results: deleted.rows_affected(),
         })
+    }
+
+    /// The identity hashes of the tests that failed or errored in a build.
+    ///
+    /// # Errors
+    /// The database fails.
+    pub async fn failing_test_hashes(&self, build_id: i64) -> Result<Vec<i64>> {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT t.key_hash FROM test_results r JOIN tests t ON t.id = r.test_id \
+             WHERE r.build_id = $1 AND r.status IN ({FAILED}, {ERRORED})"
+        )))
+        .bind(build_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
     }
 
     /// The daily rollups of a project: (test_id, branch, day since the epoch, runs, passes,

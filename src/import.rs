@@ -1,0 +1,258 @@
+//! `cimetrics import DIR`: loads a history of reports, one folder per build.
+//!
+//! ```text
+//! DIR/
+//!   build-0001/
+//!     build.json          {"id": "1", "branch": "main", "commit": "9f2c...", "status": "passed",
+//!                          "finished_at": "2026-03-02T10:00:00Z", "shards": 2}
+//!     junit.xml           reports of shard 1 (any names, any formats, gzip or not)
+//!     shard-2/junit.xml   reports of shard N go in shard-N/
+//! ```
+//!
+//! `build.json` fields: `id` (required), `number`, `commit`, `branch`, `status`
+//! (`passed`|`failed`|`cancelled`; derived from the tests when absent), `started_at`,
+//! `finished_at` (RFC 3339), `duration_seconds`, `ci_provider`, `ci_url`, `shards`.
+//! Reports are parsed on every core; each is stored in its own transaction; a re-run stores
+//! nothing twice (uploads are idempotent).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::mpsc;
+
+use anyhow::{Context, Result, bail};
+use cimetrics_api::store::{BuildMeta, UploadMeta, digest};
+use serde::Deserialize;
+
+use crate::db::{DbArgs, parse_time, runtime};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The folder holding one folder per build.
+    dir: PathBuf,
+    #[command(flatten)]
+    db: DbArgs,
+    /// No progress line.
+    #[arg(long)]
+    quiet: bool,
+}
+
+/// `build.json`, as written by people and scripts.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BuildFile {
+    id: String,
+    number: Option<i64>,
+    commit: Option<String>,
+    branch: Option<String>,
+    status: Option<String>,
+    started_at: Option<String>,
+    finished_at: Option<String>,
+    duration_seconds: Option<f64>,
+    ci_provider: Option<String>,
+    ci_url: Option<String>,
+    shards: Option<u32>,
+}
+
+impl BuildFile {
+    fn into_meta(self) -> Result<BuildMeta> {
+        if let Some(s) = &self.status
+            && !["passed", "failed", "cancelled"].contains(&s.as_str())
+        {
+            bail!("status {s:?} is not passed, failed or cancelled");
+        }
+        Ok(BuildMeta {
+            id: self.id,
+            number: self.number,
+            commit: self.commit,
+            branch: self.branch,
+            status: self.status,
+            started_at: self.started_at.as_deref().map(parse_time).transpose()?,
+            finished_at: self.finished_at.as_deref().map(parse_time).transpose()?,
+            duration_ms: self.duration_seconds.map(|s| (s * 1000.0).round() as i64),
+            ci_provider: self.ci_provider,
+            ci_url: self.ci_url,
+            shards: self.shards,
+        })
+    }
+}
+
+/// One report file to store.
+struct Job {
+    build: usize,
+    shard: u32,
+    path: PathBuf,
+    name: String,
+}
+
+/// What a parser thread hands to the writer.
+struct Parsed {
+    job: Job,
+    outcome: Result<(UploadMeta, cimetrics_ingest::Report)>,
+}
+
+fn list_build(dir: &Path, build: usize, jobs: &mut Vec<Job>) -> Result<BuildMeta> {
+    let meta_path = dir.join("build.json");
+    let text = std::fs::read_to_string(&meta_path)
+        .with_context(|| format!("{}: cannot read", meta_path.display()))?;
+    let file: BuildFile = serde_json::from_str(&text)
+        .with_context(|| format!("{}: invalid build metadata", meta_path.display()))?;
+    let meta = file
+        .into_meta()
+        .with_context(|| format!("{}", meta_path.display()))?;
+    let mut add = |folder: &Path, shard: u32| -> Result<()> {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(folder)
+            .with_context(|| format!("{}: cannot list", folder.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        entries.sort();
+        for path in entries {
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if path.is_file() && name != "build.json" && !name.starts_with('.') {
+                jobs.push(Job {
+                    build,
+                    shard,
+                    path,
+                    name,
+                });
+            }
+        }
+        Ok(())
+    };
+    add(dir, 1)?;
+    let mut shard_dirs: Vec<(u32, PathBuf)> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .filter_map(|p| {
+            let n = p
+                .file_name()?
+                .to_str()?
+                .strip_prefix("shard-")?
+                .parse()
+                .ok()?;
+            Some((n, p))
+        })
+        .collect();
+    shard_dirs.sort();
+    for (shard, path) in shard_dirs {
+        add(&path, shard)?;
+    }
+    Ok(meta)
+}
+
+fn parse_job(job: &Job) -> Result<(UploadMeta, cimetrics_ingest::Report)> {
+    let bytes =
+        std::fs::read(&job.path).with_context(|| format!("{}: cannot read", job.path.display()))?;
+    let upload = UploadMeta {
+        shard: job.shard,
+        name: job.name.clone(),
+        digest: digest(&bytes),
+        size: bytes.len() as u64,
+    };
+    let report = cimetrics_ingest::parse(std::io::Cursor::new(bytes))
+        .map_err(|e| anyhow::anyhow!("{}: {e}", job.path.display()))?;
+    Ok((upload, report))
+}
+
+pub fn run(args: &Args) -> Result<ExitCode> {
+    let mut build_dirs: Vec<PathBuf> = std::fs::read_dir(&args.dir)
+        .with_context(|| format!("{}: cannot list", args.dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.join("build.json").is_file())
+        .collect();
+    build_dirs.sort();
+    if build_dirs.is_empty() {
+        bail!(
+            "{}: no build folders (folders holding a build.json)",
+            args.dir.display()
+        );
+    }
+    let mut jobs = Vec::new();
+    let mut metas = Vec::with_capacity(build_dirs.len());
+    for (i, dir) in build_dirs.iter().enumerate() {
+        metas.push(list_build(dir, i, &mut jobs)?);
+    }
+    let total_jobs = jobs.len();
+
+    let rt = runtime()?;
+    let store = rt.block_on(args.db.open())?;
+    let project = rt.block_on(store.create_project(&args.db.project))?;
+
+    // Parsers on every core but one feed the writer (this thread) through a bounded channel,
+    // in job order, so memory holds a few parsed reports at most.
+    let workers = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .max(2);
+    let (tx, rx) = mpsc::sync_channel::<Parsed>(workers * 2);
+    let jobs = std::sync::Mutex::new(jobs.into_iter().enumerate());
+    let mut stored = 0u64;
+    let mut replayed = 0u64;
+    let mut failed = 0u64;
+    let started = std::time::Instant::now();
+    std::thread::scope(|scope| -> Result<()> {
+        let mut handles = Vec::new();
+        for _ in 0..workers {
+            let tx = tx.clone();
+            let jobs = &jobs;
+            handles.push(scope.spawn(move || {
+                loop {
+                    let next = jobs.lock().map(|mut j| j.next()).ok().flatten();
+                    let Some((_, job)) = next else { break };
+                    let outcome = parse_job(&job);
+                    if tx.send(Parsed { job, outcome }).is_err() {
+                        break;
+                    }
+                }
+            }));
+        }
+        drop(tx);
+        let mut done = 0usize;
+        for parsed in rx {
+            done += 1;
+            match parsed.outcome {
+                Ok((upload, report)) => {
+                    let meta = &metas[parsed.job.build];
+                    match rt.block_on(store.ingest(project.id, meta, &upload, &report)) {
+                        Ok(o) if o.replayed => replayed += 1,
+                        Ok(_) => stored += 1,
+                        Err(e) => {
+                            failed += 1;
+                            eprintln!("\n{}: {e}", parsed.job.path.display());
+                        }
+                    }
+                }
+                Err(e) => {
+                    failed += 1;
+                    eprintln!("\n{e:#}");
+                }
+            }
+            if !args.quiet && (done.is_multiple_of(16) || done == total_jobs) {
+                eprint!(
+                    "\rimport: [{done}/{total_jobs}] reports, {:.1} s",
+                    started.elapsed().as_secs_f64()
+                );
+                let _ = std::io::stderr().flush();
+            }
+        }
+        for h in handles {
+            let _ = h.join();
+        }
+        Ok(())
+    })?;
+    if !args.quiet {
+        eprintln!();
+    }
+    println!(
+        "imported {} builds: {stored} reports stored, {replayed} already there, {failed} failed ({:.1} s)",
+        metas.len(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(if failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
