@@ -3,6 +3,7 @@
 use polars::prelude::*;
 
 use crate::Result;
+use crate::durations::duration_stats;
 use crate::schema::{
     BRANCH, BUILD_ID, DURATION_S, FAILED, FINISHED_AT, PASSED, STATUS, WINDOW_START, count_if, rate,
 };
@@ -97,17 +98,14 @@ pub fn duration_trend(builds: LazyFrame, spec: &WindowSpec) -> Result<DataFrame>
         .filter(col(DURATION_S).is_not_null());
     let aggregated = builds
         .group_by([spec.window_start(col(FINISHED_AT))?.alias(WINDOW_START)])
-        .agg([
-            len().cast(DataType::UInt32).alias("builds"),
-            col(DURATION_S).mean().alias("mean_s"),
-            col(DURATION_S)
-                .quantile(lit(0.5), QuantileMethod::Linear)
-                .alias("p50_s"),
-            col(DURATION_S)
-                .quantile(lit(0.95), QuantileMethod::Linear)
-                .alias("p95_s"),
-            col(DURATION_S).max().alias("max_s"),
-        ])
+        .agg({
+            let mut aggs = vec![
+                len().cast(DataType::UInt32).alias("builds"),
+                col(DURATION_S).mean().alias("mean_s"),
+            ];
+            aggs.extend(duration_stats());
+            aggs
+        })
         .collect()?;
     spec.complete(aggregated, &[], &["builds"])
 }

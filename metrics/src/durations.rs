@@ -16,9 +16,10 @@ pub enum SlowestBy {
     P95,
 }
 
-fn quantiles() -> [Expr; 4] {
+/// `p50_s`, `p95_s` (linear-interpolated quantiles) and `max_s` of `duration_s`, for tests
+/// and builds alike.
+pub(crate) fn duration_stats() -> [Expr; 3] {
     [
-        len().cast(DataType::UInt32).alias("runs"),
         col(DURATION_S)
             .quantile(lit(0.5), QuantileMethod::Linear)
             .alias("p50_s"),
@@ -54,7 +55,11 @@ pub fn slowest_tests(
     };
     Ok(timed_runs(results, builds)
         .group_by([col(TEST_ID)])
-        .agg(quantiles())
+        .agg({
+            let mut aggs = vec![len().cast(DataType::UInt32).alias("runs")];
+            aggs.extend(duration_stats());
+            aggs
+        })
         .sort_by_exprs(
             [col(key), col(TEST_ID)],
             SortMultipleOptions::default()

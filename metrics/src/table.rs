@@ -140,14 +140,6 @@ impl Table {
         self.rows.get(row)?.get(c)
     }
 
-    /// Rows as JSON-ready objects (column name → value), in column order.
-    pub fn records(&self) -> Vec<Vec<(&str, &Value)>> {
-        self.rows
-            .iter()
-            .map(|row| self.columns.iter().map(String::as_str).zip(row).collect())
-            .collect()
-    }
-
     /// The table as CSV (RFC 4180 quoting), with a header line.
     pub fn to_csv(&self) -> String {
         let mut out = String::new();

@@ -331,7 +331,7 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         const OLD: &str = "SELECT id FROM builds WHERE project_id = $1 AND complete = 1 \
             AND finished_at < $2";
-        let rolled = sqlx::query(AssertSqlSafe(format!(
+        sqlx::query(AssertSqlSafe(format!(
             "INSERT INTO test_daily (project_id, test_id, branch, day, runs, passes, failures, \
              flaky_passes, skips, duration_sum_us, duration_max_us) \
              SELECT $1, r.test_id, b.branch, b.finished_at / 86400000, \
@@ -358,7 +358,6 @@ impl Store {
         .bind(before_ms)
         .execute(&mut *tx)
         .await?;
-        let _ = rolled;
         let builds: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
             "SELECT CAST(COUNT(DISTINCT build_id) AS BIGINT) FROM test_results \
              WHERE build_id IN ({OLD})"
