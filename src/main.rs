@@ -1,8 +1,10 @@
 //! The `cimetrics` binary: argument parsing, wiring and exit codes. Logic lives in the crates.
 
+mod client;
 mod db;
 mod gate;
 mod import;
+mod serve;
 mod summary;
 mod trends;
 
@@ -19,6 +21,14 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the service: uploads, JSON API, charts, badges and the dashboard.
+    Serve(serve::Args),
+    /// Send reports to a cimetrics server (from a CI job: build, commit, branch and shard
+    /// come from the CI's environment).
+    Upload(client::UploadArgs),
+    /// Manage projects on a server.
+    #[command(subcommand)]
+    Project(client::ProjectCommand),
     /// Read test and coverage reports and print their counts.
     Summary(summary::Args),
     /// Load a history of reports (one folder per build) into the database.
@@ -43,6 +53,9 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Summary(args) => return summary::run(&args),
+        Command::Serve(args) => serve::run(&args),
+        Command::Upload(args) => client::upload(&args),
+        Command::Project(cmd) => client::project(&cmd),
         Command::Import(args) => import::run(&args),
         Command::Gate(args) => gate::run(&args),
         Command::Trends(args) => trends::run(&args),

@@ -5,4 +5,7 @@
 //! metrics crate computes over what [`store::Store::history`] reads back.
 #![warn(missing_docs)]
 
+pub mod history;
+pub mod queries;
+pub mod service;
 pub mod store;

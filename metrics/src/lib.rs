@@ -7,7 +7,8 @@
 //! its formula in its doc comment:
 //!
 //! - builds: [`success_rate`], [`rolling_success_rate`], [`duration_trend`], [`mttr`];
-//! - tests: [`pass_rate_per_build`], [`pass_rate_per_window`], [`failure_rate_per_test`],
+//! - tests: [`pass_rate_per_build`], [`pass_rate_per_window`] (or
+//!   [`pass_rate_per_window_of_counts`] from per-build counts), [`failure_rate_per_test`],
 //!   [`failing_since`], [`flaky_tests`] (three definitions, with evidence), [`slowest_tests`],
 //!   [`duration_regressions`];
 //! - coverage: [`coverage_per_build`], [`coverage_per_window`], [`coverage_per_file`],
@@ -72,7 +73,10 @@ pub use score::{
     Component, SCORE_VERSION, Score, ScoreInputs, ScoreWeights, grade, score, score_inputs,
 };
 pub use table::{Table, Value};
-pub use tests::{failing_since, failure_rate_per_test, pass_rate_per_build, pass_rate_per_window};
+pub use tests::{
+    COUNT_COLUMNS, failing_since, failure_rate_per_test, pass_rate_per_build, pass_rate_per_window,
+    pass_rate_per_window_of_counts,
+};
 pub use window::{Window, WindowSpec};
 
 /// What went wrong computing a metric.

@@ -5,6 +5,7 @@ mod corpus;
 mod history;
 mod robustness;
 mod samples;
+mod service;
 
 use std::path::{Path, PathBuf};
 

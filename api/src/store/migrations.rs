@@ -105,6 +105,29 @@ CREATE TABLE test_daily (
 );
 "#;
 
+/// The history sequence: every time a build becomes complete (or a complete build changes),
+/// its project's `history_seq` goes up by one and the build takes the new value, so a reader
+/// holding the history up to sequence N loads only the builds above N. `prune_epoch` goes
+/// up when retention deletes raw results (a reader then reloads).
+const HISTORY_SEQ: &str = r#"
+ALTER TABLE projects ADD COLUMN history_seq BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE projects ADD COLUMN prune_epoch BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE builds ADD COLUMN history_seq BIGINT;
+CREATE INDEX builds_by_history_seq ON builds (project_id, history_seq);
+"#;
+
+/// Access tokens, stored as SHA-256 digests (see `tokens.rs`).
+const TOKENS: &str = r#"
+CREATE TABLE tokens (
+    id {ID},
+    project_id BIGINT REFERENCES projects (id),
+    kind TEXT NOT NULL,
+    digest TEXT NOT NULL UNIQUE,
+    created_at BIGINT NOT NULL,
+    revoked_at BIGINT
+);
+"#;
+
 fn migrations(backend: Backend) -> Vec<(i64, String)> {
     let (id, blob) = match backend {
         Backend::Sqlite => ("INTEGER PRIMARY KEY", "BLOB"),
@@ -117,7 +140,7 @@ fn migrations(backend: Backend) -> Vec<(i64, String)> {
         1,
         "CREATE TABLE projects (id {ID}, name TEXT NOT NULL UNIQUE, created_at BIGINT NOT NULL);",
     );
-    let list: Vec<Migration> = vec![first, (2, COMMON)];
+    let list: Vec<Migration> = vec![first, (2, COMMON), (3, HISTORY_SEQ), (4, TOKENS)];
     list.into_iter()
         .map(|(v, sql)| (v, sql.replace("{ID}", id).replace("{BLOB}", blob)))
         .collect()

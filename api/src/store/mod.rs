@@ -21,6 +21,7 @@ mod ingest;
 mod lines;
 mod migrations;
 mod read;
+mod tokens;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -32,7 +33,8 @@ use sqlx::{AnyPool, Executor};
 use tokio::sync::{Mutex, MutexGuard};
 
 pub use ingest::{BuildMeta, UploadMeta, UploadOutcome, UploadSummary, digest, test_key_hash};
-pub use read::{BuildInfo, History, PruneStats, TestName};
+pub use read::{BuildInfo, BuildSummary, BuildTestResult, History, PruneStats, TestName};
+pub use tokens::{TokenGrant, TokenKind, new_token, token_digest};
 
 /// What went wrong in storage.
 #[derive(Debug, thiserror::Error)]
@@ -217,4 +219,32 @@ impl Store {
         })
         .transpose()
     }
+}
+
+/// For test suites: a new, empty database on the PostgreSQL server of `admin_url` (a URL
+/// ending in `/DATABASE`), named `{prefix}_{pid}_{n}`; returns its URL.
+///
+/// # Errors
+/// The server cannot be reached or refuses.
+#[doc(hidden)]
+pub async fn fresh_postgres_database(admin_url: &str, prefix: &str) -> Result<String> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    sqlx::any::install_default_drivers();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let name = format!(
+        "{prefix}_{}_{}_{nanos}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    );
+    let mut admin = <sqlx::AnyConnection as sqlx::Connection>::connect(admin_url).await?;
+    admin
+        .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .await?;
+    let (base, _) = admin_url
+        .rsplit_once('/')
+        .ok_or_else(|| Error::Invalid("a database URL ends in /NAME".into()))?;
+    Ok(format!("{base}/{name}"))
 }

@@ -4,7 +4,7 @@ use cimetrics_metrics::schema::{self, BuildRow, CoverageRow, ResultRow};
 use sqlx::{AssertSqlSafe, Row};
 
 use super::ingest::{ERRORED, FAILED, PASSED, SKIPPED};
-use super::{Result, Store};
+use super::{Error, Result, Store};
 
 /// A stored build with its totals.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -69,6 +69,38 @@ pub struct History {
     pub results: Vec<ResultRow>,
     /// Their coverage totals (builds with coverage only).
     pub coverage: Vec<CoverageRow>,
+}
+
+/// A complete build with its stored totals ([`Store::build_summaries`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BuildSummary {
+    /// The build as the metrics see it.
+    pub build: BuildRow,
+    /// Its test counts: total, passed, failed, errored, skipped, flaky (None without tests).
+    pub tests: Option<[u64; 6]>,
+    /// Its coverage totals (None without coverage).
+    pub coverage: Option<CoverageRow>,
+}
+
+/// One test's result in one build, with its identity ([`Store::build_results`]).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct BuildTestResult {
+    /// Suite.
+    pub suite: String,
+    /// Class name.
+    pub classname: String,
+    /// Name.
+    pub name: String,
+    /// File.
+    pub file: String,
+    /// `passed`, `failed`, `errored` or `skipped`.
+    pub status: &'static str,
+    /// Passed after a failed attempt.
+    pub flaky: bool,
+    /// Attempts.
+    pub attempts: i64,
+    /// Time, seconds.
+    pub duration_s: Option<f64>,
 }
 
 /// What [`Store::prune`] did.
@@ -252,6 +284,168 @@ impl Store {
         Ok(history)
     }
 
+    /// Where a project's history stands: (history sequence, prune epoch). Both only grow;
+    /// while they stay the same, so does every complete build and its results.
+    ///
+    /// # Errors
+    /// The database fails, or no such project.
+    pub async fn history_version(&self, project_id: i64) -> Result<(i64, i64)> {
+        let row = sqlx::query("SELECT history_seq, prune_epoch FROM projects WHERE id = $1")
+            .bind(project_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("project {project_id}")))?;
+        Ok((row.try_get(0)?, row.try_get(1)?))
+    }
+
+    /// Every complete build of a project with its totals: one row per build, few columns,
+    /// cheap to read in full (5,000 builds in a few milliseconds).
+    ///
+    /// # Errors
+    /// The database fails.
+    pub async fn build_summaries(&self, project_id: i64) -> Result<Vec<BuildSummary>> {
+        let rows = sqlx::query(
+            "SELECT b.id, b.branch, b.commit_sha, COALESCE(b.status, ''), b.finished_at, \
+             b.duration_ms, t.has_tests, t.tests_total, t.passed, t.failed, t.errored, \
+             t.skipped, t.flaky, t.has_coverage, t.lines_valid, t.lines_covered, \
+             t.branches_valid, t.branches_covered \
+             FROM builds b LEFT JOIN build_totals t ON t.build_id = b.id \
+             WHERE b.project_id = $1 AND b.complete = 1 AND b.finished_at IS NOT NULL",
+        )
+        .bind(project_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let get = |i| r.try_get::<Option<i64>, _>(i).map(|v| v.unwrap_or(0));
+                let u = |i| get(i).map(|v| u64::try_from(v).unwrap_or(0));
+                let build_id = r.try_get(0)?;
+                Ok(BuildSummary {
+                    build: BuildRow {
+                        build_id,
+                        branch: r.try_get(1)?,
+                        commit: r.try_get(2)?,
+                        status: r.try_get(3)?,
+                        finished_at_ms: r.try_get(4)?,
+                        duration_s: r.try_get::<Option<i64>, _>(5)?.map(|ms| ms as f64 / 1000.0),
+                    },
+                    tests: match get(6)? {
+                        1 => Some([u(7)?, u(8)?, u(9)?, u(10)?, u(11)?, u(12)?]),
+                        _ => None,
+                    },
+                    coverage: match get(13)? {
+                        1 => Some(CoverageRow {
+                            build_id,
+                            path: None,
+                            lines_valid: u(14)?,
+                            lines_covered: u(15)?,
+                            branches_valid: u(16)?,
+                            branches_covered: u(17)?,
+                        }),
+                        _ => None,
+                    },
+                })
+            })
+            .collect()
+    }
+
+    /// The raw results of the complete builds whose history sequence is above `after_seq`
+    /// and that finished at or after `from_ms`, each with its build's finish time (ms).
+    /// Returns them with the highest sequence seen (`after_seq` when none).
+    ///
+    /// # Errors
+    /// The database fails.
+    pub async fn results_since(
+        &self,
+        project_id: i64,
+        after_seq: i64,
+        from_ms: i64,
+    ) -> Result<(Vec<(ResultRow, i64)>, i64)> {
+        let builds = sqlx::query(
+            "SELECT id, finished_at, history_seq FROM builds WHERE project_id = $1 \
+             AND complete = 1 AND history_seq > $2 AND finished_at >= $3",
+        )
+        .bind(project_id)
+        .bind(after_seq)
+        .bind(from_ms)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut max_seq = after_seq;
+        let mut finished = std::collections::HashMap::with_capacity(builds.len());
+        for r in &builds {
+            let seq: i64 = r.try_get(2)?;
+            max_seq = max_seq.max(seq);
+            finished.insert(r.try_get::<i64, _>(0)?, r.try_get::<i64, _>(1)?);
+        }
+        let mut out = Vec::new();
+        if finished.is_empty() {
+            return Ok((out, max_seq));
+        }
+        // Read build by build range (the primary key's order): an index range scan each.
+        let rows = sqlx::query(
+            "SELECT r.build_id, r.test_id, r.status, r.flaky, r.attempts, r.duration_us \
+             FROM test_results r JOIN builds b ON b.id = r.build_id \
+             WHERE b.project_id = $1 AND b.complete = 1 AND b.history_seq > $2 \
+             AND b.finished_at >= $3",
+        )
+        .bind(project_id)
+        .bind(after_seq)
+        .bind(from_ms)
+        .fetch_all(&self.pool)
+        .await?;
+        out.reserve(rows.len());
+        for r in &rows {
+            let build_id: i64 = r.try_get(0)?;
+            let Some(&at) = finished.get(&build_id) else {
+                continue; // completed between the two reads: the next refresh takes it
+            };
+            out.push((
+                ResultRow {
+                    build_id,
+                    test_id: r.try_get(1)?,
+                    status: status_name(r.try_get(2)?),
+                    flaky: r.try_get::<i64, _>(3)? != 0,
+                    attempts: u32::try_from(r.try_get::<i64, _>(4)?).unwrap_or(u32::MAX),
+                    duration_s: r.try_get::<Option<i64>, _>(5)?.map(|us| us as f64 / 1e6),
+                },
+                at,
+            ));
+        }
+        Ok((out, max_seq))
+    }
+
+    /// A build's test results with their identities: failed and errored first, then
+    /// skipped, then passed (flaky passes first), by suite and name.
+    ///
+    /// # Errors
+    /// The database fails.
+    pub async fn build_results(&self, build_id: i64) -> Result<Vec<BuildTestResult>> {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT t.suite, t.classname, t.name, t.file, r.status, r.flaky, r.attempts, \
+             r.duration_us FROM test_results r JOIN tests t ON t.id = r.test_id \
+             WHERE r.build_id = $1 ORDER BY CASE r.status WHEN {ERRORED} THEN 0 \
+             WHEN {FAILED} THEN 1 WHEN {SKIPPED} THEN 2 ELSE 3 END, r.flaky DESC, \
+             t.suite, t.classname, t.name"
+        )))
+        .bind(build_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(BuildTestResult {
+                    suite: r.try_get(0)?,
+                    classname: r.try_get(1)?,
+                    name: r.try_get(2)?,
+                    file: r.try_get(3)?,
+                    status: status_name(r.try_get(4)?),
+                    flaky: r.try_get::<i64, _>(5)? != 0,
+                    attempts: r.try_get(6)?,
+                    duration_s: r.try_get::<Option<i64>, _>(7)?.map(|us| us as f64 / 1e6),
+                })
+            })
+            .collect()
+    }
+
     /// The per-file coverage of some builds.
     ///
     /// # Errors
@@ -380,6 +574,12 @@ impl Store {
         .bind(before_ms)
         .execute(&mut *tx)
         .await?;
+        if deleted.rows_affected() > 0 {
+            sqlx::query("UPDATE projects SET prune_epoch = prune_epoch + 1 WHERE id = $1")
+                .bind(project_id)
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
         Ok(PruneStats {
             builds: u64::try_from(builds).unwrap_or(0),

@@ -1,0 +1,259 @@
+//! The history cache: each project's complete builds, their totals and their recent raw
+//! results, held in memory as the metrics' frames and refreshed incrementally.
+//!
+//! Reading 2.5 million result rows out of a database takes seconds on either backend; the
+//! metrics over the same rows in memory take milliseconds. So reads go through a
+//! [`Snapshot`]:
+//! - **Version check.** Each read first asks the store for the project's
+//!   [`history_version`](Store::history_version) (one indexed row). Unchanged: the cached
+//!   snapshot answers. Several service instances over one PostgreSQL each keep their own
+//!   cache and agree, because the version lives in the database.
+//! - **Incremental refresh.** When the version moved, the builds and their totals are read
+//!   again in full (one row per build), and only the results of builds whose history
+//!   sequence is above the cached one are read and appended. A build that changed after
+//!   completing has its old rows replaced. A prune (retention) reloads everything.
+//! - **Bounded.** Raw results are kept for the last `results_days` days of the project's
+//!   history (counted back from its latest build, so an imported history of last year works
+//!   the same), sorted by finish time so a time range is a zero-copy slice. Queries reaching
+//!   further back read the store ([`Snapshot::results_between`] returns `None`). Build-level
+//!   series (success rate, pass rate from build totals, coverage, duration) cover the whole
+//!   history at any age.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use cimetrics_metrics::polars::prelude::*;
+use cimetrics_metrics::schema::{
+    BUILD_ID, CoverageRow, ResultRow, builds_frame, coverage_frame, results_frame,
+};
+
+use crate::store::{self, Store};
+
+/// The finish time (ms) beside each cached result, for slicing; never handed out.
+const AT: &str = "_finished_at_ms";
+
+/// A day in milliseconds.
+pub const DAY_MS: i64 = 86_400_000;
+
+/// What the cache can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] store::Error),
+    /// Building a frame failed.
+    #[error(transparent)]
+    Metrics(#[from] cimetrics_metrics::Error),
+    /// polars failed.
+    #[error("polars: {0}")]
+    Polars(#[from] PolarsError),
+}
+
+/// One project's history at one version.
+#[derive(Clone)]
+pub struct Snapshot {
+    /// (history sequence, prune epoch) this snapshot reflects.
+    pub version: (i64, i64),
+    /// Every complete build (the metrics' builds frame).
+    pub builds: DataFrame,
+    /// Per-build test counts of the builds with tests: `build_id` and
+    /// [`cimetrics_metrics::COUNT_COLUMNS`].
+    pub counts: DataFrame,
+    /// Coverage totals of the builds with coverage (the metrics' coverage frame).
+    pub coverage: DataFrame,
+    /// Raw results of builds finished at or after `results_from_ms`, sorted by finish time,
+    /// with the finish time in [`AT`].
+    results: DataFrame,
+    /// Where the cached results begin (ms).
+    pub results_from_ms: i64,
+    /// The latest finish time of any complete build (ms), if any.
+    pub latest_ms: Option<i64>,
+    /// Builds whose results are cached.
+    cached_builds: Arc<HashSet<i64>>,
+}
+
+impl Snapshot {
+    /// The raw results (the metrics' results frame) of the builds finished in
+    /// `[from_ms, to_ms)`, or `None` when that reaches before the cached range.
+    ///
+    /// # Errors
+    /// Only on a malformed cache (a bug).
+    pub fn results_between(&self, from_ms: i64, to_ms: i64) -> Result<Option<DataFrame>, Error> {
+        if from_ms < self.results_from_ms && self.results_from_ms > i64::MIN {
+            return Ok(None);
+        }
+        let at = self.results.column(AT)?.i64()?;
+        let times = at.cont_slice()?;
+        let lo = times.partition_point(|&t| t < from_ms);
+        let hi = times.partition_point(|&t| t < to_ms);
+        let slice = self.results.slice(lo as i64, hi.saturating_sub(lo));
+        Ok(Some(slice.drop(AT)?))
+    }
+
+    /// Number of cached result rows.
+    pub fn cached_results(&self) -> usize {
+        self.results.height()
+    }
+}
+
+/// The cache of every project read so far.
+pub struct HistoryCache {
+    results_days: u32,
+    projects: std::sync::Mutex<HashMap<i64, Arc<tokio::sync::Mutex<Option<Arc<Snapshot>>>>>>,
+}
+
+impl HistoryCache {
+    /// A cache keeping raw results for the last `results_days` days of each history.
+    pub fn new(results_days: u32) -> Self {
+        HistoryCache {
+            results_days,
+            projects: std::sync::Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The project's history as it stands in the store now.
+    ///
+    /// # Errors
+    /// The store fails.
+    pub async fn snapshot(&self, store: &Store, project_id: i64) -> Result<Arc<Snapshot>, Error> {
+        let slot = {
+            let mut map = self
+                .projects
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            map.entry(project_id).or_default().clone()
+        };
+        let version = store.history_version(project_id).await?;
+        // One refresh at a time per project; readers that queue behind it find it fresh.
+        let mut guard = slot.lock().await;
+        if let Some(current) = guard.as_ref()
+            && current.version == version
+        {
+            return Ok(current.clone());
+        }
+        let next = Arc::new(
+            self.refresh(store, project_id, version, guard.take())
+                .await?,
+        );
+        *guard = Some(next.clone());
+        Ok(next)
+    }
+
+    async fn refresh(
+        &self,
+        store: &Store,
+        project_id: i64,
+        version: (i64, i64),
+        previous: Option<Arc<Snapshot>>,
+    ) -> Result<Snapshot, Error> {
+        let summaries = store.build_summaries(project_id).await?;
+        let latest_ms = summaries.iter().map(|s| s.build.finished_at_ms).max();
+        let results_from_ms = latest_ms.map_or(i64::MIN, |t| {
+            t.saturating_sub(i64::from(self.results_days) * DAY_MS)
+        });
+        let builds: Vec<_> = summaries.iter().map(|s| s.build.clone()).collect();
+        let coverage: Vec<CoverageRow> = summaries
+            .iter()
+            .filter_map(|s| s.coverage.clone())
+            .collect();
+        let with_tests: Vec<(i64, [u64; 6])> = summaries
+            .iter()
+            .filter_map(|s| s.tests.map(|t| (s.build.build_id, t)))
+            .collect();
+        let mut count_columns = vec![Column::new(
+            BUILD_ID.into(),
+            with_tests.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
+        )];
+        for (i, name) in cimetrics_metrics::COUNT_COLUMNS.iter().enumerate() {
+            count_columns.push(Column::new(
+                (*name).into(),
+                with_tests.iter().map(|(_, c)| c[i]).collect::<Vec<_>>(),
+            ));
+        }
+        let counts = DataFrame::new(with_tests.len(), count_columns)?;
+
+        // Keep the cached results when only new builds arrived (same prune epoch, and the
+        // cached range still begins no later than the new horizon).
+        let reuse = previous.filter(|p| p.version.1 == version.1);
+        let after_seq = reuse.as_ref().map_or(0, |p| p.version.0);
+        let (rows, _) = store
+            .results_since(project_id, after_seq, results_from_ms)
+            .await?;
+        let fresh = results_with_times(&rows)?;
+        let fresh_builds: HashSet<i64> = rows.iter().map(|(r, _)| r.build_id).collect();
+        let (results, cached_builds) = match reuse {
+            Some(p) => {
+                let mut base = p.results.clone();
+                if fresh_builds.iter().any(|b| p.cached_builds.contains(b)) {
+                    base = without_builds(&base, &fresh_builds)?;
+                }
+                let base_max = last_time(&base)?;
+                let fresh_min = first_time(&fresh)?;
+                let mut all = base.vstack(&fresh)?;
+                if matches!((base_max, fresh_min), (Some(a), Some(b)) if b < a) {
+                    all = sort_by_time(&all)?;
+                }
+                // The horizon moved forward with the latest build: drop what fell behind it
+                // (a build finishing behind it now would not be loaded, so it is not kept).
+                let times = all.column(AT)?.i64()?.rechunk();
+                let behind = times
+                    .cont_slice()?
+                    .partition_point(|&t| t < results_from_ms);
+                let mut all = all.slice(behind as i64, all.height() - behind);
+                all.rechunk_mut();
+                let column = all.column(BUILD_ID)?.i64()?;
+                let ids: HashSet<i64> = (0..column.len()).filter_map(|i| column.get(i)).collect();
+                (all, ids)
+            }
+            None => {
+                let mut all = sort_by_time(&fresh)?;
+                all.rechunk_mut();
+                (all, fresh_builds)
+            }
+        };
+        Ok(Snapshot {
+            version,
+            builds: builds_frame(&builds)?,
+            counts,
+            coverage: coverage_frame(&coverage, false)?,
+            results,
+            results_from_ms,
+            latest_ms,
+            cached_builds: Arc::new(cached_builds),
+        })
+    }
+}
+
+fn results_with_times(rows: &[(ResultRow, i64)]) -> Result<DataFrame, Error> {
+    let plain: Vec<ResultRow> = rows.iter().map(|(r, _)| r.clone()).collect();
+    let mut frame = results_frame(&plain)?;
+    frame.with_column(Column::new(
+        AT.into(),
+        rows.iter().map(|(_, t)| *t).collect::<Vec<_>>(),
+    ))?;
+    Ok(frame)
+}
+
+fn sort_by_time(frame: &DataFrame) -> Result<DataFrame, Error> {
+    Ok(frame.sort(
+        [AT, BUILD_ID],
+        SortMultipleOptions::default().with_maintain_order(true),
+    )?)
+}
+
+fn first_time(frame: &DataFrame) -> Result<Option<i64>, Error> {
+    Ok(frame.column(AT)?.i64()?.get(0))
+}
+
+fn last_time(frame: &DataFrame) -> Result<Option<i64>, Error> {
+    let at = frame.column(AT)?.i64()?;
+    Ok(at.len().checked_sub(1).and_then(|i| at.get(i)))
+}
+
+fn without_builds(frame: &DataFrame, builds: &HashSet<i64>) -> Result<DataFrame, Error> {
+    let ids = frame.column(BUILD_ID)?.i64()?;
+    let keep: BooleanChunked = (0..ids.len())
+        .map(|i| ids.get(i).is_none_or(|b| !builds.contains(&b)))
+        .collect();
+    Ok(frame.filter(&keep)?)
+}

@@ -1,0 +1,383 @@
+//! Trend charts (SVG and PNG, drawn with plotters) and shields-style badges.
+//!
+//! `GET /api/v1/projects/{project}/charts/{metric}.svg|.png` takes the trend query
+//! (`window`, `tz`, `branch`, `from`, `to`) plus `width`, `height` and `theme=light|dark`.
+//! One point per window, labelled with the window's first local day; an empty window is a
+//! gap in the line, never a zero. PNG text is drawn with DejaVu Sans, embedded in the binary
+//! (no system fonts needed); SVG text names the same family, with generic fallbacks.
+
+use std::sync::Once;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use cimetrics_metrics::{Table, Value};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::read::{TrendQuery, trend_table};
+use super::{Problem, Shared, analytics, auth, blocking};
+use crate::queries::{self, Metric};
+
+static FONT: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
+const FAMILY: &str = "DejaVu Sans";
+
+fn register_font() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // Under its own name and the generic one plotters uses for defaults (axis
+        // descriptions), so no text ever looks for a system font.
+        for family in [FAMILY, "sans-serif"] {
+            for style in [FontStyle::Normal, FontStyle::Bold] {
+                if plotters::style::register_font(family, style, FONT).is_err() {
+                    tracing::error!("the embedded font does not load");
+                }
+            }
+        }
+    });
+}
+
+/// Colours of a theme.
+#[derive(Clone, Copy)]
+struct Theme {
+    background: RGBColor,
+    text: RGBColor,
+    grid: RGBColor,
+    line: RGBColor,
+}
+
+const LIGHT: Theme = Theme {
+    background: RGBColor(255, 255, 255),
+    text: RGBColor(40, 40, 40),
+    grid: RGBColor(225, 225, 225),
+    line: RGBColor(31, 119, 180),
+};
+
+const DARK: Theme = Theme {
+    background: RGBColor(24, 26, 27),
+    text: RGBColor(220, 220, 220),
+    grid: RGBColor(60, 63, 65),
+    line: RGBColor(94, 170, 240),
+};
+
+/// A series ready to draw: window labels and values (None: empty window).
+pub(crate) struct Series {
+    pub(crate) title: String,
+    pub(crate) labels: Vec<String>,
+    pub(crate) values: Vec<Option<f64>>,
+    pub(crate) percent: bool,
+}
+
+impl Series {
+    pub(crate) fn from_table(metric: Metric, table: &Table, title: String) -> Series {
+        let mut labels = Vec::with_capacity(table.rows.len());
+        let mut values = Vec::with_capacity(table.rows.len());
+        for i in 0..table.rows.len() {
+            labels.push(
+                table
+                    .get(i, "window_start")
+                    .map(Value::to_csv)
+                    .unwrap_or_default(),
+            );
+            let v = table.get(i, metric.value_column()).and_then(Value::as_f64);
+            values.push(v.map(|v| if metric.is_rate() { v * 100.0 } else { v }));
+        }
+        Series {
+            title,
+            labels,
+            values,
+            percent: metric.is_rate(),
+        }
+    }
+}
+
+fn draw<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    s: &Series,
+    theme: Theme,
+) -> Result<(), String> {
+    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    root.fill(&theme.background).map_err(err)?;
+    let (w, _) = root.dim_in_pixel();
+    let n = s.values.len().max(1);
+    let present: Vec<f64> = s.values.iter().flatten().copied().collect();
+    let (lo, hi) = if s.percent {
+        let min = present.iter().copied().fold(f64::INFINITY, f64::min);
+        let lo = if min.is_finite() {
+            (min - 5.0).clamp(0.0, 90.0).floor()
+        } else {
+            0.0
+        };
+        (lo, 100.0)
+    } else {
+        let max = present.iter().copied().fold(0.0, f64::max);
+        (0.0, if max > 0.0 { max * 1.15 } else { 1.0 })
+    };
+    let title_size = (w / 40).clamp(12, 22);
+    let label_size = (w / 60).clamp(10, 15);
+    let mut chart = ChartBuilder::on(root)
+        .caption(
+            &s.title,
+            (FAMILY, title_size).into_font().color(&theme.text),
+        )
+        .margin(12)
+        .x_label_area_size(label_size * 3)
+        .y_label_area_size(label_size * 4)
+        .build_cartesian_2d(0f64..(n as f64 - 0.5).max(0.5), lo..hi)
+        .map_err(err)?;
+    let labels = &s.labels;
+    let step = (n / 8).max(1);
+    let percent = s.percent;
+    chart
+        .configure_mesh()
+        .light_line_style(theme.grid)
+        .bold_line_style(theme.grid)
+        .axis_style(theme.text)
+        .label_style((FAMILY, label_size).into_font().color(&theme.text))
+        .x_labels(n.min(10))
+        .x_label_formatter(&|x| {
+            let i = x.round() as usize;
+            if (x - x.round()).abs() < 1e-6 && i % step == 0 {
+                labels.get(i).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        })
+        .y_label_formatter(&|y| {
+            if percent {
+                format!("{y:.0}%")
+            } else {
+                format!("{y:.0}s")
+            }
+        })
+        .draw()
+        .map_err(err)?;
+    // One line per run of non-empty windows: an empty window is a gap.
+    let mut run: Vec<(f64, f64)> = Vec::new();
+    let mut runs = Vec::new();
+    for (i, v) in s.values.iter().enumerate() {
+        match v {
+            Some(v) => run.push((i as f64, *v)),
+            None if !run.is_empty() => runs.push(std::mem::take(&mut run)),
+            None => {}
+        }
+    }
+    if !run.is_empty() {
+        runs.push(run);
+    }
+    for run in runs {
+        chart
+            .draw_series(LineSeries::new(
+                run.iter().copied(),
+                theme.line.stroke_width(2),
+            ))
+            .map_err(err)?;
+        chart
+            .draw_series(run.iter().map(|&p| Circle::new(p, 3, theme.line.filled())))
+            .map_err(err)?;
+    }
+    if present.is_empty() {
+        root.draw(&Text::new(
+            "no data in this period",
+            ((w / 2).saturating_sub(80) as i32, 60),
+            (FAMILY, label_size + 2).into_font().color(&theme.text),
+        ))
+        .map_err(err)?;
+    }
+    root.present().map_err(err)?;
+    Ok(())
+}
+
+/// The series as an SVG document.
+pub(crate) fn svg(s: &Series, (w, h): (u32, u32), dark: bool) -> Result<String, String> {
+    register_font();
+    let mut out = String::new();
+    {
+        let root = SVGBackend::with_string(&mut out, (w, h)).into_drawing_area();
+        draw(&root, s, if dark { DARK } else { LIGHT })?;
+    }
+    Ok(out)
+}
+
+/// The series as a PNG image.
+pub(crate) fn png(s: &Series, (w, h): (u32, u32), dark: bool) -> Result<Vec<u8>, String> {
+    register_font();
+    let mut rgb = vec![0u8; w as usize * h as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
+        draw(&root, s, if dark { DARK } else { LIGHT })?;
+    }
+    let mut out = Vec::with_capacity(rgb.len() / 8);
+    {
+        let mut encoder = png::Encoder::new(&mut out, w, h);
+        encoder.set_color(png::ColorType::Rgb);
+        encoder.set_depth(png::BitDepth::Eight);
+        encoder.set_compression(png::Compression::Fast);
+        let mut writer = encoder.write_header().map_err(|e| e.to_string())?;
+        writer.write_image_data(&rgb).map_err(|e| e.to_string())?;
+    }
+    Ok(out)
+}
+
+/// `GET .../charts/{metric}.svg|.png`.
+pub(crate) async fn chart(
+    state: Shared,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    q: web::Query<TrendQuery>,
+) -> Result<HttpResponse, Problem> {
+    let (name, file) = path.into_inner();
+    let (metric, ext) = file
+        .rsplit_once('.')
+        .ok_or_else(|| Problem::not_found(format!("{file:?}: ask for METRIC.svg or METRIC.png")))?;
+    let metric: Metric = metric.parse().map_err(Problem::not_found)?;
+    if ext != "svg" && ext != "png" {
+        return Err(Problem::not_found(format!(
+            "{file:?}: charts are .svg or .png"
+        )));
+    }
+    let project = auth::project(&state, &name).await?;
+    auth::reader(&state, &req, &project).await?;
+    let size = (
+        q.width.unwrap_or(800).clamp(200, 4000),
+        q.height.unwrap_or(300).clamp(120, 3000),
+    );
+    let dark = q.theme.as_deref() == Some("dark");
+    let table = trend_table(&state, &project, metric, &q).await?;
+    let mut title = format!(
+        "{} · {} per {}",
+        project.name,
+        metric.title(),
+        q.window.as_deref().unwrap_or("week")
+    );
+    if let Some(b) = &q.branch {
+        title.push_str(&format!(" · {b}"));
+    }
+    let series = Series::from_table(metric, &table, title);
+    let svg_wanted = ext == "svg";
+    let body = blocking(move || {
+        if svg_wanted {
+            svg(&series, size, dark).map(String::into_bytes)
+        } else {
+            png(&series, size, dark)
+        }
+        .map_err(|e| Problem::internal(format!("chart: {e}")))
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .content_type(if svg_wanted {
+            "image/svg+xml"
+        } else {
+            "image/png"
+        })
+        .insert_header(("cache-control", "no-cache"))
+        .body(body))
+}
+
+/// A shields-style badge: grey label, coloured value.
+pub(crate) fn badge_svg(label: &str, value: &str, color: &str) -> String {
+    // DejaVu Sans at 11 px averages ~6.5 px per character.
+    let lw = 10 + (label.chars().count() as u32 * 13).div_ceil(2);
+    let vw = 10 + (value.chars().count() as u32 * 13).div_ceil(2);
+    let w = lw + vw;
+    let esc = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    };
+    format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"20\" role=\"img\" aria-label=\"{l}: {v}\">\
+<title>{l}: {v}</title>\
+<linearGradient id=\"s\" x2=\"0\" y2=\"100%\"><stop offset=\"0\" stop-color=\"#bbb\" stop-opacity=\".1\"/><stop offset=\"1\" stop-opacity=\".1\"/></linearGradient>\
+<clipPath id=\"r\"><rect width=\"{w}\" height=\"20\" rx=\"3\" fill=\"#fff\"/></clipPath>\
+<g clip-path=\"url(#r)\"><rect width=\"{lw}\" height=\"20\" fill=\"#555\"/><rect x=\"{lw}\" width=\"{vw}\" height=\"20\" fill=\"{color}\"/><rect width=\"{w}\" height=\"20\" fill=\"url(#s)\"/></g>\
+<g fill=\"#fff\" text-anchor=\"middle\" font-family=\"DejaVu Sans,Verdana,Geneva,sans-serif\" font-size=\"11\">\
+<text x=\"{lx}\" y=\"14\">{l}</text><text x=\"{vx}\" y=\"14\">{v}</text></g></svg>",
+        l = esc(label),
+        v = esc(value),
+        lx = lw / 2,
+        vx = lw + vw / 2,
+    )
+}
+
+fn color_for(pct: f64) -> &'static str {
+    match pct {
+        p if p >= 90.0 => "#4c1",
+        p if p >= 80.0 => "#97ca00",
+        p if p >= 70.0 => "#a4a61d",
+        p if p >= 60.0 => "#dfb317",
+        p if p >= 50.0 => "#fe7d37",
+        _ => "#e05d44",
+    }
+}
+
+/// `GET .../badges/{coverage|success_rate|quality}.svg?branch=`.
+pub(crate) async fn badge(
+    state: Shared,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    q: web::Query<TrendQuery>,
+) -> Result<HttpResponse, Problem> {
+    let (name, file) = path.into_inner();
+    let kind = file
+        .strip_suffix(".svg")
+        .ok_or_else(|| Problem::not_found("badges are .svg"))?;
+    let project = auth::project(&state, &name).await?;
+    auth::reader(&state, &req, &project).await?;
+    let (pid, branch) = (project.id, q.branch.clone());
+    let (label, value, color) = match kind {
+        "coverage" | "success_rate" => {
+            let metric = if kind == "coverage" {
+                Metric::Coverage
+            } else {
+                Metric::SuccessRate
+            };
+            let value = analytics(&state, move |state| async move {
+                let snapshot = state.cache.snapshot(&state.store, pid).await?;
+                Ok(queries::latest_value(
+                    &snapshot,
+                    metric,
+                    branch.as_deref(),
+                    30,
+                )?)
+            })
+            .await?;
+            let label = if kind == "coverage" {
+                "coverage"
+            } else {
+                "build success"
+            };
+            match value {
+                Some(v) => (label, format!("{:.1}%", v * 100.0), color_for(v * 100.0)),
+                None => (label, "unknown".to_owned(), "#9f9f9f"),
+            }
+        }
+        "quality" => {
+            let score = analytics(&state, move |state| async move {
+                let snapshot = state.cache.snapshot(&state.store, pid).await?;
+                Ok(queries::score(
+                    &state.store,
+                    &snapshot,
+                    pid,
+                    branch.as_deref(),
+                    30,
+                    &Default::default(),
+                    &Default::default(),
+                )
+                .await?)
+            })
+            .await?;
+            match (score.score, score.grade) {
+                (Some(s), Some(g)) => ("quality", format!("{g} ({s:.0})"), color_for(s)),
+                _ => ("quality", "unknown".to_owned(), "#9f9f9f"),
+            }
+        }
+        other => {
+            return Err(Problem::not_found(format!(
+                "no badge {other:?} (coverage, success_rate, quality)"
+            )));
+        }
+    };
+    Ok(HttpResponse::Ok()
+        .content_type("image/svg+xml")
+        .insert_header(("cache-control", "no-cache, max-age=0"))
+        .body(badge_svg(label, &value, color)))
+}

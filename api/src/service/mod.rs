@@ -1,0 +1,407 @@
+//! The HTTP service: uploads from CI jobs, JSON and CSV for tools, charts, badges and the
+//! dashboard for people. actix-web over [`Store`] and the [`HistoryCache`].
+//!
+//! - Every handler is `async` and does no blocking work on the executor: report parsing,
+//!   polars and chart drawing run in `web::block` (the blocking pool).
+//! - Errors are RFC 9457 problem details (`application/problem+json`) with the right status;
+//!   nothing is stored on any error ([`Store::ingest`] is one transaction).
+//! - Several instances may serve one PostgreSQL: no state lives in the process except the
+//!   history cache, which checks the database's history version on every read.
+
+mod auth;
+mod charts;
+mod pages;
+mod problem;
+mod read;
+mod upload;
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use actix_web::dev::ServerHandle;
+use actix_web::{App, HttpResponse, HttpServer, web};
+
+use crate::history::HistoryCache;
+use crate::store::{Store, TokenKind, new_token};
+
+pub use problem::Problem;
+
+/// How the service runs. Every field has a default; `cimetrics serve` fills them from its
+/// flags, a TOML file and `CIMETRICS_*` variables.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Address to listen on.
+    pub bind: String,
+    /// Data directory (the SQLite file, upload spool).
+    pub data_dir: PathBuf,
+    /// PostgreSQL (or SQLite) URL instead of the data directory's SQLite file.
+    pub database_url: Option<String>,
+    /// Largest report body accepted, as sent (bytes).
+    pub max_upload_bytes: u64,
+    /// Largest report after `Content-Encoding: gzip` is undone (bytes).
+    pub max_decompressed_bytes: u64,
+    /// A request body that sends nothing for this long is cut (seconds).
+    pub body_timeout_seconds: u64,
+    /// Days of raw results kept in memory per project (older periods read the database).
+    pub cache_results_days: u32,
+    /// Whether projects can be read without a token.
+    pub public_read: bool,
+    /// The admin token (else generated on first start and printed once).
+    pub admin_token: Option<String>,
+    /// Worker threads (0: one per core).
+    pub workers: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            bind: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("cimetrics-data"),
+            database_url: None,
+            max_upload_bytes: 1 << 30,
+            max_decompressed_bytes: 4 << 30,
+            body_timeout_seconds: 60,
+            cache_results_days: 120,
+            public_read: true,
+            admin_token: None,
+            workers: 0,
+        }
+    }
+}
+
+/// Counters for `/metrics`.
+#[derive(Default)]
+pub(crate) struct Stats {
+    requests: AtomicU64,
+    uploads: AtomicU64,
+    uploads_replayed: AtomicU64,
+    parse_errors: AtomicU64,
+    uploads_in_flight: AtomicU64,
+    request_micros: AtomicU64,
+}
+
+impl Stats {
+    fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+}
+
+/// The runtime the analytics run on. polars blocks in place on a multi-threaded tokio
+/// runtime (and refuses actix's single-threaded ones), so everything that touches frames
+/// runs here, awaited from the handlers.
+pub(crate) struct Analytics(Option<tokio::runtime::Runtime>);
+
+impl Drop for Analytics {
+    fn drop(&mut self) {
+        if let Some(rt) = self.0.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+/// What every handler shares.
+pub(crate) struct State {
+    pub(crate) analytics: Analytics,
+    pub(crate) store: Store,
+    pub(crate) cache: HistoryCache,
+    pub(crate) settings: Settings,
+    pub(crate) stats: Stats,
+    pub(crate) spool: PathBuf,
+}
+
+/// A running service.
+pub struct Running {
+    /// The address it listens on (with the real port when asked for port 0).
+    pub addr: std::net::SocketAddr,
+    /// Stops it gracefully.
+    pub handle: ServerHandle,
+    /// The admin token, when this start generated it (shown once).
+    pub generated_admin_token: Option<String>,
+    server: actix_web::dev::Server,
+}
+
+impl Running {
+    /// Runs until stopped (SIGINT/SIGTERM: in-flight requests finish, up to 30 s).
+    ///
+    /// # Errors
+    /// The server fails.
+    pub async fn wait(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Opens the store, makes sure an admin token exists, and starts listening.
+///
+/// # Errors
+/// The database cannot be opened, or the address cannot be bound.
+pub async fn start(
+    settings: Settings,
+) -> Result<Running, Box<dyn std::error::Error + Send + Sync>> {
+    let store = match &settings.database_url {
+        Some(url) => Store::open(url).await?,
+        None => Store::open_data_dir(&settings.data_dir).await?,
+    };
+    let mut generated_admin_token = None;
+    match &settings.admin_token {
+        Some(token) => store.add_token(token, TokenKind::Admin, None).await?,
+        None if !store.has_admin_token().await? => {
+            let token = new_token()?;
+            store.add_token(&token, TokenKind::Admin, None).await?;
+            generated_admin_token = Some(token);
+        }
+        None => {}
+    }
+    let spool = settings.data_dir.join("spool");
+    std::fs::create_dir_all(&spool)?;
+    let analytics = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("cimetrics-analytics")
+        .enable_all()
+        .build()?;
+    let state = web::Data::new(State {
+        analytics: Analytics(Some(analytics)),
+        store,
+        cache: HistoryCache::new(settings.cache_results_days),
+        stats: Stats::default(),
+        spool,
+        settings: settings.clone(),
+    });
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .app_data(web::PayloadConfig::new(usize::MAX))
+            .wrap(actix_web::middleware::from_fn(observe))
+            .configure(routes)
+    })
+    .shutdown_timeout(30)
+    .client_request_timeout(Duration::from_secs(settings.body_timeout_seconds.max(1)));
+    if settings.workers > 0 {
+        server = server.workers(settings.workers);
+    }
+    let server = server.bind(&settings.bind)?;
+    let addr = server.addrs().first().copied().ok_or("no address bound")?;
+    let server = server.run();
+    Ok(Running {
+        addr,
+        handle: server.handle(),
+        generated_admin_token,
+        server,
+    })
+}
+
+/// Every route. The `/api/v1/projects/{project}/...` paths are a public contract.
+fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route(
+        "/healthz",
+        web::get().to(|| async { HttpResponse::Ok().body("ok\n") }),
+    )
+    .route("/readyz", web::get().to(read::ready))
+    .route("/metrics", web::get().to(read::prometheus))
+    .route("/", web::get().to(pages::index))
+    .route("/projects/{project}", web::get().to(pages::project))
+    .route("/api/v1/openapi.json", web::get().to(read::openapi))
+    .route("/api/v1/projects", web::get().to(read::projects))
+    .route("/api/v1/projects", web::post().to(auth::create_project))
+    .route(
+        "/api/v1/projects/{project}/tokens",
+        web::post().to(auth::create_token),
+    )
+    .route("/api/v1/tokens/revoke", web::post().to(auth::revoke_token))
+    .route(
+        "/api/v1/projects/{project}/builds",
+        web::get().to(read::builds),
+    )
+    .route(
+        "/api/v1/projects/{project}/builds/{build}",
+        web::get().to(read::build),
+    )
+    .route(
+        "/api/v1/projects/{project}/builds/{build}",
+        web::put().to(upload::put_build),
+    )
+    .route(
+        "/api/v1/projects/{project}/builds/{build}/reports",
+        web::post().to(upload::report),
+    )
+    .route(
+        "/api/v1/projects/{project}/builds/{build}/finalize",
+        web::post().to(upload::finalize),
+    )
+    .route(
+        "/api/v1/projects/{project}/trends",
+        web::get().to(read::trends),
+    )
+    .route(
+        "/api/v1/projects/{project}/tests/flaky",
+        web::get().to(read::flaky),
+    )
+    .route(
+        "/api/v1/projects/{project}/tests/slowest",
+        web::get().to(read::slowest),
+    )
+    .route(
+        "/api/v1/projects/{project}/tests/failing",
+        web::get().to(read::failing),
+    )
+    .route(
+        "/api/v1/projects/{project}/coverage/files",
+        web::get().to(read::coverage_files),
+    )
+    .route(
+        "/api/v1/projects/{project}/score",
+        web::get().to(read::score),
+    )
+    .route(
+        "/api/v1/projects/{project}/charts/{chart}",
+        web::get().to(charts::chart),
+    )
+    .route(
+        "/api/v1/projects/{project}/badges/{badge}",
+        web::get().to(charts::badge),
+    );
+}
+
+/// Counts requests and their time for `/metrics`, and logs each one.
+async fn observe(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    let started = std::time::Instant::now();
+    let state = req.app_data::<web::Data<State>>().cloned();
+    let method = req.method().clone();
+    let path = req.path().to_owned();
+    let res = next.call(req).await;
+    let micros = started.elapsed().as_micros() as u64;
+    if let Some(state) = state {
+        Stats::add(&state.stats.requests, 1);
+        Stats::add(&state.stats.request_micros, micros);
+    }
+    match &res {
+        Ok(r) => tracing::info!(%method, %path, status = r.status().as_u16(), micros, "request"),
+        Err(e) => tracing::warn!(%method, %path, error = %e, micros, "request failed"),
+    }
+    res
+}
+
+/// The shared state type handlers take.
+pub(crate) type Shared = web::Data<State>;
+
+/// Runs analytics (store reads, then polars) on the analytics runtime.
+pub(crate) async fn analytics<T, F>(
+    state: &Shared,
+    f: impl FnOnce(Shared) -> F,
+) -> Result<T, Problem>
+where
+    T: Send + 'static,
+    F: std::future::Future<Output = Result<T, Problem>> + Send + 'static,
+{
+    let Some(rt) = &state.analytics.0 else {
+        return Err(Problem::internal("the analytics runtime is gone"));
+    };
+    rt.spawn(f(state.clone()))
+        .await
+        .map_err(|e| Problem::internal(format!("analytics: {e}")))?
+}
+
+/// Runs blocking work (parsing, drawing) off the executor.
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, Problem> + Send + 'static,
+) -> Result<T, Problem> {
+    web::block(f)
+        .await
+        .map_err(|e| Problem::internal(format!("worker: {e}")))?
+}
+
+/// Runs the service on this thread until a signal stops it; `started` is told where it
+/// listens first.
+///
+/// # Errors
+/// It cannot start.
+pub fn serve_forever(
+    settings: Settings,
+    started: impl FnOnce(&Running),
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    actix_web::rt::System::new().block_on(async move {
+        let running = start(settings).await?;
+        started(&running);
+        running.wait().await?;
+        Ok(())
+    })
+}
+
+/// A service running on its own thread (for tests and tools): stop it with
+/// [`Spawned::stop`].
+pub struct Spawned {
+    /// Where it listens.
+    pub addr: std::net::SocketAddr,
+    /// The admin token it generated, if it did.
+    pub generated_admin_token: Option<String>,
+    handle: ServerHandle,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Spawned {
+    /// `http://addr`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops gracefully and waits for the thread.
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        if let Some(thread) = self.thread.take() {
+            actix_web::rt::System::new().block_on(self.handle.stop(true));
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// Starts the service on a thread of its own.
+///
+/// # Errors
+/// It cannot start.
+pub fn spawn(settings: Settings) -> Result<Spawned, Box<dyn std::error::Error + Send + Sync>> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let thread = std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            match start(settings).await {
+                Ok(running) => {
+                    let info = (
+                        running.addr,
+                        running.generated_admin_token.clone(),
+                        running.handle.clone(),
+                    );
+                    let _ = tx.send(Ok(info));
+                    let _ = running.wait().await;
+                }
+                Err(e) => {
+                    let _ = tx.send(Err(e.to_string()));
+                }
+            }
+        });
+    });
+    match rx.recv() {
+        Ok(Ok((addr, generated_admin_token, handle))) => Ok(Spawned {
+            addr,
+            generated_admin_token,
+            handle,
+            thread: Some(thread),
+        }),
+        Ok(Err(e)) => {
+            let _ = thread.join();
+            Err(e.into())
+        }
+        Err(_) => Err("the service thread ended before it started".into()),
+    }
+}

@@ -1,0 +1,185 @@
+//! Errors as RFC 9457 problem details: `{"type", "title", "status", "detail"}` and, for a
+//! bad report, where in it (`position`: byte offset, line, column; `path`: element path).
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+use crate::store;
+
+/// An error answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct Problem {
+    /// A URI naming the problem kind (relative, under `/problems/`).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// A short summary of the kind.
+    pub title: &'static str,
+    /// The HTTP status.
+    pub status: u16,
+    /// What happened, for a person.
+    pub detail: String,
+    /// Where in the report, for a report that could not be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub position: Option<cimetrics_ingest::Position>,
+    /// The element path, for a report that could not be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+}
+
+impl Problem {
+    /// A problem of a status, kind and detail.
+    pub fn new(
+        status: StatusCode,
+        kind: &str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
+        Problem {
+            kind: format!("/problems/{kind}"),
+            title,
+            status: status.as_u16(),
+            detail: detail.into(),
+            position: None,
+            path: None,
+        }
+    }
+
+    /// 400.
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Problem::new(
+            StatusCode::BAD_REQUEST,
+            "bad-request",
+            "Bad request",
+            detail,
+        )
+    }
+
+    /// 401.
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        Problem::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Missing or unknown token",
+            detail,
+        )
+    }
+
+    /// 403.
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Problem::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "Token not allowed here",
+            detail,
+        )
+    }
+
+    /// 404.
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Problem::new(StatusCode::NOT_FOUND, "not-found", "Not found", detail)
+    }
+
+    /// 413.
+    pub fn too_large(detail: impl Into<String>) -> Self {
+        Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too-large",
+            "Report too large",
+            detail,
+        )
+    }
+
+    /// 500.
+    pub fn internal(detail: impl Into<String>) -> Self {
+        let detail = detail.into();
+        tracing::error!(%detail, "internal error");
+        Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Internal error",
+            detail,
+        )
+    }
+
+    /// A report the parser refused: 415 for an unknown format, 413 for a reader limit,
+    /// else 400, with the position.
+    pub fn from_report(e: &cimetrics_ingest::Error) -> Self {
+        use cimetrics_ingest::ErrorKind;
+        let mut p = match e.kind() {
+            ErrorKind::UnknownFormat(_) => Problem::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unknown-format",
+                "Not a report format cimetrics reads",
+                e.to_string(),
+            ),
+            ErrorKind::Limit(_) => Problem::too_large(e.to_string()),
+            _ => Problem::new(
+                StatusCode::BAD_REQUEST,
+                "bad-report",
+                "The report could not be read",
+                e.to_string(),
+            ),
+        };
+        p.position = Some(e.position());
+        if !e.path().is_empty() {
+            p.path = Some(e.path().to_owned());
+        }
+        p
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}: {}", self.status, self.title, self.detail)
+    }
+}
+
+impl ResponseError for Problem {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::build(self.status_code())
+            .content_type("application/problem+json")
+            .json(self)
+    }
+}
+
+impl From<store::Error> for Problem {
+    fn from(e: store::Error) -> Self {
+        match e {
+            store::Error::Conflict(d) => Problem::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                "Conflicts with what is stored",
+                d,
+            ),
+            store::Error::NotFound(d) => Problem::not_found(d),
+            store::Error::Invalid(d) => Problem::bad_request(d),
+            other => Problem::internal(other.to_string()),
+        }
+    }
+}
+
+impl From<crate::history::Error> for Problem {
+    fn from(e: crate::history::Error) -> Self {
+        match e {
+            crate::history::Error::Store(s) => s.into(),
+            crate::history::Error::Metrics(cimetrics_metrics::Error::Invalid(d)) => {
+                Problem::bad_request(d)
+            }
+            other => Problem::internal(other.to_string()),
+        }
+    }
+}
+
+impl From<cimetrics_metrics::Error> for Problem {
+    fn from(e: cimetrics_metrics::Error) -> Self {
+        match e {
+            cimetrics_metrics::Error::Invalid(d) => Problem::bad_request(d),
+            other => Problem::internal(other.to_string()),
+        }
+    }
+}

@@ -1,0 +1,331 @@
+//! Writing: build metadata and reports from CI jobs.
+//!
+//! `POST /api/v1/projects/{project}/builds/{build}/reports?shard=N&shards=M&name=F&commit=..`
+//! takes one report as the raw body (any format cimetrics reads, detected from the content;
+//! gzip as `Content-Encoding: gzip` or as gzip bytes). The body is streamed to a spool file
+//! (memory stays flat whatever its size), with its digest computed on the way; a body over
+//! `max_upload_bytes` is refused with 413 as soon as it passes the limit, a body that stalls
+//! longer than `body_timeout_seconds` is cut (408). The file is then parsed on the blocking
+//! pool (gzip undone by a bounded decoder: 413 past `max_decompressed_bytes`) and stored in
+//! one transaction. The same report sent again answers the same and stores nothing.
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use futures_util::StreamExt;
+use serde::Deserialize;
+
+use super::{Problem, Shared, Stats, auth, blocking};
+use crate::store::{BuildMeta, UploadMeta, UploadOutcome};
+
+/// Build metadata as query parameters of an upload (all optional).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct UploadQuery {
+    /// 1-based shard number (default 1).
+    shard: Option<u32>,
+    /// How many shards the build has.
+    shards: Option<u32>,
+    /// The report's name within its shard (default: `report`).
+    name: Option<String>,
+    number: Option<i64>,
+    commit: Option<String>,
+    branch: Option<String>,
+    status: Option<String>,
+    /// RFC 3339 or ms since the epoch.
+    started_at: Option<String>,
+    /// RFC 3339 or ms since the epoch.
+    finished_at: Option<String>,
+    duration_seconds: Option<f64>,
+    ci_provider: Option<String>,
+    ci_url: Option<String>,
+}
+
+fn time_ms(field: &str, value: Option<&str>) -> Result<Option<i64>, Problem> {
+    let Some(v) = value else { return Ok(None) };
+    if let Ok(ms) = v.parse::<i64>() {
+        return Ok(Some(ms));
+    }
+    chrono::DateTime::parse_from_rfc3339(v)
+        .map(|t| Some(t.timestamp_millis()))
+        .map_err(|e| Problem::bad_request(format!("{field}: {v:?} is not RFC 3339 ({e})")))
+}
+
+fn check_status(status: Option<&str>) -> Result<(), Problem> {
+    match status {
+        None | Some("passed" | "failed" | "cancelled") => Ok(()),
+        Some(other) => Err(Problem::bad_request(format!(
+            "status {other:?} is not passed, failed or cancelled"
+        ))),
+    }
+}
+
+impl UploadQuery {
+    fn meta(&self, id: &str) -> Result<BuildMeta, Problem> {
+        check_status(self.status.as_deref())?;
+        Ok(BuildMeta {
+            id: id.to_owned(),
+            number: self.number,
+            commit: self.commit.clone(),
+            branch: self.branch.clone(),
+            status: self.status.clone(),
+            started_at: time_ms("started_at", self.started_at.as_deref())?,
+            finished_at: time_ms("finished_at", self.finished_at.as_deref())?,
+            duration_ms: self.duration_seconds.map(|s| (s * 1000.0).round() as i64),
+            ci_provider: self.ci_provider.clone(),
+            ci_url: self.ci_url.clone(),
+            shards: self.shards,
+        })
+    }
+}
+
+/// Removes the spool file however the request ends.
+struct Spooled(PathBuf);
+
+impl Drop for Spooled {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Counts an upload in flight for `/metrics` while it lives.
+struct InFlight<'a>(&'a Stats);
+
+impl<'a> InFlight<'a> {
+    fn new(stats: &'a Stats) -> Self {
+        Stats::add(&stats.uploads_in_flight, 1);
+        InFlight(stats)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0
+            .uploads_in_flight
+            .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// A reader that fails once more than `limit` bytes came out of it: the bound on what a
+/// gzip body may inflate to.
+struct Bounded<R> {
+    inner: R,
+    left: u64,
+    limit: u64,
+}
+
+impl<R: Read> Read for Bounded<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n as u64 > self.left {
+            return Err(std::io::Error::other(format!(
+                "the report inflates past the {} byte limit (max_decompressed_bytes)",
+                self.limit
+            )));
+        }
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
+fn spool_name(state: &Shared) -> PathBuf {
+    let mut bytes = [0u8; 12];
+    let _ = getrandom::fill(&mut bytes);
+    let name: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    state.spool.join(format!("upload-{name}.part"))
+}
+
+/// `POST .../builds/{build}/reports`: one report.
+pub(crate) async fn report(
+    state: Shared,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    query: web::Query<UploadQuery>,
+    mut payload: web::Payload,
+) -> Result<HttpResponse, Problem> {
+    let (project_name, build_id) = path.into_inner();
+    let project = auth::project(&state, &project_name).await?;
+    auth::writer(&state, &req, &project).await?;
+    let meta = query.meta(&build_id)?;
+    let shard = query.shard.unwrap_or(1);
+    let name = query.name.clone().unwrap_or_else(|| "report".into());
+    let gzip = match req
+        .headers()
+        .get("content-encoding")
+        .map(|v| v.to_str().unwrap_or("?").trim().to_ascii_lowercase())
+        .as_deref()
+    {
+        None | Some("" | "identity") => false,
+        Some("gzip" | "x-gzip") => true,
+        Some(other) => {
+            return Err(Problem::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-encoding",
+                "Unsupported content encoding",
+                format!("Content-Encoding {other:?}: send the report as is or gzip"),
+            ));
+        }
+    };
+    let _in_flight = InFlight::new(&state.stats);
+    let max = state.settings.max_upload_bytes;
+    if let Some(len) = req
+        .headers()
+        .get("content-length")
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+        && len > max
+    {
+        return Err(Problem::too_large(format!(
+            "the body is {len} bytes; this server takes up to {max} (max_upload_bytes)"
+        )));
+    }
+
+    // Stream the body to the spool file, hashing as it goes.
+    let spooled = Spooled(spool_name(&state));
+    let mut file =
+        std::fs::File::create(&spooled.0).map_err(|e| Problem::internal(format!("spool: {e}")))?;
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    let mut size = 0u64;
+    let stall = Duration::from_secs(state.settings.body_timeout_seconds.max(1));
+    loop {
+        let chunk = match tokio::time::timeout(stall, payload.next()).await {
+            Err(_) => {
+                return Err(Problem::new(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "body-timeout",
+                    "The body stalled",
+                    format!("no bytes for {} s after {size} bytes", stall.as_secs()),
+                ));
+            }
+            Ok(None) => break,
+            Ok(Some(Err(e))) => return Err(Problem::bad_request(format!("body: {e}"))),
+            Ok(Some(Ok(chunk))) => chunk,
+        };
+        size += chunk.len() as u64;
+        if size > max {
+            return Err(Problem::too_large(format!(
+                "the body passed {max} bytes (max_upload_bytes)"
+            )));
+        }
+        hasher.update(&chunk);
+        // Writing to the page cache: short, but still off the executor's hot path in bulk.
+        file.write_all(&chunk)
+            .map_err(|e| Problem::internal(format!("spool: {e}")))?;
+    }
+    drop(file);
+    if size == 0 {
+        return Err(Problem::bad_request(
+            "the body is empty: send the report file as the body",
+        ));
+    }
+    let upload = UploadMeta {
+        shard,
+        name,
+        digest: format!("{:032x}", hasher.digest128()),
+        size,
+    };
+
+    // Parse on the blocking pool.
+    let path = spooled.0.clone();
+    let limit = state.settings.max_decompressed_bytes;
+    let stats = state.clone();
+    let report = blocking(move || {
+        let file =
+            std::fs::File::open(&path).map_err(|e| Problem::internal(format!("spool: {e}")))?;
+        let reader = std::io::BufReader::with_capacity(1 << 16, file);
+        let parsed = if gzip {
+            cimetrics_ingest::parse(Bounded {
+                inner: flate2::read::MultiGzDecoder::new(reader),
+                left: limit,
+                limit,
+            })
+        } else {
+            cimetrics_ingest::parse(reader)
+        };
+        parsed.map_err(|e| {
+            Stats::add(&stats.stats.parse_errors, 1);
+            let mut p = Problem::from_report(&e);
+            if e.to_string().contains("max_decompressed_bytes") {
+                p = Problem::too_large(e.to_string());
+            }
+            p
+        })
+    })
+    .await?;
+
+    let outcome = state
+        .store
+        .ingest(project.id, &meta, &upload, &report)
+        .await?;
+    drop(spooled);
+    Stats::add(
+        if outcome.replayed {
+            &state.stats.uploads_replayed
+        } else {
+            &state.stats.uploads
+        },
+        1,
+    );
+    Ok(answer(&project.name, &build_id, &upload, &outcome))
+}
+
+/// The same answer for the first upload and for its retries (status and body); a retry is
+/// told apart only by the `X-Cimetrics-Replayed` header.
+fn answer(project: &str, build: &str, upload: &UploadMeta, o: &UploadOutcome) -> HttpResponse {
+    HttpResponse::Created()
+        .insert_header((
+            "x-cimetrics-replayed",
+            if o.replayed { "true" } else { "false" },
+        ))
+        .json(serde_json::json!({
+            "project": project,
+            "build": build,
+            "shard": upload.shard,
+            "name": upload.name,
+            "digest": upload.digest,
+            "size": upload.size,
+            "format": o.summary.format,
+            "tests": o.summary.tests,
+            "coverage": o.summary.coverage,
+            "warnings": o.summary.warnings,
+            "upload_id": o.upload_id,
+        }))
+}
+
+/// `PUT .../builds/{build}`: creates or updates a build's metadata (JSON: the fields of
+/// [`BuildMeta`] but `id`, with times as ms or RFC 3339).
+pub(crate) async fn put_build(
+    state: Shared,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    body: web::Json<UploadQuery>,
+) -> Result<HttpResponse, Problem> {
+    let (project_name, build_id) = path.into_inner();
+    let project = auth::project(&state, &project_name).await?;
+    auth::writer(&state, &req, &project).await?;
+    if body.shard.is_some() || body.name.is_some() {
+        return Err(Problem::bad_request(
+            "shard and name belong to a report upload",
+        ));
+    }
+    let meta = body.meta(&build_id)?;
+    state.store.upsert_build(project.id, &meta).await?;
+    let info = state.store.build(project.id, &build_id).await?;
+    Ok(HttpResponse::Ok().json(info))
+}
+
+/// `POST .../builds/{build}/finalize`: the build is complete even if shards are missing.
+pub(crate) async fn finalize(
+    state: Shared,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, Problem> {
+    let (project_name, build_id) = path.into_inner();
+    let project = auth::project(&state, &project_name).await?;
+    auth::writer(&state, &req, &project).await?;
+    state.store.finalize(project.id, &build_id).await?;
+    let info = state.store.build(project.id, &build_id).await?;
+    Ok(HttpResponse::Ok().json(info))
+}

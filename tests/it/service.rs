@@ -1,0 +1,647 @@
+//! The service, black-box: each test starts `cimetrics_api::service` on port 0 with a fresh
+//! database (SQLite always; PostgreSQL too when `CIMETRICS_TEST_DATABASE_URL` is set), talks
+//! HTTP, and checks the answers and what was stored (through the read API).
+
+use std::io::Write;
+use std::time::Duration;
+
+use cimetrics_api::service::{Settings, Spawned, spawn};
+
+use crate::repo;
+
+const ADMIN: &str = "test-admin-token";
+
+/// One service per backend this run can reach, with the backend's name.
+fn services(tweak: impl Fn(&mut Settings)) -> Vec<(&'static str, Spawned)> {
+    let mut out = Vec::new();
+    let mut backends: Vec<(&'static str, Option<String>)> = vec![("sqlite", None)];
+    match std::env::var("CIMETRICS_TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => {
+            let rt = tokio::runtime::Runtime::new().expect("runtime");
+            let db = rt
+                .block_on(cimetrics_api::store::fresh_postgres_database(
+                    &url,
+                    "cimetrics_svc",
+                ))
+                .expect("a fresh PostgreSQL database");
+            backends.push(("postgres", Some(db)));
+        }
+        _ => eprintln!("CIMETRICS_TEST_DATABASE_URL is not set: PostgreSQL service tests skipped"),
+    }
+    for (name, url) in backends {
+        let dir = std::env::temp_dir().join(format!(
+            "cimetrics-svc-{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ));
+        let mut settings = Settings {
+            bind: "127.0.0.1:0".into(),
+            data_dir: dir,
+            database_url: url,
+            admin_token: Some(ADMIN.into()),
+            workers: 2,
+            ..Settings::default()
+        };
+        tweak(&mut settings);
+        out.push((name, spawn(settings).expect("the service starts")));
+    }
+    out
+}
+
+static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(60)))
+        .build()
+        .into()
+}
+
+/// (status, headers' replayed flag, body bytes).
+struct Answer {
+    status: u16,
+    content_type: String,
+    replayed: Option<String>,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+fn answer(r: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Answer {
+    let mut r = r.expect("the request reaches the service");
+    let header = |k: &str| {
+        r.headers()
+            .get(k)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let content_type = header("content-type").unwrap_or_default();
+    let replayed = header("x-cimetrics-replayed");
+    let status = r.status().as_u16();
+    let body = r
+        .body_mut()
+        .with_config()
+        .limit(64 << 20)
+        .read_to_vec()
+        .expect("a body");
+    Answer {
+        status,
+        content_type,
+        replayed,
+        body,
+    }
+}
+
+fn get(svc: &Spawned, path: &str) -> Answer {
+    answer(agent().get(&format!("{}{path}", svc.url())).call())
+}
+
+fn post(
+    svc: &Spawned,
+    path: &str,
+    token: Option<&str>,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Answer {
+    let mut req = agent().post(&format!("{}{path}", svc.url()));
+    if let Some(t) = token {
+        req = req.header("Authorization", &format!("Bearer {t}"));
+    }
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    answer(req.send(body))
+}
+
+/// Creates a project, returns its upload token.
+fn project(svc: &Spawned, name: &str) -> String {
+    let a = post(
+        svc,
+        "/api/v1/projects",
+        Some(ADMIN),
+        &[("content-type", "application/json")],
+        format!("{{\"name\": \"{name}\"}}").as_bytes(),
+    );
+    assert_eq!(a.status, 201, "{}", a.text());
+    a.json()["upload_token"]
+        .as_str()
+        .expect("a token")
+        .to_owned()
+}
+
+fn sample(name: &str) -> Vec<u8> {
+    std::fs::read(repo().join("samples/generated").join(name)).expect("sample")
+}
+
+fn builds(svc: &Spawned, project: &str) -> Vec<serde_json::Value> {
+    let a = get(svc, &format!("/api/v1/projects/{project}/builds"));
+    assert_eq!(a.status, 200, "{}", a.text());
+    a.json()["builds"].as_array().cloned().unwrap_or_default()
+}
+
+/// Parses an SVG as XML to its end; returns the root element's name.
+fn svg_root(bytes: &[u8]) -> String {
+    let mut reader = quick_xml::Reader::from_reader(bytes);
+    let mut buf = Vec::new();
+    let mut root = None;
+    let mut depth = 0i64;
+    loop {
+        match reader.read_event_into(&mut buf).expect("well-formed SVG") {
+            quick_xml::events::Event::Start(e) => {
+                root.get_or_insert_with(|| e.name().into_inner().to_owned());
+                depth += 1;
+            }
+            quick_xml::events::Event::Empty(e) => {
+                root.get_or_insert_with(|| e.name().into_inner().to_owned());
+            }
+            quick_xml::events::Event::End(_) => depth -= 1,
+            quick_xml::events::Event::Eof => break,
+            _ => {}
+        }
+        buf.clear();
+    }
+    assert_eq!(depth, 0, "every element closed");
+    root.expect("a root element")
+}
+
+/// PNG signature and IHDR size.
+fn png_size(bytes: &[u8]) -> (u32, u32) {
+    assert!(bytes.len() > 24, "a PNG of {} bytes", bytes.len());
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "PNG signature");
+    assert_eq!(&bytes[12..16], b"IHDR");
+    let be = |i: usize| u32::from_be_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
+    (be(16), be(20))
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(bytes).expect("gzip");
+    e.finish().expect("gzip")
+}
+
+#[test]
+fn a_ci_upload_is_stored_once_and_read_back_as_json_charts_badges_and_dashboard() {
+    for (backend, svc) in services(|_| {}) {
+        assert_eq!(get(&svc, "/healthz").status, 200, "{backend}");
+        assert_eq!(get(&svc, "/readyz").status, 200, "{backend}");
+        let token = project(&svc, "shop");
+        let junit = sample("pytest-rerunfailures.xml");
+        let path = "/api/v1/projects/shop/builds/101/reports?commit=abc123&branch=main&name=junit.xml&finished_at=2026-11-02T10:00:00Z";
+        let first = post(&svc, path, Some(&token), &[], &junit);
+        assert_eq!(first.status, 201, "{backend}: {}", first.text());
+        let j = first.json();
+        assert_eq!(j["format"], "junit", "{backend}");
+        assert_eq!(j["tests"]["total"], 4, "{backend}");
+        assert_eq!(j["tests"]["flaky"], 2, "{backend}");
+        assert_eq!(j["tests"]["failed"], 1, "{backend}");
+        assert_eq!(first.replayed.as_deref(), Some("false"));
+
+        // The CI retries the same upload (gzipped this time: the digest is of the bytes as
+        // sent, so gzip it the same way both times).
+        let again = post(&svc, path, Some(&token), &[], &junit);
+        assert_eq!(
+            again.status, first.status,
+            "{backend}: a retry answers the same"
+        );
+        assert_eq!(
+            again.body, first.body,
+            "{backend}: a retry answers the same"
+        );
+        assert_eq!(again.replayed.as_deref(), Some("true"));
+
+        let cov = gzip(&sample("coverage-py-cobertura.xml"));
+        let c = post(
+            &svc,
+            "/api/v1/projects/shop/builds/102/reports?commit=def456&branch=main&name=coverage.xml&finished_at=2026-11-03T10:00:00Z",
+            Some(&token),
+            &[("content-encoding", "gzip")],
+            &cov,
+        );
+        assert_eq!(c.status, 201, "{backend}: {}", c.text());
+        assert_eq!(c.json()["format"], "cobertura");
+
+        let stored = builds(&svc, "shop");
+        assert_eq!(
+            stored.len(),
+            2,
+            "{backend}: one build per upload, the retry adds none"
+        );
+        let b101 = stored
+            .iter()
+            .find(|b| b["ci_build_id"] == "101")
+            .expect("build 101");
+        assert_eq!(
+            b101["tests"],
+            serde_json::json!([4, 3, 1, 0, 0, 2]),
+            "{backend}"
+        );
+        assert_eq!(
+            b101["status"], "failed",
+            "{backend}: derived from the failed test"
+        );
+
+        let detail = get(&svc, "/api/v1/projects/shop/builds/101").json();
+        let tests = detail["tests"].as_array().expect("tests");
+        assert_eq!(tests.len(), 4);
+        assert_eq!(tests[0]["status"], "failed", "{backend}: failures first");
+
+        let trend = get(
+            &svc,
+            "/api/v1/projects/shop/trends?metric=pass_rate&window=day&from=2026-11-01&to=2026-11-03",
+        );
+        assert_eq!(trend.status, 200, "{}", trend.text());
+        let rows = trend.json()["rows"].as_array().cloned().expect("rows");
+        assert_eq!(rows.len(), 3, "{backend}: three days, one of them empty");
+        assert!(
+            rows[0]["pass_rate"].is_null(),
+            "{backend}: an empty day is null, not 0"
+        );
+        assert_eq!(rows[1]["pass_rate"], 0.75, "{backend}: 3 passed of 4 run");
+        let csv = answer(
+            agent()
+                .get(&format!(
+                    "{}/api/v1/projects/shop/trends?metric=coverage&window=day",
+                    svc.url()
+                ))
+                .header("Accept", "text/csv")
+                .call(),
+        );
+        assert!(csv.content_type.starts_with("text/csv"), "{backend}");
+        assert!(
+            csv.text().starts_with("window_start,"),
+            "{backend}: {}",
+            csv.text()
+        );
+
+        let svg = get(
+            &svc,
+            "/api/v1/projects/shop/charts/coverage.svg?window=day&theme=dark",
+        );
+        assert_eq!(svg.status, 200, "{}", svg.text());
+        assert_eq!(svg.content_type, "image/svg+xml");
+        assert_eq!(svg_root(&svg.body), "svg");
+        let png = get(
+            &svc,
+            "/api/v1/projects/shop/charts/success_rate.png?width=640&height=320",
+        );
+        assert_eq!(png.status, 200, "{}", png.text());
+        assert_eq!(png_size(&png.body), (640, 320));
+        for badge in ["coverage", "success_rate", "quality"] {
+            let b = get(&svc, &format!("/api/v1/projects/shop/badges/{badge}.svg"));
+            assert_eq!(b.status, 200, "{badge}: {}", b.text());
+            assert_eq!(svg_root(&b.body), "svg");
+        }
+        let cov_badge = get(&svc, "/api/v1/projects/shop/badges/coverage.svg").text();
+        let expected = c.json()["coverage"]["lines_covered"].as_f64().unwrap()
+            / c.json()["coverage"]["lines_valid"].as_f64().unwrap()
+            * 100.0;
+        assert!(
+            cov_badge.contains(&format!("{expected:.1}%")),
+            "{backend}: {cov_badge}"
+        );
+
+        let flaky = get(&svc, "/api/v1/projects/shop/tests/flaky").json();
+        let names: Vec<&str> = flaky["rows"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .filter_map(|r| r["name"].as_str())
+            .collect();
+        assert!(
+            names.contains(&"test_flaky_passes_on_second_attempt"),
+            "{backend}: {flaky}"
+        );
+        assert_eq!(get(&svc, "/api/v1/projects/shop/tests/slowest").status, 200);
+        assert_eq!(
+            get(&svc, "/api/v1/projects/shop/tests/failing?branch=main").status,
+            200
+        );
+        assert_eq!(
+            get(&svc, "/api/v1/projects/shop/coverage/files").json()["rows"]
+                .as_array()
+                .map(Vec::len)
+                .unwrap_or(0)
+                > 0,
+            true
+        );
+        let score = get(&svc, "/api/v1/projects/shop/score").json();
+        assert!(
+            score["score"]["components"]
+                .as_array()
+                .is_some_and(|c| c.len() == 5),
+            "{score}"
+        );
+        let openapi = get(&svc, "/api/v1/openapi.json").json();
+        assert!(openapi["paths"]["/api/v1/projects/{project}/trends"].is_object());
+
+        let page = get(&svc, "/projects/shop");
+        assert_eq!(page.status, 200);
+        let html = page.text();
+        assert!(html.contains("<h1>shop</h1>"), "{backend}");
+        assert!(
+            html.contains("/api/v1/projects/shop/charts/coverage.svg"),
+            "{backend}"
+        );
+        assert!(
+            html.contains("test_flaky_passes_on_second_attempt"),
+            "{backend}: the flaky table"
+        );
+        assert!(get(&svc, "/").text().contains("/projects/shop"));
+        let metrics = get(&svc, "/metrics").text();
+        assert!(
+            metrics.contains("cimetrics_uploads_total 2"),
+            "{backend}: {metrics}"
+        );
+        assert!(
+            metrics.contains("cimetrics_uploads_replayed_total 1"),
+            "{backend}: {metrics}"
+        );
+        svc.stop();
+    }
+}
+
+#[test]
+fn every_writing_route_wants_the_right_token() {
+    for (backend, svc) in services(|_| {}) {
+        let shop = project(&svc, "shop");
+        let other = project(&svc, "other");
+        let junit = sample("jest-junit.xml");
+        let url = "/api/v1/projects/shop/builds/1/reports";
+        assert_eq!(
+            post(&svc, url, None, &[], &junit).status,
+            401,
+            "{backend}: no token"
+        );
+        assert_eq!(
+            post(&svc, url, Some("nope"), &[], &junit).status,
+            401,
+            "{backend}: unknown token"
+        );
+        assert_eq!(
+            post(&svc, url, Some(&other), &[], &junit).status,
+            403,
+            "{backend}: another project's token"
+        );
+        let put = |token: Option<&str>| {
+            let mut r = agent().put(&format!("{}/api/v1/projects/shop/builds/1", svc.url()));
+            if let Some(t) = token {
+                r = r.header("Authorization", &format!("Bearer {t}"));
+            }
+            answer(
+                r.header("content-type", "application/json")
+                    .send(b"{\"branch\": \"main\"}".as_slice()),
+            )
+            .status
+        };
+        assert_eq!(put(None), 401, "{backend}");
+        assert_eq!(put(Some(&other)), 403, "{backend}");
+        assert_eq!(
+            post(
+                &svc,
+                "/api/v1/projects/shop/builds/1/finalize",
+                Some(&other),
+                &[],
+                b""
+            )
+            .status,
+            403
+        );
+        assert_eq!(
+            post(
+                &svc,
+                "/api/v1/projects",
+                Some(&shop),
+                &[("content-type", "application/json")],
+                b"{\"name\":\"x\"}"
+            )
+            .status,
+            403,
+            "{backend}: an upload token cannot create projects"
+        );
+        assert!(builds(&svc, "shop").is_empty(), "{backend}: nothing stored");
+
+        // A revoked token stops working.
+        let revoke = post(
+            &svc,
+            "/api/v1/tokens/revoke",
+            Some(ADMIN),
+            &[("content-type", "application/json")],
+            format!("{{\"token\": \"{shop}\"}}").as_bytes(),
+        );
+        assert_eq!(revoke.status, 204, "{}", revoke.text());
+        assert_eq!(
+            post(&svc, url, Some(&shop), &[], &junit).status,
+            401,
+            "{backend}: revoked"
+        );
+        assert_eq!(get(&svc, "/api/v1/projects/nope/builds").status, 404);
+        svc.stop();
+    }
+}
+
+#[test]
+fn bad_truncated_oversized_and_bomb_uploads_are_refused_and_store_nothing() {
+    for (backend, svc) in services(|s| {
+        s.max_upload_bytes = 200_000;
+        s.max_decompressed_bytes = 1_000_000;
+    }) {
+        let token = project(&svc, "shop");
+        let url = "/api/v1/projects/shop/builds/7/reports";
+
+        let truncated = b"<?xml version=\"1.0\"?>\n<testsuite name=\"s\" tests=\"1\">\n  <testcase name=\"a\" classname=\"c\" time=\"0.1\">\n";
+        let a = post(&svc, url, Some(&token), &[], truncated);
+        assert_eq!(a.status, 400, "{backend}: {}", a.text());
+        assert!(a.content_type.starts_with("application/problem+json"));
+        let p = a.json();
+        assert!(
+            p["position"]["line"].as_u64().is_some_and(|l| l >= 3),
+            "{backend}: {p}"
+        );
+        assert!(
+            p["detail"].as_str().is_some_and(|d| d.contains("line")),
+            "{backend}: {p}"
+        );
+
+        let json = post(&svc, url, Some(&token), &[], b"{\"tests\": []}");
+        assert_eq!(json.status, 415, "{backend}: {}", json.text());
+
+        let big = vec![b' '; 300_000];
+        assert_eq!(
+            post(&svc, url, Some(&token), &[], &big).status,
+            413,
+            "{backend}: too large"
+        );
+
+        // 50 MB of one repeated testcase, gzipped to ~100 kB: inflates past the 1 MB bound.
+        let mut xml = String::from("<testsuite name=\"bomb\">");
+        let case = "<testcase name=\"a\" classname=\"c\"/>";
+        while xml.len() < 50_000_000 {
+            xml.push_str(case);
+        }
+        xml.push_str("</testsuite>");
+        let bomb = gzip(xml.as_bytes());
+        assert!(
+            bomb.len() < 200_000,
+            "the bomb fits the body limit: {}",
+            bomb.len()
+        );
+        let b = post(
+            &svc,
+            url,
+            Some(&token),
+            &[("content-encoding", "gzip")],
+            &bomb,
+        );
+        assert_eq!(b.status, 413, "{backend}: {}", b.text());
+        assert_eq!(
+            post(&svc, url, Some(&token), &[("content-encoding", "br")], b"x").status,
+            415
+        );
+        assert!(
+            builds(&svc, "shop").is_empty(),
+            "{backend}: nothing stored after refusals"
+        );
+
+        // Another report under the same (build, shard, name): a conflict, the first kept.
+        let ok = post(
+            &svc,
+            &format!("{url}?name=r.xml"),
+            Some(&token),
+            &[],
+            &sample("jest-junit.xml"),
+        );
+        assert_eq!(ok.status, 201, "{}", ok.text());
+        let conflict = post(
+            &svc,
+            &format!("{url}?name=r.xml"),
+            Some(&token),
+            &[],
+            &sample("ant-junit4.xml"),
+        );
+        assert_eq!(conflict.status, 409, "{backend}: {}", conflict.text());
+        let stored = builds(&svc, "shop");
+        assert_eq!(stored.len(), 1);
+        assert_eq!(
+            stored[0]["tests"][0],
+            ok.json()["tests"]["total"],
+            "{backend}: the first report kept"
+        );
+        svc.stop();
+    }
+}
+
+#[test]
+fn the_shards_of_one_build_uploaded_at_once_make_one_complete_build() {
+    for (backend, svc) in services(|_| {}) {
+        let token = project(&svc, "shop");
+        let files = [
+            "jest-junit.xml",
+            "ant-junit4.xml",
+            "gotestsum-junit.xml",
+            "nextest-junit.xml",
+        ];
+        let totals: Vec<u64> = std::thread::scope(|s| {
+            let handles: Vec<_> = files
+                .iter()
+                .enumerate()
+                .map(|(i, f)| {
+                    let (svc, token) = (&svc, &token);
+                    s.spawn(move || {
+                        let a = post(
+                            svc,
+                            &format!("/api/v1/projects/shop/builds/9/reports?shard={}&shards=4&branch=main", i + 1),
+                            Some(token),
+                            &[],
+                            &sample(f),
+                        );
+                        assert_eq!(a.status, 201, "{}", a.text());
+                        a.json()["tests"]["total"].as_u64().expect("total")
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("upload thread"))
+                .collect()
+        });
+        let stored = builds(&svc, "shop");
+        assert_eq!(stored.len(), 1, "{backend}");
+        assert_eq!(stored[0]["complete"], true, "{backend}: all 4 shards in");
+        assert_eq!(
+            stored[0]["tests"][0].as_u64(),
+            Some(totals.iter().sum()),
+            "{backend}"
+        );
+        svc.stop();
+    }
+}
+
+#[test]
+fn two_instances_over_one_postgres_give_the_same_answers() {
+    let Ok(url) = std::env::var("CIMETRICS_TEST_DATABASE_URL") else {
+        eprintln!("CIMETRICS_TEST_DATABASE_URL is not set: two-instance test skipped");
+        return;
+    };
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let db = rt
+        .block_on(cimetrics_api::store::fresh_postgres_database(
+            &url,
+            "cimetrics_two",
+        ))
+        .expect("database");
+    let start = |n: u32| {
+        spawn(Settings {
+            bind: "127.0.0.1:0".into(),
+            data_dir: std::env::temp_dir()
+                .join(format!("cimetrics-two-{}-{n}", std::process::id())),
+            database_url: Some(db.clone()),
+            admin_token: Some(ADMIN.into()),
+            workers: 1,
+            ..Settings::default()
+        })
+        .expect("start")
+    };
+    let (a, b) = (start(1), start(2));
+    let token = project(&a, "shop");
+    let trend = |svc: &Spawned| {
+        get(
+            svc,
+            "/api/v1/projects/shop/trends?metric=pass_rate&window=day",
+        )
+        .json()["rows"]
+            .clone()
+    };
+    // B reads first (caching the empty history), then A stores: B must see it.
+    assert_eq!(trend(&b), serde_json::json!([]));
+    let up = post(
+        &a,
+        "/api/v1/projects/shop/builds/1/reports?finished_at=2026-11-02T10:00:00Z",
+        Some(&token),
+        &[],
+        &sample("pytest-rerunfailures.xml"),
+    );
+    assert_eq!(up.status, 201, "{}", up.text());
+    assert_eq!(trend(&a), trend(&b));
+    assert_eq!(trend(&b)[0]["pass_rate"], 0.75);
+    // The token made through A works on B.
+    let again = post(
+        &b,
+        "/api/v1/projects/shop/builds/1/reports?finished_at=2026-11-02T10:00:00Z",
+        Some(&token),
+        &[],
+        &sample("pytest-rerunfailures.xml"),
+    );
+    assert_eq!(again.status, 201);
+    assert_eq!(again.replayed.as_deref(), Some("true"));
+    a.stop();
+    b.stop();
+}
