@@ -86,6 +86,7 @@ pub fn settings(args: &Args) -> Result<Settings> {
 pub fn run(args: &Args) -> Result<ExitCode> {
     let settings = settings(args)?;
     tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),

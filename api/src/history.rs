@@ -96,10 +96,14 @@ impl Snapshot {
     }
 }
 
+/// One project's place in the cache: its latest snapshot, behind a lock held while it
+/// refreshes (so one reader refreshes and the others wait for its result).
+type Slot = Arc<tokio::sync::Mutex<Option<Arc<Snapshot>>>>;
+
 /// The cache of every project read so far.
 pub struct HistoryCache {
     results_days: u32,
-    projects: std::sync::Mutex<HashMap<i64, Arc<tokio::sync::Mutex<Option<Arc<Snapshot>>>>>>,
+    projects: std::sync::Mutex<HashMap<i64, Slot>>,
 }
 
 impl HistoryCache {

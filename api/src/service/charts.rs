@@ -124,19 +124,18 @@ fn draw<DB: DrawingBackend>(
         .build_cartesian_2d(0f64..(n as f64 - 0.5).max(0.5), lo..hi)
         .map_err(err)?;
     let labels = &s.labels;
-    let step = (n / 8).max(1);
     let percent = s.percent;
     chart
         .configure_mesh()
-        .light_line_style(theme.grid)
+        .light_line_style(theme.background)
         .bold_line_style(theme.grid)
         .axis_style(theme.text)
         .label_style((FAMILY, label_size).into_font().color(&theme.text))
-        .x_labels(n.min(10))
+        .x_labels(n.min(8))
         .x_label_formatter(&|x| {
-            let i = x.round() as usize;
-            if (x - x.round()).abs() < 1e-6 && i % step == 0 {
-                labels.get(i).cloned().unwrap_or_default()
+            // Ticks fall on whole windows; each is labelled with its window's first day.
+            if (x - x.round()).abs() < 1e-6 && *x >= 0.0 {
+                labels.get(x.round() as usize).cloned().unwrap_or_default()
             } else {
                 String::new()
             }

@@ -25,7 +25,7 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 use crate::history::HistoryCache;
 use crate::store::{Store, TokenKind, new_token};
 
-pub use problem::Problem;
+pub use problem::{Problem, ProblemDetails};
 
 /// How the service runs. Every field has a default; `cimetrics serve` fills them from its
 /// flags, a TOML file and `CIMETRICS_*` variables.

@@ -265,6 +265,7 @@ Time zone <input name=\"tz\" value=\"{}\" size=\"16\"> <button>Show</button></fo
                 ("flake_rate", "flake rate"),
                 ("same_commit", "same commit"),
                 ("pass_on_retry", "pass on retry"),
+                ("flip_rate_flaky", "flip rate"),
                 ("flip_sequence", "last runs")
             ]
         )

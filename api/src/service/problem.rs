@@ -7,9 +7,27 @@ use serde::Serialize;
 
 use crate::store;
 
-/// An error answer.
+/// An error answer (boxed: handlers return it in every `Result`).
 #[derive(Debug, Clone, Serialize)]
-pub struct Problem {
+#[serde(transparent)]
+pub struct Problem(Box<ProblemDetails>);
+
+impl std::ops::Deref for Problem {
+    type Target = ProblemDetails;
+    fn deref(&self) -> &ProblemDetails {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Problem {
+    fn deref_mut(&mut self) -> &mut ProblemDetails {
+        &mut self.0
+    }
+}
+
+/// The members of a problem details document.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProblemDetails {
     /// A URI naming the problem kind (relative, under `/problems/`).
     #[serde(rename = "type")]
     pub kind: String,
@@ -35,14 +53,14 @@ impl Problem {
         title: &'static str,
         detail: impl Into<String>,
     ) -> Self {
-        Problem {
+        Problem(Box::new(ProblemDetails {
             kind: format!("/problems/{kind}"),
             title,
             status: status.as_u16(),
             detail: detail.into(),
             position: None,
             path: None,
-        }
+        }))
     }
 
     /// 400.

@@ -481,15 +481,24 @@ async fn store_tests(
     let mut rows: Vec<(TestKey, Merged)> = by_hash.into_values().collect();
     rows.sort_by_key(|(k, _)| k.hash);
 
+    // Known tests first (in steady state, all of them): only new identities are inserted,
+    // which spares binding four strings per result.
     let mut ids: HashMap<i64, i64> = HashMap::with_capacity(rows.len());
-    for chunk in rows.chunks(CHUNK) {
+    let hashes: Vec<i64> = rows.iter().map(|(k, _)| k.hash).collect();
+    select_test_ids(tx, sqlite, project_id, &hashes, &mut ids).await?;
+    let missing: Vec<&TestKey> = rows
+        .iter()
+        .map(|(k, _)| k)
+        .filter(|k| !ids.contains_key(&k.hash))
+        .collect();
+    for chunk in missing.chunks(CHUNK) {
         let sql = format!(
             "INSERT INTO tests (project_id, key_hash, suite, classname, name, file, base_name, params) \
              VALUES {} ON CONFLICT (project_id, key_hash) DO NOTHING",
             values(sqlite, chunk.len(), 8, 1)
         );
         let mut binds = Vec::with_capacity(chunk.len() * 8);
-        for (k, _) in chunk {
+        for k in chunk {
             binds.extend([
                 Bind::I(project_id),
                 Bind::I(k.hash),
@@ -504,19 +513,8 @@ async fn store_tests(
         bind_all(sqlx::query(AssertSqlSafe(sql)), binds)
             .execute(&mut *tx)
             .await?;
-        let sql = format!(
-            "SELECT key_hash, id FROM tests WHERE project_id = {} AND key_hash IN ({})",
-            placeholders(sqlite, 1, 1),
-            placeholders(sqlite, chunk.len(), 2)
-        );
-        let mut binds = vec![Bind::I(project_id)];
-        binds.extend(chunk.iter().map(|(k, _)| Bind::I(k.hash)));
-        for row in bind_all(sqlx::query(AssertSqlSafe(sql)), binds)
-            .fetch_all(&mut *tx)
-            .await?
-        {
-            ids.insert(row.try_get(0)?, row.try_get(1)?);
-        }
+        let hashes: Vec<i64> = chunk.iter().map(|k| k.hash).collect();
+        select_test_ids(tx, sqlite, project_id, &hashes, &mut ids).await?;
     }
 
     // Merge into the build's results: skip < anything; a pass beside a failure is a flaky
@@ -561,6 +559,32 @@ async fn store_tests(
         bind_all(sqlx::query(AssertSqlSafe(sql)), binds)
             .execute(&mut *tx)
             .await?;
+    }
+    Ok(())
+}
+
+/// Adds the ids of the stored tests among `hashes` to `ids`.
+async fn select_test_ids(
+    tx: &mut AnyConnection,
+    sqlite: bool,
+    project_id: i64,
+    hashes: &[i64],
+    ids: &mut HashMap<i64, i64>,
+) -> Result<()> {
+    for chunk in hashes.chunks(CHUNK) {
+        let sql = format!(
+            "SELECT key_hash, id FROM tests WHERE project_id = {} AND key_hash IN ({})",
+            placeholders(sqlite, 1, 1),
+            placeholders(sqlite, chunk.len(), 2)
+        );
+        let mut binds = vec![Bind::I(project_id)];
+        binds.extend(chunk.iter().map(|h| Bind::I(*h)));
+        for row in bind_all(sqlx::query(AssertSqlSafe(sql)), binds)
+            .fetch_all(&mut *tx)
+            .await?
+        {
+            ids.insert(row.try_get(0)?, row.try_get(1)?);
+        }
     }
     Ok(())
 }

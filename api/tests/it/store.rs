@@ -384,3 +384,118 @@ async fn pruning_rolls_results_up_by_day_once() {
         assert_eq!(b.tests, Some([2, 0, 1, 0, 1, 0]), "{backend}");
     }
 }
+
+/// The results the cache holds for `[from, to)`: (build id, test status) pairs, sorted.
+fn cached(
+    snap: &cimetrics_api::history::Snapshot,
+    from: i64,
+    to: i64,
+) -> Option<Vec<(i64, String)>> {
+    let frame = snap.results_between(from, to).unwrap()?;
+    let builds = frame.column("build_id").unwrap().i64().unwrap().clone();
+    let status = frame.column("status").unwrap().str().unwrap().clone();
+    let mut out: Vec<(i64, String)> = (0..frame.height())
+        .map(|i| (builds.get(i).unwrap(), status.get(i).unwrap().to_owned()))
+        .collect();
+    out.sort();
+    Some(out)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_history_cache_follows_new_builds_changed_builds_and_pruning() {
+    use cimetrics_api::history::{DAY_MS, HistoryCache};
+    for (backend, store) in stores().await {
+        let p = store.create_project("shop").await.unwrap();
+        let cache = HistoryCache::new(10);
+        let empty = cache.snapshot(&store, p.id).await.unwrap();
+        assert_eq!(empty.builds.height(), 0, "{backend}");
+        assert_eq!(empty.latest_ms, None);
+
+        let t0 = 100 * DAY_MS;
+        send(
+            &store,
+            p.id,
+            &meta("1", 1, t0),
+            1,
+            "j.xml",
+            &junit(&[("a", "passed"), ("b", "failed")]),
+        )
+        .await
+        .unwrap();
+        let one = cache.snapshot(&store, p.id).await.unwrap();
+        assert_eq!(one.builds.height(), 1, "{backend}: a new build is seen");
+        let ids: Vec<i64> = cached(&one, t0 - DAY_MS, t0 + 1)
+            .unwrap()
+            .iter()
+            .map(|r| r.0)
+            .collect();
+        assert_eq!(ids.len(), 2, "{backend}");
+        let b1 = ids[0];
+
+        // Same version: the very same snapshot answers.
+        let same = cache.snapshot(&store, p.id).await.unwrap();
+        assert!(std::sync::Arc::ptr_eq(&one, &same), "{backend}");
+
+        // A sharded build counts only when complete; then it is appended, in time order,
+        // even though it finished before build 1.
+        send(
+            &store,
+            p.id,
+            &meta("2", 2, t0 - 3 * DAY_MS),
+            1,
+            "j.xml",
+            &junit(&[("a", "failed")]),
+        )
+        .await
+        .unwrap();
+        let partial = cache.snapshot(&store, p.id).await.unwrap();
+        assert_eq!(
+            partial.builds.height(),
+            1,
+            "{backend}: an incomplete build does not count"
+        );
+        send(
+            &store,
+            p.id,
+            &meta("2", 2, t0 - 3 * DAY_MS),
+            2,
+            "k.xml",
+            &junit(&[("c", "passed")]),
+        )
+        .await
+        .unwrap();
+        let two = cache.snapshot(&store, p.id).await.unwrap();
+        assert_eq!(two.builds.height(), 2, "{backend}");
+        let early = cached(&two, t0 - 4 * DAY_MS, t0 - DAY_MS).unwrap();
+        assert_eq!(
+            early.len(),
+            2,
+            "{backend}: build 2's two results, and only them: {early:?}"
+        );
+        assert!(early.iter().all(|(b, _)| *b != b1));
+        assert!(
+            cached(&two, 0, i64::MAX).is_none(),
+            "{backend}: before the horizon, None"
+        );
+
+        // A complete build changed (finalized again): its rows are replaced, not doubled.
+        store.finalize(p.id, "1").await.unwrap();
+        let again = cache.snapshot(&store, p.id).await.unwrap();
+        assert_eq!(
+            cached(&again, t0 - 9 * DAY_MS, t0 + 1).unwrap().len(),
+            4,
+            "{backend}"
+        );
+
+        // Pruning reloads: pruned raw results are gone from the cache too.
+        store.prune(p.id, t0 - DAY_MS).await.unwrap();
+        let pruned = cache.snapshot(&store, p.id).await.unwrap();
+        assert_eq!(pruned.builds.height(), 2, "{backend}: builds stay");
+        let left = cached(&pruned, t0 - 9 * DAY_MS, t0 + 1).unwrap();
+        assert_eq!(
+            left,
+            vec![(b1, "failed".into()), (b1, "passed".into())],
+            "{backend}"
+        );
+    }
+}
