@@ -713,3 +713,99 @@ fn cimetrics_upload_from_a_github_actions_job_lands_a_build_the_dashboard_shows(
         svc.stop();
     }
 }
+
+#[test]
+fn a_private_project_is_read_with_its_own_tokens_only() {
+    for (backend, svc) in services(|_| {}) {
+        let upload = project(&svc, "secret");
+        let other = project(&svc, "open");
+        let set = |public: &str| {
+            answer(
+                agent()
+                    .put(&format!("{}/api/v1/projects/secret/settings", svc.url()))
+                    .header("Authorization", &format!("Bearer {ADMIN}"))
+                    .header("content-type", "application/json")
+                    .send(format!("{{\"public_read\": {public}}}").as_bytes()),
+            )
+        };
+        assert_eq!(set("false").status, 200, "{backend}");
+        let read_token = post(
+            &svc,
+            "/api/v1/projects/secret/tokens",
+            Some(ADMIN),
+            &[("content-type", "application/json")],
+            b"{\"kind\": \"read\"}",
+        )
+        .json()["token"]
+            .as_str()
+            .expect("a read token")
+            .to_owned();
+        let read = |token: Option<&str>| {
+            let mut r = agent().get(&format!("{}/api/v1/projects/secret/builds", svc.url()));
+            if let Some(t) = token {
+                r = r.header("Authorization", &format!("Bearer {t}"));
+            }
+            answer(r.call()).status
+        };
+        assert_eq!(read(None), 401, "{backend}: private");
+        assert_eq!(
+            read(Some(&other)),
+            403,
+            "{backend}: another project's token"
+        );
+        assert_eq!(read(Some(&read_token)), 200, "{backend}: its read token");
+        assert_eq!(read(Some(&upload)), 200, "{backend}: its upload token");
+        assert_eq!(
+            get(&svc, "/api/v1/projects/secret/charts/coverage.svg").status,
+            401
+        );
+        let listed = get(&svc, "/api/v1/projects").json();
+        assert_eq!(
+            listed["projects"].as_array().map(Vec::len),
+            Some(1),
+            "{backend}: {listed}"
+        );
+        // A read token cannot write.
+        let w = post(
+            &svc,
+            "/api/v1/projects/secret/builds/1/reports",
+            Some(&read_token),
+            &[],
+            &sample("jest-junit.xml"),
+        );
+        assert_eq!(w.status, 403, "{backend}");
+        assert_eq!(set("null").status, 200);
+        assert_eq!(
+            read(None),
+            200,
+            "{backend}: back to the server's default (public)"
+        );
+        svc.stop();
+    }
+}
+
+#[test]
+fn a_body_that_stalls_is_cut_and_stores_nothing() {
+    use std::io::{Read, Write as _};
+    for (backend, svc) in services(|s| s.body_timeout_seconds = 1) {
+        let token = project(&svc, "shop");
+        let mut conn = std::net::TcpStream::connect(svc.addr).expect("connect");
+        write!(
+            conn,
+            "POST /api/v1/projects/shop/builds/1/reports HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Length: 100000\r\n\r\n<testsuite name=\"s\">"
+        )
+        .expect("send the head");
+        conn.set_read_timeout(Some(Duration::from_secs(20)))
+            .expect("timeout");
+        let started = std::time::Instant::now();
+        let mut answer = String::new();
+        let _ = conn.read_to_string(&mut answer);
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "{backend}: cut, not left hanging"
+        );
+        assert!(answer.starts_with("HTTP/1.1 408"), "{backend}: {answer}");
+        assert!(builds(&svc, "shop").is_empty(), "{backend}");
+        svc.stop();
+    }
+}

@@ -87,7 +87,7 @@ pub(crate) async fn reader(
     project: &Project,
 ) -> Result<(), Problem> {
     let g = grant(state, req).await?;
-    if state.settings.public_read {
+    if project.public_read.unwrap_or(state.settings.public_read) {
         return Ok(());
     }
     match g {
@@ -162,6 +162,32 @@ pub(crate) async fn create_token(
         "project": project.name,
         "kind": kind,
         "token": token,
+    })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ProjectSettings {
+    /// `true` public, `false` private (read tokens), `null` the server's default.
+    public_read: Option<bool>,
+}
+
+/// `PUT /api/v1/projects/{project}/settings {"public_read": true|false|null}` (admin).
+pub(crate) async fn project_settings(
+    state: Shared,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Json<ProjectSettings>,
+) -> Result<HttpResponse, Problem> {
+    admin(&state, &req).await?;
+    let project = project(&state, &path).await?;
+    state
+        .store
+        .set_public_read(project.id, body.public_read)
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "project": project.name,
+        "public_read": body.public_read.unwrap_or(state.settings.public_read),
     })))
 }
 

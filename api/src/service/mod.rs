@@ -208,6 +208,10 @@ fn routes(cfg: &mut web::ServiceConfig) {
         "/api/v1/projects/{project}/tokens",
         web::post().to(auth::create_token),
     )
+    .route(
+        "/api/v1/projects/{project}/settings",
+        web::put().to(auth::project_settings),
+    )
     .route("/api/v1/tokens/revoke", web::post().to(auth::revoke_token))
     .route(
         "/api/v1/projects/{project}/builds",

@@ -50,7 +50,8 @@ fn page(title: &str, body: &str) -> HttpResponse {
 
 /// `GET /`: the projects.
 pub(crate) async fn index(state: Shared) -> Result<HttpResponse, Problem> {
-    let projects = state.store.projects().await?;
+    let mut projects = state.store.projects().await?;
+    projects.retain(|p| p.public_read.unwrap_or(state.settings.public_read));
     let mut body = String::from("<h1>Projects</h1><section>");
     if projects.is_empty() {
         body.push_str("<p class=\"muted\">No project yet: create one with <code>cimetrics project create NAME</code>.</p>");

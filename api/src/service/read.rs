@@ -132,6 +132,7 @@ pub(crate) async fn projects(state: Shared) -> Result<HttpResponse, Problem> {
     let projects = state.store.projects().await?;
     let names: Vec<_> = projects
         .iter()
+        .filter(|p| p.public_read.unwrap_or(state.settings.public_read))
         .map(|p| serde_json::json!({"name": p.name, "id": p.id}))
         .collect();
     Ok(HttpResponse::Ok().json(serde_json::json!({ "projects": names })))

@@ -128,6 +128,9 @@ CREATE TABLE tokens (
 );
 "#;
 
+/// Per-project read access: NULL follows the server's `public_read` setting.
+const PROJECT_READ: &str = "ALTER TABLE projects ADD COLUMN public_read BIGINT;";
+
 fn migrations(backend: Backend) -> Vec<(i64, String)> {
     let (id, blob) = match backend {
         Backend::Sqlite => ("INTEGER PRIMARY KEY", "BLOB"),
@@ -140,7 +143,13 @@ fn migrations(backend: Backend) -> Vec<(i64, String)> {
         1,
         "CREATE TABLE projects (id {ID}, name TEXT NOT NULL UNIQUE, created_at BIGINT NOT NULL);",
     );
-    let list: Vec<Migration> = vec![first, (2, COMMON), (3, HISTORY_SEQ), (4, TOKENS)];
+    let list: Vec<Migration> = vec![
+        first,
+        (2, COMMON),
+        (3, HISTORY_SEQ),
+        (4, TOKENS),
+        (5, PROJECT_READ),
+    ];
     list.into_iter()
         .map(|(v, sql)| (v, sql.replace("{ID}", id).replace("{BLOB}", blob)))
         .collect()

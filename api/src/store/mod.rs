@@ -73,6 +73,8 @@ pub struct Project {
     pub id: i64,
     /// Unique name.
     pub name: String,
+    /// Whether anyone may read it (`None`: the server's default).
+    pub public_read: Option<bool>,
 }
 
 /// The database, shared by every request (cheap to clone).
@@ -207,7 +209,7 @@ impl Store {
     /// The database fails.
     pub async fn project(&self, name: &str) -> Result<Option<Project>> {
         use sqlx::Row;
-        let row = sqlx::query("SELECT id, name FROM projects WHERE name = $1")
+        let row = sqlx::query("SELECT id, name, public_read FROM projects WHERE name = $1")
             .bind(name)
             .fetch_optional(&self.pool)
             .await?;
@@ -215,9 +217,27 @@ impl Store {
             Ok(Project {
                 id: r.try_get(0)?,
                 name: r.try_get(1)?,
+                public_read: r.try_get::<Option<i64>, _>(2)?.map(|v| v != 0),
             })
         })
         .transpose()
+    }
+}
+
+impl Store {
+    /// Makes a project public (`Some(true)`), private (`Some(false)`: reading needs a token
+    /// of the project), or follow the server's default (`None`).
+    ///
+    /// # Errors
+    /// The database fails.
+    pub async fn set_public_read(&self, project_id: i64, public: Option<bool>) -> Result<()> {
+        let _guard = self.write_lock().await;
+        sqlx::query("UPDATE projects SET public_read = $2 WHERE id = $1")
+            .bind(project_id)
+            .bind(public.map(i64::from))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 }
 
@@ -240,6 +260,34 @@ pub async fn fresh_postgres_database(admin_url: &str, prefix: &str) -> Result<St
         COUNTER.fetch_add(1, Ordering::Relaxed)
     );
     let mut admin = <sqlx::AnyConnection as sqlx::Connection>::connect(admin_url).await?;
+    // Once per process: drop what earlier runs of this suite left behind (their names carry
+    // another process id), so repeated CI runs do not pile databases up.
+    static SWEPT: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let sweep = {
+        let mut swept = SWEPT
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let first = !swept.iter().any(|p| p == prefix);
+        if first {
+            swept.push(prefix.to_owned());
+        }
+        first
+    };
+    if sweep {
+        let mine = format!("{prefix}_{}_", std::process::id());
+        let old: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT datname::TEXT FROM pg_database WHERE datname LIKE '{prefix}\\_%'"
+        )))
+        .fetch_all(&mut admin)
+        .await?;
+        for db in old.iter().filter(|d| !d.starts_with(&mine)) {
+            let _ = admin
+                .execute(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {db} WITH (FORCE)"
+                )))
+                .await;
+        }
+    }
     admin
         .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
         .await?;

@@ -159,7 +159,7 @@ impl Store {
     /// # Errors
     /// The database fails.
     pub async fn projects(&self) -> Result<Vec<super::Project>> {
-        let rows = sqlx::query("SELECT id, name FROM projects ORDER BY name")
+        let rows = sqlx::query("SELECT id, name, public_read FROM projects ORDER BY name")
             .fetch_all(&self.pool)
             .await?;
         rows.iter()
@@ -167,6 +167,7 @@ impl Store {
                 Ok(super::Project {
                     id: r.try_get(0)?,
                     name: r.try_get(1)?,
+                    public_read: r.try_get::<Option<i64>, _>(2)?.map(|v| v != 0),
                 })
             })
             .collect()

@@ -6,7 +6,6 @@ mod store;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use cimetrics_api::store::Store;
-use sqlx::Executor;
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
@@ -34,17 +33,8 @@ pub async fn stores() -> Vec<(&'static str, Store)> {
 
 /// Creates a new database on the server of `url` and opens a store on it.
 async fn fresh_postgres(url: &str) -> Store {
-    sqlx::any::install_default_drivers();
-    let name = unique("cimetrics_test");
-    let mut admin = <sqlx::AnyConnection as sqlx::Connection>::connect(url)
+    let db = cimetrics_api::store::fresh_postgres_database(url, "cimetrics_test")
         .await
-        .expect("connect to CIMETRICS_TEST_DATABASE_URL");
-    admin
-        .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .await
-        .expect("create a test database");
-    let (base, _) = url.rsplit_once('/').expect("a database URL ends in /NAME");
-    Store::open(&format!("{base}/{name}"))
-        .await
-        .expect("open PostgreSQL")
+        .expect("create a test database on CIMETRICS_TEST_DATABASE_URL");
+    Store::open(&db).await.expect("open PostgreSQL")
 }
