@@ -152,7 +152,12 @@ fn parse_job(job: &Job) -> Result<(UploadMeta, cimetrics_ingest::Report)> {
         digest: digest(&bytes),
         size: bytes.len() as u64,
     };
-    let report = cimetrics_ingest::parse(std::io::Cursor::new(bytes))
+    // The store keeps outcomes, attempts and times, never texts.
+    let options = cimetrics_ingest::Options {
+        outcomes_only: true,
+        ..cimetrics_ingest::Options::default()
+    };
+    let report = cimetrics_ingest::parse_with(std::io::Cursor::new(bytes), &options)
         .map_err(|e| anyhow::anyhow!("{}: {e}", job.path.display()))?;
     Ok((upload, report))
 }

@@ -129,14 +129,18 @@ pub fn parse(read: impl Read + Send + 'static) -> Result<Report> {
 /// Any problem of the input, with its position; see [`ErrorKind`].
 pub fn parse_with(read: impl Read + Send + 'static, options: &Options) -> Result<Report> {
     match open(read, options)? {
-        ReportReader::Tests(mut reader) => {
+        ReportReader::Tests(reader) => {
+            let mut reader = *reader;
+            if options.outcomes_only {
+                reader = reader.without_details();
+            }
             let mut merger = TestMerger::default();
             while let Some(case) = reader.next_case()? {
                 let reruns = reader.repeats_are_reruns();
                 merger.push(case, reruns);
             }
             let (tests, counts) = merger.finish();
-            let warnings = (*reader).finish(&counts);
+            let warnings = reader.finish(&counts);
             Ok(Report {
                 format: Format::Junit,
                 content: Content::Tests(TestReport { tests, counts }),

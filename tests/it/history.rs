@@ -39,9 +39,11 @@ fn write(path: &Path, text: &str) {
     std::fs::write(path, text).unwrap();
 }
 
-/// A fresh folder under the temp dir.
+/// A fresh folder under the temp dir, its own for each call (tests run in parallel).
 fn fresh(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("cimetrics-{name}-{}", std::process::id()));
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("cimetrics-{name}-{}-{n}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     dir
 }

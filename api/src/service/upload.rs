@@ -235,14 +235,22 @@ pub(crate) async fn report(
         let file =
             std::fs::File::open(&path).map_err(|e| Problem::internal(format!("spool: {e}")))?;
         let reader = std::io::BufReader::with_capacity(1 << 16, file);
+        // The store keeps outcomes, attempts and times, never texts: do not hold them.
+        let options = cimetrics_ingest::Options {
+            outcomes_only: true,
+            ..cimetrics_ingest::Options::default()
+        };
         let parsed = if gzip {
-            cimetrics_ingest::parse(Bounded {
-                inner: flate2::read::MultiGzDecoder::new(reader),
-                left: limit,
-                limit,
-            })
+            cimetrics_ingest::parse_with(
+                Bounded {
+                    inner: flate2::read::MultiGzDecoder::new(reader),
+                    left: limit,
+                    limit,
+                },
+                &options,
+            )
         } else {
-            cimetrics_ingest::parse(reader)
+            cimetrics_ingest::parse_with(reader, &options)
         };
         parsed.map_err(|e| {
             Stats::add(&stats.stats.parse_errors, 1);
