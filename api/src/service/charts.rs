@@ -350,20 +350,7 @@ pub(crate) async fn badge(
             }
         }
         "quality" => {
-            let score = analytics(&state, move |state| async move {
-                let snapshot = state.cache.snapshot(&state.store, pid).await?;
-                Ok(queries::score(
-                    &state.store,
-                    &snapshot,
-                    pid,
-                    branch.as_deref(),
-                    30,
-                    &Default::default(),
-                    &Default::default(),
-                )
-                .await?)
-            })
-            .await?;
+            let score = super::read::score_of(&state, pid, branch, 30).await?;
             match (score.score, score.grade) {
                 (Some(s), Some(g)) => ("quality", format!("{g} ({s:.0})"), color_for(s)),
                 _ => ("quality", "unknown".to_owned(), "#9f9f9f"),

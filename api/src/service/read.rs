@@ -74,6 +74,14 @@ pub(crate) fn with_test_names(table: &mut Table, names: &[TestName]) {
     }
 }
 
+/// A per-test frame as a table with each test's identity beside its `test_id`.
+async fn named_tests(state: &Shared, project_id: i64, frame: &DataFrame) -> Result<Table, Problem> {
+    let names = state.store.test_names(project_id, &test_ids(frame)).await?;
+    let mut table = Table::from_frame(frame)?;
+    with_test_names(&mut table, &names);
+    Ok(table)
+}
+
 fn test_ids(frame: &DataFrame) -> Vec<i64> {
     frame
         .column(cimetrics_metrics::schema::TEST_ID)
@@ -386,12 +394,7 @@ pub(crate) async fn flaky(
         .await?)
     })
     .await?;
-    let names = state
-        .store
-        .test_names(project.id, &test_ids(&frame))
-        .await?;
-    let mut table = Table::from_frame(&frame)?;
-    with_test_names(&mut table, &names);
+    let table = named_tests(&state, project.id, &frame).await?;
     Ok(tabular(
         &req,
         q.format.as_deref(),
@@ -440,12 +443,7 @@ pub(crate) async fn slowest(
         .await?)
     })
     .await?;
-    let names = state
-        .store
-        .test_names(project.id, &test_ids(&frame))
-        .await?;
-    let mut table = Table::from_frame(&frame)?;
-    with_test_names(&mut table, &names);
+    let table = named_tests(&state, project.id, &frame).await?;
     Ok(tabular(
         &req,
         q.format.as_deref(),
@@ -475,12 +473,7 @@ pub(crate) async fn failing(
         Ok((branch, frame))
     })
     .await?;
-    let names = state
-        .store
-        .test_names(project.id, &test_ids(&frame))
-        .await?;
-    let mut table = Table::from_frame(&frame)?;
-    with_test_names(&mut table, &names);
+    let table = named_tests(&state, project.id, &frame).await?;
     Ok(tabular(
         &req,
         q.format.as_deref(),
@@ -567,13 +560,28 @@ pub(crate) async fn score(
 ) -> Result<HttpResponse, Problem> {
     let project = readable(&state, &req, &path).await?;
     let days = q.days.unwrap_or(30).clamp(1, 3660);
-    let (pid, branch) = (project.id, q.branch.clone());
-    let score = analytics(&state, move |state| async move {
-        let snapshot = state.cache.snapshot(&state.store, pid).await?;
+    let score = score_of(&state, project.id, q.branch.clone(), days).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "project": project.name,
+        "days": days,
+        "branch": q.branch,
+        "score": score,
+    })))
+}
+
+/// The quality score (default weights and flaky thresholds) over the last `days` days.
+pub(crate) async fn score_of(
+    state: &Shared,
+    project_id: i64,
+    branch: Option<String>,
+    days: u32,
+) -> Result<cimetrics_metrics::Score, Problem> {
+    analytics(state, move |state| async move {
+        let snapshot = state.cache.snapshot(&state.store, project_id).await?;
         Ok(queries::score(
             &state.store,
             &snapshot,
-            pid,
+            project_id,
             branch.as_deref(),
             days,
             &ScoreWeights::default(),
@@ -581,11 +589,5 @@ pub(crate) async fn score(
         )
         .await?)
     })
-    .await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "project": project.name,
-        "days": days,
-        "branch": q.branch,
-        "score": score,
-    })))
+    .await
 }
