@@ -367,3 +367,65 @@ pub(crate) async fn badge(
         .insert_header(("cache-control", "no-cache, max-age=0"))
         .body(badge_svg(label, &value, color)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn series(values: Vec<Option<f64>>) -> Series {
+        Series {
+            title: "t".into(),
+            labels: (0..values.len())
+                .map(|i| format!("2026-01-{:02}", i + 1))
+                .collect(),
+            values,
+            percent: true,
+        }
+    }
+
+    #[test]
+    fn an_empty_window_is_a_gap_in_the_line_not_a_zero() {
+        let joined = svg(
+            &series(vec![Some(80.0), Some(82.0), Some(85.0)]),
+            (400, 200),
+            false,
+        )
+        .unwrap();
+        let gapped = svg(
+            &series(vec![Some(80.0), None, Some(85.0)]),
+            (400, 200),
+            false,
+        )
+        .unwrap();
+        // The data line is the one in the theme's line colour (the mesh has its own).
+        let line = "<polyline fill=\"none\" opacity=\"1\" stroke=\"#1F77B4\"";
+        assert_eq!(joined.matches(line).count(), 1, "{joined}");
+        assert_eq!(
+            gapped.matches(line).count(),
+            2,
+            "two runs around the gap: {gapped}"
+        );
+        assert_eq!(joined.matches("<circle").count(), 3);
+        assert_eq!(
+            gapped.matches("<circle").count(),
+            2,
+            "no point for the empty window"
+        );
+    }
+
+    #[test]
+    fn a_png_has_the_asked_size_and_badges_escape_their_text() {
+        let png = png(&series(vec![Some(50.0), Some(60.0)]), (300, 150), true).unwrap();
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+        assert_eq!(
+            u32::from_be_bytes([png[16], png[17], png[18], png[19]]),
+            300
+        );
+        assert_eq!(
+            u32::from_be_bytes([png[20], png[21], png[22], png[23]]),
+            150
+        );
+        let b = badge_svg("a<b", "1 & 2", "#4c1");
+        assert!(b.contains("a&lt;b") && b.contains("1 &amp; 2"), "{b}");
+    }
+}

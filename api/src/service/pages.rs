@@ -205,7 +205,7 @@ Time zone <input name=\"tz\" value=\"{}\" size=\"16\"> <button>Show</button></fo
 <p>#{} · {} · <code>{}</code></p><p>{}</p><p>coverage {}</p></section>",
                 esc(&status),
                 esc(&b.ci_build_id),
-                esc(&b.branch),
+                if b.branch.is_empty() { "no branch".to_owned() } else { esc(&b.branch) },
                 esc(&b.commit.chars().take(10).collect::<String>()),
                 match t {
                     Some(t) => format!("{} tests: {} passed ({} flaky), {} failed, {} errored, {} skipped", t[0], t[1], t[5], t[2], t[3], t[4]),
