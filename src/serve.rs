@@ -28,13 +28,14 @@ pub struct Args {
 }
 
 /// Every setting's key, for the `CIMETRICS_*` variables.
-const KEYS: [&str; 10] = [
+const KEYS: [&str; 11] = [
     "bind",
     "data_dir",
     "database_url",
     "max_upload_bytes",
     "max_decompressed_bytes",
     "body_timeout_seconds",
+    "stream_above_bytes",
     "cache_results_days",
     "public_read",
     "admin_token",

@@ -58,6 +58,7 @@ mod junit;
 mod lines;
 mod merge;
 mod model;
+mod stream;
 mod warnings;
 mod xml;
 
@@ -70,6 +71,7 @@ pub use model::{
     Attempt, AttemptKind, Content, CoverageReport, CoverageTotals, FileCoverage, Format,
     LineCoverage, Outcome, Report, Status, Summary, TestCase, TestCounts, TestId, TestReport,
 };
+pub use stream::{MergedTests, TestPlan, plan_tests};
 
 use coverage::{CoverageCounter, CoverageMerger, DeclaredTotals, HitMerge};
 use input::Source;

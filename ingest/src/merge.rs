@@ -57,7 +57,7 @@ impl Tally {
         self.status == Status::Passed && self.failed_before
     }
 
-    fn pack(self) -> u8 {
+    pub(crate) fn pack(self) -> u8 {
         let s = match self.status {
             Status::Passed => 0,
             Status::Failed => 1,
@@ -67,7 +67,7 @@ impl Tally {
         s | (u8::from(self.failed_before) << 2)
     }
 
-    fn unpack(b: u8) -> Tally {
+    pub(crate) fn unpack(b: u8) -> Tally {
         let status = match b & 3 {
             0 => Status::Passed,
             1 => Status::Failed,
@@ -82,13 +82,13 @@ impl Tally {
 }
 
 /// What to do with a testcase whose identity was seen before.
-fn is_retry(before: Tally, reruns: bool) -> bool {
+pub(crate) fn is_retry(before: Tally, reruns: bool) -> bool {
     reruns || matches!(before.status, Status::Failed | Status::Errored)
 }
 
 /// The tally of the earlier attempts when a repeat is a retry: under pytest's rerun
 /// semantics the earlier attempt failed even when the report shows it as a pass.
-fn earlier(before: Tally, reruns: bool) -> Tally {
+pub(crate) fn earlier(before: Tally, reruns: bool) -> Tally {
     if reruns && before.status == Status::Passed {
         Tally {
             status: Status::Failed,
@@ -308,7 +308,7 @@ impl TestCounter {
 }
 
 /// A 64-bit hash of a test's identity (collisions: about 1 in 10^7 for a million tests).
-fn id_hash(id: &TestId, scratch: &mut Vec<u8>) -> u64 {
+pub(crate) fn id_hash(id: &TestId, scratch: &mut Vec<u8>) -> u64 {
     scratch.clear();
     for part in [
         Some(&*id.suite),

@@ -6,6 +6,7 @@ mod history;
 mod robustness;
 mod samples;
 mod service;
+mod stream;
 
 use std::path::{Path, PathBuf};
 

@@ -809,3 +809,109 @@ fn a_body_that_stalls_is_cut_and_stores_nothing() {
         svc.stop();
     }
 }
+
+#[path = "../../benches/support/gen.rs"]
+mod generator; // `gen` is a reserved keyword in edition 2024
+
+/// (suite, classname, name, status, flaky, attempts) of every stored test of a build, sorted.
+fn stored_tests(
+    svc: &Spawned,
+    project: &str,
+    build: &str,
+) -> Vec<(String, String, String, String, bool, i64)> {
+    let detail = get(svc, &format!("/api/v1/projects/{project}/builds/{build}")).json();
+    let mut out: Vec<_> = detail["tests"]
+        .as_array()
+        .expect("tests")
+        .iter()
+        .map(|t| {
+            (
+                t["suite"].as_str().unwrap_or_default().to_owned(),
+                t["classname"].as_str().unwrap_or_default().to_owned(),
+                t["name"].as_str().unwrap_or_default().to_owned(),
+                t["status"].as_str().unwrap_or_default().to_owned(),
+                t["flaky"].as_bool().unwrap_or_default(),
+                t["attempts"].as_i64().unwrap_or_default(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn a_large_report_read_in_two_passes_is_stored_as_the_whole_report_would_be() {
+    // Each report goes to two builds: one service streams everything (threshold 0), the
+    // other never does; what they store must be the same.
+    let surefire = generator::junit_surefire(2_000_000);
+    let reports: Vec<(&str, Vec<u8>)> = vec![
+        ("surefire.xml", surefire.clone()),
+        ("pytest.xml", sample("pytest-rerunfailures.xml")),
+        ("nextest.xml", sample("nextest-junit.xml")),
+        ("coverage.xml", sample("coverage-py-cobertura.xml")),
+    ];
+    let streaming = services(|s| s.stream_above_bytes = 0);
+    let whole = services(|s| s.stream_above_bytes = u64::MAX);
+    for ((backend, s), (_, w)) in streaming.into_iter().zip(whole) {
+        let (ts, tw) = (project(&s, "shop"), project(&w, "shop"));
+        for (i, (name, bytes)) in reports.iter().enumerate() {
+            let path = format!("/api/v1/projects/shop/builds/{i}/reports?name={name}");
+            let a = post(&s, &path, Some(&ts), &[], bytes);
+            let b = post(&w, &path, Some(&tw), &[], bytes);
+            assert_eq!(a.status, 201, "{backend} {name}: {}", a.text());
+            assert_eq!(a.body, b.body, "{backend} {name}: the same answer");
+            assert_eq!(
+                stored_tests(&s, "shop", &i.to_string()),
+                stored_tests(&w, "shop", &i.to_string()),
+                "{backend} {name}: the same tests stored"
+            );
+        }
+        let big = stored_tests(&s, "shop", "0");
+        assert!(big.len() > 5_000, "{backend}: {} tests", big.len());
+        assert!(big.iter().any(|t| t.4), "{backend}: flaky tests among them");
+        // Gzipped, and a retry: answered the same, stored once.
+        let gz = gzip(&surefire);
+        let first = post(
+            &s,
+            "/api/v1/projects/shop/builds/gz/reports",
+            Some(&ts),
+            &[("content-encoding", "gzip")],
+            &gz,
+        );
+        let again = post(
+            &s,
+            "/api/v1/projects/shop/builds/gz/reports",
+            Some(&ts),
+            &[("content-encoding", "gzip")],
+            &gz,
+        );
+        assert_eq!(first.status, 201, "{}", first.text());
+        assert_eq!(first.body, again.body);
+        assert_eq!(stored_tests(&s, "shop", "gz"), big, "{backend}");
+        // A report broken near its end: 400 with its position, and nothing stored.
+        let mut broken = surefire.clone();
+        broken.truncate(broken.len() - 40);
+        let bad = post(
+            &s,
+            "/api/v1/projects/shop/builds/bad/reports",
+            Some(&ts),
+            &[],
+            &broken,
+        );
+        assert_eq!(bad.status, 400, "{backend}: {}", bad.text());
+        assert!(
+            bad.json()["position"]["line"]
+                .as_u64()
+                .is_some_and(|l| l > 1000),
+            "{}",
+            bad.text()
+        );
+        assert_eq!(
+            get(&s, "/api/v1/projects/shop/builds/bad").status,
+            404,
+            "{backend}: no build"
+        );
+        s.stop();
+        w.stop();
+    }
+}

@@ -44,6 +44,9 @@ pub struct Settings {
     pub max_decompressed_bytes: u64,
     /// A request body that sends nothing for this long is cut (seconds).
     pub body_timeout_seconds: u64,
+    /// Test reports larger than this (bytes as sent) are read twice from the spool file and
+    /// stored in batches, so memory does not grow with the report (about 40 bytes a test).
+    pub stream_above_bytes: u64,
     /// Days of raw results kept in memory per project (older periods read the database).
     pub cache_results_days: u32,
     /// Whether projects can be read without a token.
@@ -63,6 +66,7 @@ impl Default for Settings {
             max_upload_bytes: 1 << 30,
             max_decompressed_bytes: 4 << 30,
             body_timeout_seconds: 60,
+            stream_above_bytes: 16 << 20,
             cache_results_days: 120,
             public_read: true,
             admin_token: None,

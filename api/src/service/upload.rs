@@ -19,7 +19,7 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 
 use super::{Problem, Shared, Stats, auth, blocking};
-use crate::store::{BuildMeta, UploadMeta, UploadOutcome};
+use crate::store::{Batch, BuildMeta, UploadContent, UploadMeta, UploadOutcome};
 
 /// Build metadata as query parameters of an upload (all optional).
 #[derive(Debug, Default, Deserialize)]
@@ -131,6 +131,28 @@ impl<R: Read> Read for Bounded<R> {
     }
 }
 
+/// Tests per batch of a streamed report.
+const BATCH: usize = 1000;
+
+/// The spool file as the report's bytes: gunzipped (within `limit`) when sent gzipped.
+fn open_spool(
+    path: &std::path::Path,
+    gzip: bool,
+    limit: u64,
+) -> Result<Box<dyn Read + Send>, Problem> {
+    let file = std::fs::File::open(path).map_err(|e| Problem::internal(format!("spool: {e}")))?;
+    let reader = std::io::BufReader::with_capacity(1 << 16, file);
+    Ok(if gzip {
+        Box::new(Bounded {
+            inner: flate2::read::MultiGzDecoder::new(reader),
+            left: limit,
+            limit,
+        })
+    } else {
+        Box::new(reader)
+    })
+}
+
 fn spool_name(state: &Shared) -> PathBuf {
     let mut bytes = [0u8; 12];
     let _ = getrandom::fill(&mut bytes);
@@ -227,46 +249,92 @@ pub(crate) async fn report(
         size,
     };
 
-    // Parse on the blocking pool.
+    // Parse on the blocking pool: a whole report, or (large test reports) two passes over
+    // the spool file with the merged tests stored in batches as the second pass reads them.
     let path = spooled.0.clone();
     let limit = state.settings.max_decompressed_bytes;
     let stats = state.clone();
-    let report = blocking(move || {
-        let file =
-            std::fs::File::open(&path).map_err(|e| Problem::internal(format!("spool: {e}")))?;
-        let reader = std::io::BufReader::with_capacity(1 << 16, file);
-        // The store keeps outcomes, attempts and times, never texts: do not hold them.
-        let options = cimetrics_ingest::Options {
-            outcomes_only: true,
-            ..cimetrics_ingest::Options::default()
-        };
-        let parsed = if gzip {
-            cimetrics_ingest::parse_with(
-                Bounded {
-                    inner: flate2::read::MultiGzDecoder::new(reader),
-                    left: limit,
-                    limit,
-                },
-                &options,
-            )
+    let report_error = move |e: cimetrics_ingest::Error| {
+        Stats::add(&stats.stats.parse_errors, 1);
+        if e.to_string().contains("max_decompressed_bytes") {
+            Problem::too_large(e.to_string())
         } else {
-            cimetrics_ingest::parse_with(reader, &options)
-        };
-        parsed.map_err(|e| {
-            Stats::add(&stats.stats.parse_errors, 1);
-            let mut p = Problem::from_report(&e);
-            if e.to_string().contains("max_decompressed_bytes") {
-                p = Problem::too_large(e.to_string());
-            }
-            p
+            Problem::from_report(&e)
+        }
+    };
+    // The store keeps outcomes, attempts and times, never texts: do not hold them.
+    let options = cimetrics_ingest::Options {
+        outcomes_only: true,
+        ..cimetrics_ingest::Options::default()
+    };
+    let plan = if size > state.settings.stream_above_bytes {
+        let (path, on_error) = (path.clone(), report_error.clone());
+        blocking(move || {
+            cimetrics_ingest::plan_tests(open_spool(&path, gzip, limit)?, &options)
+                .map_err(on_error)
         })
-    })
-    .await?;
-
-    let outcome = state
-        .store
-        .ingest(project.id, &meta, &upload, &report)
-        .await?;
+        .await?
+    } else {
+        None
+    };
+    let outcome = match plan {
+        Some(plan) => {
+            let (tx, batches) = tokio::sync::mpsc::channel(2);
+            let counts = plan.counts();
+            let warnings = plan.warnings().to_vec();
+            let producer = tokio::task::spawn_blocking(move || {
+                let run = || -> Result<(), String> {
+                    let reader = open_spool(&path, gzip, limit).map_err(|p| p.detail.clone())?;
+                    let mut merged = plan.replay(reader).map_err(|e| e.to_string())?;
+                    let mut batch = Vec::with_capacity(BATCH);
+                    while let Some(test) = merged.next_test().map_err(|e| e.to_string())? {
+                        batch.push(test);
+                        if batch.len() == BATCH
+                            && tx
+                                .blocking_send(Batch::Tests(std::mem::take(&mut batch)))
+                                .is_err()
+                        {
+                            return Ok(()); // the store gave up (a conflict, a replay)
+                        }
+                    }
+                    if !batch.is_empty() && tx.blocking_send(Batch::Tests(batch)).is_err() {
+                        return Ok(());
+                    }
+                    let _ = tx.blocking_send(Batch::Done);
+                    Ok(())
+                };
+                if let Err(e) = run() {
+                    let _ = tx.blocking_send(Batch::Failed(e));
+                }
+            });
+            let outcome = state
+                .store
+                .ingest_from(
+                    project.id,
+                    &meta,
+                    &upload,
+                    UploadContent::TestBatches {
+                        counts,
+                        warnings,
+                        batches,
+                    },
+                )
+                .await;
+            let _ = producer.await;
+            outcome?
+        }
+        None => {
+            let report = blocking(move || {
+                cimetrics_ingest::parse_with(open_spool(&path, gzip, limit)?, &options)
+                    .map_err(report_error)
+            })
+            .await?;
+            state
+                .store
+                .ingest(project.id, &meta, &upload, &report)
+                .await?
+        }
+    };
     drop(spooled);
     Stats::add(
         if outcome.replayed {

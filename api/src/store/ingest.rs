@@ -4,7 +4,6 @@ use std::collections::HashMap;
 
 use cimetrics_ingest::{
     Content, CoverageReport, CoverageTotals, Format, Report, Status, TestCase, TestCounts,
-    TestReport,
 };
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyArguments;
@@ -13,6 +12,33 @@ use sqlx::{Any, AnyConnection, AssertSqlSafe, Row};
 
 use super::lines::{self, Line};
 use super::{Error, Result, Store, now_ms};
+
+/// What an upload holds, for [`Store::ingest_from`].
+pub enum UploadContent<'a> {
+    /// A whole parsed report.
+    Report(&'a Report),
+    /// A test report as batches of merged tests (each test once), with its counts and
+    /// warnings known from a first pass.
+    TestBatches {
+        /// The report's counts.
+        counts: TestCounts,
+        /// The report's warnings.
+        warnings: Vec<String>,
+        /// The batches, then [`Batch::Done`].
+        batches: tokio::sync::mpsc::Receiver<Batch>,
+    },
+}
+
+/// One message of a streamed test report.
+#[derive(Debug)]
+pub enum Batch {
+    /// Merged tests.
+    Tests(Vec<TestCase>),
+    /// The last batch was sent.
+    Done,
+    /// Reading failed (nothing is stored).
+    Failed(String),
+}
 
 /// What a CI job says about its build. Fields left `None` keep what is stored.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -207,6 +233,24 @@ impl Store {
         upload: &UploadMeta,
         report: &Report,
     ) -> Result<UploadOutcome> {
+        self.ingest_from(project_id, build, upload, UploadContent::Report(report))
+            .await
+    }
+
+    /// [`Store::ingest`] from either a whole report or a stream of merged test batches (a
+    /// report too large to hold: see `cimetrics_ingest::plan_tests`). The batches are stored
+    /// inside the upload's one transaction as they arrive; an `Err` batch, or a sender that
+    /// goes away before its last batch (`complete` false), stores nothing.
+    ///
+    /// # Errors
+    /// As [`Store::ingest`], and [`Error::Invalid`] for a failed batch.
+    pub async fn ingest_from(
+        &self,
+        project_id: i64,
+        build: &BuildMeta,
+        upload: &UploadMeta,
+        content: UploadContent<'_>,
+    ) -> Result<UploadOutcome> {
         if build.id.trim().is_empty() {
             return Err(Error::Invalid("a build needs an id".into()));
         }
@@ -216,17 +260,27 @@ impl Store {
         if let Some(0) = build.shards {
             return Err(Error::Invalid("a build has at least 1 shard".into()));
         }
-        let summary = UploadSummary {
-            format: report.format,
-            tests: match &report.content {
-                Content::Tests(t) => Some(t.counts),
-                Content::Coverage(_) => None,
+        let summary = match &content {
+            UploadContent::Report(report) => UploadSummary {
+                format: report.format,
+                tests: match &report.content {
+                    Content::Tests(t) => Some(t.counts),
+                    Content::Coverage(_) => None,
+                },
+                coverage: match &report.content {
+                    Content::Coverage(c) => Some(c.totals),
+                    Content::Tests(_) => None,
+                },
+                warnings: report.warnings.clone(),
             },
-            coverage: match &report.content {
-                Content::Coverage(c) => Some(c.totals),
-                Content::Tests(_) => None,
+            UploadContent::TestBatches {
+                counts, warnings, ..
+            } => UploadSummary {
+                format: Format::Junit,
+                tests: Some(*counts),
+                coverage: None,
+                warnings: warnings.clone(),
             },
-            warnings: report.warnings.clone(),
         };
         let _guard = self.write_lock().await;
         let mut tx = self.pool.begin().await?;
@@ -286,9 +340,31 @@ impl Store {
             }
         }
 
-        match &report.content {
-            Content::Tests(tests) => store_tests(&mut tx, project_id, build_id, tests).await?,
-            Content::Coverage(coverage) => store_coverage(&mut tx, build_id, coverage).await?,
+        match content {
+            UploadContent::Report(report) => match &report.content {
+                Content::Tests(tests) => {
+                    store_tests(&mut tx, project_id, build_id, &tests.tests).await?;
+                }
+                Content::Coverage(coverage) => store_coverage(&mut tx, build_id, coverage).await?,
+            },
+            UploadContent::TestBatches { mut batches, .. } => {
+                let mut finished = false;
+                while let Some(batch) = batches.recv().await {
+                    match batch {
+                        Batch::Tests(tests) => {
+                            store_tests(&mut tx, project_id, build_id, &tests).await?;
+                        }
+                        Batch::Done => {
+                            finished = true;
+                            break;
+                        }
+                        Batch::Failed(e) => return Err(Error::Invalid(e)),
+                    }
+                }
+                if !finished {
+                    return Err(Error::Invalid("the report's stream ended early".into()));
+                }
+            }
         }
 
         let summary_json = serde_json::to_string(&summary).unwrap_or_else(|_| "{}".into());
@@ -299,7 +375,7 @@ impl Store {
         .bind(build_id)
         .bind(i64::from(upload.shard))
         .bind(upload.name.as_str())
-        .bind(report.format.name())
+        .bind(summary.format.name())
         .bind(upload.digest.as_str())
         .bind(i64::try_from(upload.size).unwrap_or(i64::MAX))
         .bind(now_ms())
@@ -457,12 +533,12 @@ async fn store_tests(
     tx: &mut AnyConnection,
     project_id: i64,
     build_id: i64,
-    report: &TestReport,
+    tests: &[TestCase],
 ) -> Result<()> {
     let sqlite = is_sqlite(tx);
     // One row per identity (a hash collision inside one report merges like shards do).
     let mut by_hash: HashMap<i64, (TestKey, Merged)> = HashMap::new();
-    for case in &report.tests {
+    for case in tests {
         let key = test_key(case);
         let result = (
             status_code(case.outcome.status()),

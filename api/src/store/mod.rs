@@ -32,7 +32,10 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 use tokio::sync::{Mutex, MutexGuard};
 
-pub use ingest::{BuildMeta, UploadMeta, UploadOutcome, UploadSummary, digest, test_key_hash};
+pub use ingest::{
+    Batch, BuildMeta, UploadContent, UploadMeta, UploadOutcome, UploadSummary, digest,
+    test_key_hash,
+};
 pub use read::{BuildInfo, BuildSummary, BuildTestResult, History, PruneStats, TestName};
 pub use tokens::{TokenGrant, TokenKind, new_token, token_digest};
 
