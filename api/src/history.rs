@@ -246,7 +246,8 @@ fn sort_by_time(frame: &DataFrame) -> Result<DataFrame, Error> {
 }
 
 fn first_time(frame: &DataFrame) -> Result<Option<i64>, Error> {
-    Ok(frame.column(AT)?.i64()?.get(0))
+    let at = frame.column(AT)?.i64()?;
+    Ok(if at.is_empty() { None } else { at.get(0) })
 }
 
 fn last_time(frame: &DataFrame) -> Result<Option<i64>, Error> {

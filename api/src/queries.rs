@@ -25,16 +25,19 @@ pub enum Metric {
     BranchCoverage,
     /// Build duration (median).
     Duration,
+    /// Quality score (within the cached period: older windows are null).
+    Quality,
 }
 
 impl Metric {
     /// Every metric, in display order.
-    pub const ALL: [Metric; 5] = [
+    pub const ALL: [Metric; 6] = [
         Metric::SuccessRate,
         Metric::PassRate,
         Metric::Coverage,
         Metric::BranchCoverage,
         Metric::Duration,
+        Metric::Quality,
     ];
 
     /// The name used in URLs.
@@ -45,6 +48,7 @@ impl Metric {
             Metric::Coverage => "coverage",
             Metric::BranchCoverage => "branch_coverage",
             Metric::Duration => "duration",
+            Metric::Quality => "quality",
         }
     }
 
@@ -56,12 +60,13 @@ impl Metric {
             Metric::Coverage => "line_rate",
             Metric::BranchCoverage => "branch_rate",
             Metric::Duration => "p50_s",
+            Metric::Quality => "score",
         }
     }
 
-    /// Rates are fractions (shown as percentages); duration is seconds.
+    /// Rates are fractions (shown as percentages); duration is seconds; quality 0–100.
     pub fn is_rate(self) -> bool {
-        !matches!(self, Metric::Duration)
+        !matches!(self, Metric::Duration | Metric::Quality)
     }
 
     /// A human title.
@@ -72,6 +77,7 @@ impl Metric {
             Metric::Coverage => "Line coverage",
             Metric::BranchCoverage => "Branch coverage",
             Metric::Duration => "Build duration (median)",
+            Metric::Quality => "Quality score",
         }
     }
 }
@@ -155,6 +161,26 @@ pub fn trend(
             false,
         )?,
         Metric::Duration => cimetrics_metrics::duration_trend(builds, spec)?,
+        Metric::Quality => {
+            // Raw results are needed: the cached period only (older windows are null).
+            let from = snapshot.results_from_ms;
+            let results = snapshot
+                .results_between(from, i64::MAX)?
+                .unwrap_or_else(DataFrame::empty);
+            let results = if results.width() == 0 {
+                results_frame(&[])?
+            } else {
+                results
+            };
+            cimetrics_metrics::score_per_window(
+                in_period(builds, (from, i64::MAX)),
+                results.lazy(),
+                snapshot.coverage.clone().lazy(),
+                spec,
+                &FlakyConfig::default(),
+                &ScoreWeights::default(),
+            )?
+        }
     })
 }
 
@@ -320,7 +346,8 @@ pub fn latest_with_coverage(
         .limit(1)
         .select([col(BUILD_ID)])
         .collect()?;
-    Ok(frame.column(BUILD_ID)?.i64()?.get(0))
+    let ids = frame.column(BUILD_ID)?.i64()?;
+    Ok(if ids.is_empty() { None } else { ids.get(0) })
 }
 
 /// The complete build with coverage before `build_id` on its branch.
@@ -380,7 +407,11 @@ pub fn latest_value(
     let ratio = |frame: &DataFrame, a: &str, b: &str| -> Result<Option<f64>, Error> {
         let num = frame.column(a)?.cast(&DataType::Float64)?;
         let den = frame.column(b)?.cast(&DataType::Float64)?;
-        Ok(match (num.f64()?.get(0), den.f64()?.get(0)) {
+        let (num, den) = (num.f64()?, den.f64()?);
+        if num.is_empty() || den.is_empty() {
+            return Ok(None);
+        }
+        Ok(match (num.get(0), den.get(0)) {
             (Some(n), Some(d)) if d > 0.0 => Some(n / d),
             _ => None,
         })
@@ -449,6 +480,7 @@ pub fn latest_value(
                 .collect()?;
             ratio(&frame, "p", "ran")
         }
+        Metric::Quality => Ok(None), // see `score`
         Metric::Duration => {
             let Some(period) = last_days(snapshot, days) else {
                 return Ok(None);
@@ -456,7 +488,8 @@ pub fn latest_value(
             let frame = in_period(builds(snapshot, branch), period)
                 .select([col(DURATION_S).median().alias("m")])
                 .collect()?;
-            Ok(frame.column("m")?.f64()?.get(0))
+            let m = frame.column("m")?.f64()?;
+            Ok(if m.is_empty() { None } else { m.get(0) })
         }
     }
 }

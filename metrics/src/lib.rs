@@ -71,6 +71,7 @@ pub use gate::{GateConfig, GateFacts, GateResult};
 pub use polars;
 pub use score::{
     Component, SCORE_VERSION, Score, ScoreInputs, ScoreWeights, grade, score, score_inputs,
+    score_per_window,
 };
 pub use table::{Table, Value};
 pub use tests::{

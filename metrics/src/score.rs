@@ -7,6 +7,7 @@ use crate::Result;
 use crate::flaky::{FlakyConfig, flaky_tests};
 use crate::schema::{
     BUILD_ID, FAILED, FINISHED_AT, LINES_COVERED, LINES_VALID, PASSED, SKIPPED, STATUS, TEST_ID,
+    WINDOW_START,
 };
 use crate::tests::with_builds;
 
@@ -256,7 +257,8 @@ pub fn score_inputs(
         .alias("rate")])
         .collect()?;
     let rates = c.column("rate")?.f64()?;
-    let first = rates.get(0);
+    // `get` panics past the end: an empty period has no first rate.
+    let first = if rates.is_empty() { None } else { rates.get(0) };
     let last = rates.len().checked_sub(1).and_then(|i| rates.get(i));
 
     let ratio = |a: u64, b: u64| (b > 0).then(|| a as f64 / b as f64);
@@ -271,7 +273,64 @@ pub fn score_inputs(
 
 fn first_u64(frame: &DataFrame, name: &str) -> Result<u64> {
     let column = frame.column(name)?.cast(&DataType::UInt64)?;
-    Ok(column.u64()?.get(0).unwrap_or(0))
+    let column = column.u64()?;
+    Ok(if column.is_empty() {
+        0
+    } else {
+        column.get(0).unwrap_or(0)
+    })
+}
+
+/// **Quality score per window**: [`score`] of each window's own builds (bucketed as
+/// [`crate::WindowSpec`] says) with [`score_inputs`] over their results and coverage; the
+/// coverage trend is the change within the window. Empty windows are null.
+///
+/// Output: `window_start` (date), `score` (0–100, null when nothing was measured), `builds`
+/// (u32); ordered by `window_start`.
+///
+/// # Errors
+/// An unknown time zone, or frames that lack the documented columns.
+pub fn score_per_window(
+    builds: LazyFrame,
+    results: LazyFrame,
+    coverage: LazyFrame,
+    spec: &crate::WindowSpec,
+    flaky: &FlakyConfig,
+    weights: &ScoreWeights,
+) -> Result<DataFrame> {
+    let windowed = spec
+        .filter(builds, col(FINISHED_AT))?
+        .with_column(
+            spec.window_start(col(FINISHED_AT))?
+                .cast(DataType::Int32)
+                .alias("_window"),
+        )
+        .collect()?;
+    let days = windowed.column("_window")?.i32()?.clone();
+    let mut starts: Vec<i32> = (0..days.len()).filter_map(|i| days.get(i)).collect();
+    starts.sort_unstable();
+    starts.dedup();
+    let mut scores = Vec::with_capacity(starts.len());
+    let mut counts = Vec::with_capacity(starts.len());
+    for &day in &starts {
+        let in_window = windowed
+            .clone()
+            .lazy()
+            .filter(col("_window").eq(lit(day)))
+            .drop(cols(["_window"]));
+        counts.push(in_window.clone().collect()?.height() as u32);
+        let inputs = score_inputs(in_window, results.clone(), coverage.clone(), flaky)?;
+        scores.push(score(&inputs, weights).score);
+    }
+    let frame = DataFrame::new(
+        starts.len(),
+        vec![
+            Column::new(WINDOW_START.into(), starts).cast(&DataType::Date)?,
+            Column::new("score".into(), scores),
+            Column::new("builds".into(), counts),
+        ],
+    )?;
+    spec.complete(frame, &[], &["builds"])
 }
 
 #[cfg(test)]

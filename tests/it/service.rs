@@ -915,3 +915,164 @@ fn a_large_report_read_in_two_passes_is_stored_as_the_whole_report_would_be() {
         w.stop();
     }
 }
+
+#[test]
+fn the_gate_compares_a_build_with_the_previous_one_of_its_branch_and_csv_comes_by_suffix() {
+    for (backend, svc) in services(|_| {}) {
+        let token = project(&svc, "shop");
+        let junit = |cases: &[(&str, bool)]| {
+            let mut x = String::from("<testsuite name=\"s\">");
+            for (name, ok) in cases {
+                if *ok {
+                    x.push_str(&format!("<testcase classname=\"C\" name=\"{name}\"/>"));
+                } else {
+                    x.push_str(&format!(
+                        "<testcase classname=\"C\" name=\"{name}\"><failure/></testcase>"
+                    ));
+                }
+            }
+            x.push_str("</testsuite>");
+            x.into_bytes()
+        };
+        let lcov = |hit: u32| {
+            format!("SF:a.rs\nDA:1,1\nDA:2,{hit}\nDA:3,0\nDA:4,1\nend_of_record\n").into_bytes()
+        };
+        let send = |build: &str, at: &str, name: &str, body: &[u8]| {
+            let a = post(
+                &svc,
+                &format!(
+                    "/api/v1/projects/shop/builds/{build}/reports?branch=main&name={name}&finished_at={at}"
+                ),
+                Some(&token),
+                &[],
+                body,
+            );
+            assert_eq!(a.status, 201, "{}", a.text());
+        };
+        // Build 1: a fails, coverage 3/4. Build 2: a and b fail (b is new), coverage 2/4.
+        send(
+            "1",
+            "2026-11-01T10:00:00Z",
+            "j.xml",
+            &junit(&[("a", false), ("b", true)]),
+        );
+        send("1", "2026-11-01T10:00:00Z", "c.info", &lcov(1));
+        send(
+            "2",
+            "2026-11-02T10:00:00Z",
+            "j.xml",
+            &junit(&[("a", false), ("b", false)]),
+        );
+        send("2", "2026-11-02T10:00:00Z", "c.info", &lcov(0));
+
+        let g = get(
+            &svc,
+            "/api/v1/projects/shop/gate?conditions=new_failures%20%3D%3D%200;coverage_delta%20%3E%3D%20-10;coverage%20%3E%3D%2050",
+        );
+        assert_eq!(g.status, 200, "{}", g.text());
+        let g = g.json();
+        assert_eq!(g["build"], "2", "{backend}: the latest build");
+        assert_eq!(g["compared_with"], "1");
+        assert_eq!(
+            g["facts"]["new_failures"], 1.0,
+            "{backend}: b is new, a is not"
+        );
+        assert_eq!(
+            g["facts"]["coverage_delta"], -25.0,
+            "{backend}: 50% after 75%"
+        );
+        let passed: Vec<bool> = g["conditions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["passed"].as_bool().unwrap())
+            .collect();
+        assert_eq!(passed, [false, false, true], "{backend}: {g}");
+        assert_eq!(g["passed"], false);
+        let first = get(&svc, "/api/v1/projects/shop/gate?build=1").json();
+        assert_eq!(first["compared_with"], serde_json::Value::Null);
+        assert_eq!(
+            first["passed"], false,
+            "{backend}: failed == 0 does not hold"
+        );
+
+        let csv = get(&svc, "/api/v1/projects/shop/builds.csv");
+        assert!(csv.content_type.starts_with("text/csv"), "{backend}");
+        assert_eq!(
+            csv.text().lines().count(),
+            3,
+            "{backend}: header and two builds"
+        );
+        let trend = get(
+            &svc,
+            "/api/v1/projects/shop/trends.csv?metric=coverage&window=day",
+        );
+        assert!(
+            trend.text().starts_with("window_start,"),
+            "{}",
+            trend.text()
+        );
+        svc.stop();
+    }
+}
+
+#[test]
+fn every_read_route_answers_on_an_empty_project_and_on_one_without_coverage() {
+    for (backend, svc) in services(|_| {}) {
+        let token = project(&svc, "shop");
+        let routes = [
+            "/api/v1/projects/shop/builds",
+            "/api/v1/projects/shop/trends?metric=quality&window=day",
+            "/api/v1/projects/shop/trends?metric=duration",
+            "/api/v1/projects/shop/tests/flaky",
+            "/api/v1/projects/shop/tests/slowest",
+            "/api/v1/projects/shop/tests/failing",
+            "/api/v1/projects/shop/coverage/files",
+            "/api/v1/projects/shop/score",
+            "/api/v1/projects/shop/charts/quality.svg",
+            "/api/v1/projects/shop/charts/coverage.png",
+            "/api/v1/projects/shop/badges/coverage.svg",
+            "/api/v1/projects/shop/badges/quality.svg",
+            "/projects/shop",
+        ];
+        for route in routes {
+            let a = get(&svc, route);
+            assert_eq!(a.status, 200, "{backend} {route} (empty): {}", a.text());
+        }
+        assert_eq!(
+            get(&svc, "/api/v1/projects/shop/gate").status,
+            404,
+            "no build to gate"
+        );
+        // Tests only, no coverage: still no errors; quality per day has a score.
+        let up = post(
+            &svc,
+            "/api/v1/projects/shop/builds/1/reports?finished_at=2026-11-02T10:00:00Z",
+            Some(&token),
+            &[],
+            &sample("jest-junit.xml"),
+        );
+        assert_eq!(up.status, 201);
+        for route in routes {
+            let a = get(&svc, route);
+            assert_eq!(
+                a.status,
+                200,
+                "{backend} {route} (no coverage): {}",
+                a.text()
+            );
+        }
+        let q = get(
+            &svc,
+            "/api/v1/projects/shop/trends?metric=quality&window=day",
+        )
+        .json();
+        assert!(q["rows"][0]["score"].as_f64().is_some(), "{backend}: {q}");
+        assert!(
+            get(&svc, "/api/v1/projects/shop/badges/coverage.svg")
+                .text()
+                .contains("unknown")
+        );
+        svc.stop();
+    }
+}

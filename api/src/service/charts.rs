@@ -84,7 +84,7 @@ impl Series {
             title,
             labels,
             values,
-            percent: metric.is_rate(),
+            percent: metric.is_rate() || metric == Metric::Quality,
         }
     }
 }

@@ -268,6 +268,32 @@ fn routes(cfg: &mut web::ServiceConfig) {
     .route(
         "/api/v1/projects/{project}/badges/{badge}",
         web::get().to(charts::badge),
+    )
+    .route("/api/v1/projects/{project}/gate", web::get().to(read::gate))
+    // The tabular answers as CSV by suffix too (or `Accept: text/csv`, or `?format=csv`).
+    .route(
+        "/api/v1/projects/{project}/builds.csv",
+        web::get().to(read::builds),
+    )
+    .route(
+        "/api/v1/projects/{project}/trends.csv",
+        web::get().to(read::trends),
+    )
+    .route(
+        "/api/v1/projects/{project}/tests/flaky.csv",
+        web::get().to(read::flaky),
+    )
+    .route(
+        "/api/v1/projects/{project}/tests/slowest.csv",
+        web::get().to(read::slowest),
+    )
+    .route(
+        "/api/v1/projects/{project}/tests/failing.csv",
+        web::get().to(read::failing),
+    )
+    .route(
+        "/api/v1/projects/{project}/coverage/files.csv",
+        web::get().to(read::coverage_files),
     );
 }
 

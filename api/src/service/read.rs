@@ -18,6 +18,9 @@ use crate::store::{Project, TestName};
 
 /// Whether the client asked for CSV.
 fn wants_csv(req: &HttpRequest, format: Option<&str>) -> bool {
+    if req.path().ends_with(".csv") {
+        return true;
+    }
     match format {
         Some(f) => f.eq_ignore_ascii_case("csv"),
         None => req
@@ -590,4 +593,103 @@ pub(crate) async fn score_of(
         .await?)
     })
     .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct GateQuery {
+    /// The CI's build id (default: the latest complete build, of `branch` if given).
+    build: Option<String>,
+    branch: Option<String>,
+    /// Conditions separated by `;`, e.g. `coverage >= 80; failed == 0` (default:
+    /// `failed == 0; errored == 0`).
+    conditions: Option<String>,
+    /// A condition without data fails instead of passing.
+    fail_when_missing: Option<bool>,
+}
+
+/// `GET .../gate?build=&branch=&conditions=`: a build against quality-gate conditions, with
+/// the reason for each. `coverage_delta` and `new_failures` compare with the previous
+/// complete build of the same branch.
+pub(crate) async fn gate(
+    state: Shared,
+    req: HttpRequest,
+    path: web::Path<String>,
+    q: web::Query<GateQuery>,
+) -> Result<HttpResponse, Problem> {
+    use cimetrics_metrics::{GateConfig, GateFacts};
+    let project = readable(&state, &req, &path).await?;
+    let mut config = GateConfig::default();
+    if let Some(c) = &q.conditions {
+        config.conditions = c
+            .split(';')
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned)
+            .collect();
+    }
+    config.fail_when_missing = q.fail_when_missing.unwrap_or(false);
+    let build = match &q.build {
+        Some(id) => state.store.build(project.id, id).await?,
+        None => state
+            .store
+            .builds(project.id, q.branch.as_deref(), None, None, 20, 0)
+            .await?
+            .into_iter()
+            .find(|b| b.complete),
+    }
+    .ok_or_else(|| Problem::not_found("no such build (or no complete build yet)"))?;
+    let previous = match build.finished_at {
+        Some(at) => state
+            .store
+            .builds(project.id, Some(&build.branch), None, Some(at), 20, 0)
+            .await?
+            .into_iter()
+            .find(|b| b.complete && b.id != build.id),
+        None => None,
+    };
+    let pct = |c: Option<[i64; 4]>, lines: bool| {
+        c.and_then(|c| {
+            let (covered, valid) = if lines { (c[1], c[0]) } else { (c[3], c[2]) };
+            (valid > 0).then(|| covered as f64 / valid as f64 * 100.0)
+        })
+    };
+    let t = build.tests;
+    let mut facts = GateFacts {
+        coverage: pct(build.coverage, true),
+        branch_coverage: pct(build.coverage, false),
+        total: t.map(|t| t[0] as f64),
+        passed: t.map(|t| t[1] as f64),
+        failed: t.map(|t| t[2] as f64),
+        errored: t.map(|t| t[3] as f64),
+        skipped: t.map(|t| t[4] as f64),
+        flaky: t.map(|t| t[5] as f64),
+        pass_rate: t.and_then(|t| {
+            let ran = t[1] + t[2] + t[3];
+            (ran > 0).then(|| t[1] as f64 / ran as f64 * 100.0)
+        }),
+        ..GateFacts::default()
+    };
+    if let Some(prev) = &previous {
+        facts.coverage_delta = pct(build.coverage, true)
+            .zip(pct(prev.coverage, true))
+            .map(|(a, b)| a - b);
+        let before: std::collections::HashSet<i64> = state
+            .store
+            .failing_test_hashes(prev.id)
+            .await?
+            .into_iter()
+            .collect();
+        let now = state.store.failing_test_hashes(build.id).await?;
+        facts.new_failures = Some(now.iter().filter(|h| !before.contains(h)).count() as f64);
+    }
+    let result = cimetrics_metrics::gate::evaluate(&config, &facts)?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "project": project.name,
+        "build": build.ci_build_id,
+        "compared_with": previous.map(|p| p.ci_build_id),
+        "passed": result.passed,
+        "conditions": result.conditions,
+        "facts": facts,
+    })))
 }

@@ -149,3 +149,54 @@ fn score_inputs_come_from_the_period_frames() {
     assert_eq!(inputs.coverage, Some(0.83));
     assert!((inputs.coverage_trend_pp.unwrap() - 3.0).abs() < 1e-9);
 }
+
+#[test]
+fn the_quality_score_per_window_scores_each_window_on_its_own_and_leaves_empty_ones_null() {
+    // Week 1 (Mon 2 Mar): builds 1 passed, 2 failed; test 1 passes in both.
+    // Week 2: nothing. Week 3 (Mon 16 Mar): build 3 passed, test 1 passes.
+    let history = [
+        build(1, "main", "c1", "passed", MON + HOUR),
+        build(2, "main", "c2", "failed", MON + DAY),
+        build(3, "main", "c3", "passed", MON + 14 * DAY),
+    ];
+    let results = [
+        result(2, 1, "passed"),
+        result(1, 1, "passed"),
+        result(3, 1, "passed"),
+    ];
+    let spec = WindowSpec::new(Window::Week);
+    let weights = ScoreWeights::default();
+    let flaky = FlakyConfig::default();
+    let frame = score_per_window(
+        lazy_builds(&history),
+        lazy_results(&results),
+        lazy_coverage(&[], false),
+        &spec,
+        &flaky,
+        &weights,
+    )
+    .unwrap();
+    // By hand, with the weights of the measured components scaled up to 100 (no coverage):
+    // week 1: success 1/2 -> 0.5, pass rate 1, no flaky test -> 1:
+    //   (0.25*0.5 + 0.25*1 + 0.15*1) / 0.65 * 100 = 0.525 / 0.65 * 100 = 80.77
+    // week 3: success 1, pass 1, no flaky: 100.
+    // score() rounds to one decimal: 80.8.
+    let expected_week1 = (0.525_f64 / 0.65 * 1000.0).round() / 10.0;
+    let got = floats(&frame, "score");
+    assert_eq!(got.len(), 3, "three weeks, the middle one empty");
+    assert!((got[0].unwrap() - expected_week1).abs() < 1e-6, "{got:?}");
+    assert_eq!(got[1], None, "an empty week is null, not 0");
+    assert!((got[2].unwrap() - 100.0).abs() < 1e-9, "{got:?}");
+    // The same as scoring each week's frames alone.
+    let alone = score(
+        &score_inputs(
+            lazy_builds(&history[..2]),
+            lazy_results(&results),
+            lazy_coverage(&[], false),
+            &flaky,
+        )
+        .unwrap(),
+        &weights,
+    );
+    assert_eq!(alone.score, got[0]);
+}
