@@ -369,6 +369,19 @@ fn a_ci_upload_is_stored_once_and_read_back_as_json_charts_badges_and_dashboard(
             metrics.contains("cimetrics_uploads_replayed_total 1"),
             "{backend}: {metrics}"
         );
+        let count = |m: &str| -> u64 {
+            m.lines()
+                .find_map(|l| l.strip_prefix("cimetrics_request_duration_seconds_count "))
+                .and_then(|v| v.parse().ok())
+                .expect("a request count")
+        };
+        let inf = metrics
+            .lines()
+            .find_map(|l| l.strip_prefix("cimetrics_request_duration_seconds_bucket{le=\"+Inf\"} "))
+            .and_then(|v| v.parse::<u64>().ok())
+            .expect("a +Inf bucket");
+        assert_eq!(inf, count(&metrics), "{backend}: +Inf holds every request");
+        assert!(count(&metrics) > 20, "{backend}: {metrics}");
         svc.stop();
     }
 }

@@ -84,7 +84,14 @@ pub(crate) struct Stats {
     parse_errors: AtomicU64,
     uploads_in_flight: AtomicU64,
     request_micros: AtomicU64,
+    /// Requests per latency bucket (upper bounds in [`LATENCY_BUCKETS`], then +Inf).
+    latency_buckets: [AtomicU64; LATENCY_BUCKETS.len() + 1],
 }
+
+/// Upper bounds (seconds) of the request latency histogram in `/metrics`.
+pub(crate) const LATENCY_BUCKETS: [f64; 11] = [
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
 
 impl Stats {
     fn add(counter: &AtomicU64, n: u64) {
@@ -311,6 +318,12 @@ async fn observe(
     if let Some(state) = state {
         Stats::add(&state.stats.requests, 1);
         Stats::add(&state.stats.request_micros, micros);
+        let seconds = micros as f64 / 1e6;
+        let bucket = LATENCY_BUCKETS
+            .iter()
+            .position(|&le| seconds <= le)
+            .unwrap_or(LATENCY_BUCKETS.len());
+        Stats::add(&state.stats.latency_buckets[bucket], 1);
     }
     match &res {
         Ok(r) => tracing::info!(%method, %path, status = r.status().as_u16(), micros, "request"),

@@ -126,6 +126,23 @@ pub(crate) async fn prometheus(state: Shared) -> HttpResponse {
         s.parse_errors.load(Relaxed),
         s.uploads_in_flight.load(Relaxed),
     );
+    // The latency histogram (cumulative buckets, as Prometheus wants them).
+    let mut body = body;
+    body.push_str("# TYPE cimetrics_request_duration_seconds histogram\n");
+    let mut cumulative = 0;
+    for (i, bucket) in s.latency_buckets.iter().enumerate() {
+        cumulative += bucket.load(Relaxed);
+        let le = super::LATENCY_BUCKETS
+            .get(i)
+            .map_or("+Inf".to_owned(), |b| b.to_string());
+        body.push_str(&format!(
+            "cimetrics_request_duration_seconds_bucket{{le=\"{le}\"}} {cumulative}\n"
+        ));
+    }
+    body.push_str(&format!(
+        "cimetrics_request_duration_seconds_sum {:.6}\ncimetrics_request_duration_seconds_count {cumulative}\n",
+        s.request_micros.load(Relaxed) as f64 / 1e6
+    ));
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .body(body)
