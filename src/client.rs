@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
+use cimetrics_api::service::percent_encode as encode;
 
 /// The CI a job runs in, read from its environment.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -169,17 +170,6 @@ fn agent() -> ureq::Agent {
         .timeout_global(Some(Duration::from_secs(600)))
         .build()
         .into()
-}
-
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// Sends with retries: 5xx and network errors are retried with backoff (1, 2, 4, ... s);

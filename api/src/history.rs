@@ -24,7 +24,7 @@ use std::sync::Arc;
 
 use cimetrics_metrics::polars::prelude::*;
 use cimetrics_metrics::schema::{
-    BUILD_ID, CoverageRow, ResultRow, builds_frame, coverage_frame, results_frame,
+    self, BUILD_ID, CoverageRow, ResultRow, builds_frame, coverage_frame, results_frame,
 };
 
 use crate::store::{self, Store};
@@ -246,8 +246,7 @@ fn sort_by_time(frame: &DataFrame) -> Result<DataFrame, Error> {
 }
 
 fn first_time(frame: &DataFrame) -> Result<Option<i64>, Error> {
-    let at = frame.column(AT)?.i64()?;
-    Ok(if at.is_empty() { None } else { at.get(0) })
+    Ok(schema::first(frame.column(AT)?.i64()?))
 }
 
 fn last_time(frame: &DataFrame) -> Result<Option<i64>, Error> {

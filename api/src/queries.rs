@@ -6,7 +6,7 @@
 //! it), so a history imported from last year answers the same as a live one.
 
 use cimetrics_metrics::polars::prelude::*;
-use cimetrics_metrics::schema::{BRANCH, BUILD_ID, FINISHED_AT, builds_frame, results_frame};
+use cimetrics_metrics::schema::{self, BRANCH, BUILD_ID, FINISHED_AT, builds_frame, results_frame};
 use cimetrics_metrics::{FlakyConfig, Score, ScoreWeights, SlowestBy, WindowSpec};
 
 use crate::history::{DAY_MS, Error, Snapshot};
@@ -346,8 +346,7 @@ pub fn latest_with_coverage(
         .limit(1)
         .select([col(BUILD_ID)])
         .collect()?;
-    let ids = frame.column(BUILD_ID)?.i64()?;
-    Ok(if ids.is_empty() { None } else { ids.get(0) })
+    Ok(schema::first(frame.column(BUILD_ID)?.i64()?))
 }
 
 /// The complete build with coverage before `build_id` on its branch.
@@ -407,14 +406,12 @@ pub fn latest_value(
     let ratio = |frame: &DataFrame, a: &str, b: &str| -> Result<Option<f64>, Error> {
         let num = frame.column(a)?.cast(&DataType::Float64)?;
         let den = frame.column(b)?.cast(&DataType::Float64)?;
-        let (num, den) = (num.f64()?, den.f64()?);
-        if num.is_empty() || den.is_empty() {
-            return Ok(None);
-        }
-        Ok(match (num.get(0), den.get(0)) {
-            (Some(n), Some(d)) if d > 0.0 => Some(n / d),
-            _ => None,
-        })
+        Ok(
+            match (schema::first(num.f64()?), schema::first(den.f64()?)) {
+                (Some(n), Some(d)) if d > 0.0 => Some(n / d),
+                _ => None,
+            },
+        )
     };
     match metric {
         Metric::Coverage | Metric::BranchCoverage => {
@@ -488,8 +485,7 @@ pub fn latest_value(
             let frame = in_period(builds(snapshot, branch), period)
                 .select([col(DURATION_S).median().alias("m")])
                 .collect()?;
-            let m = frame.column("m")?.f64()?;
-            Ok(if m.is_empty() { None } else { m.get(0) })
+            Ok(schema::first(frame.column("m")?.f64()?))
         }
     }
 }

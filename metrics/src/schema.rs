@@ -227,6 +227,17 @@ pub fn coverage_frame(rows: &[CoverageRow], per_file: bool) -> Result<DataFrame>
 }
 
 /// `covered / valid` as f64, null when `valid` is 0 (never NaN).
+/// The first value of a column, `None` when it is empty or null there. polars'
+/// `ChunkedArray::get(0)` and `first()` panic on an empty array; reads of a single value
+/// (a one-row aggregate, the latest row) go through this instead.
+pub fn first<T: PolarsDataType>(values: &ChunkedArray<T>) -> Option<T::Physical<'_>> {
+    if values.is_empty() {
+        None
+    } else {
+        values.get(0)
+    }
+}
+
 pub(crate) fn rate(covered: Expr, valid: Expr) -> Expr {
     when(valid.clone().gt(lit(0)))
         .then(covered.cast(DataType::Float64) / valid.cast(DataType::Float64))

@@ -257,8 +257,7 @@ pub fn score_inputs(
         .alias("rate")])
         .collect()?;
     let rates = c.column("rate")?.f64()?;
-    // `get` panics past the end: an empty period has no first rate.
-    let first = if rates.is_empty() { None } else { rates.get(0) };
+    let first = crate::schema::first(rates);
     let last = rates.len().checked_sub(1).and_then(|i| rates.get(i));
 
     let ratio = |a: u64, b: u64| (b > 0).then(|| a as f64 / b as f64);
@@ -273,12 +272,7 @@ pub fn score_inputs(
 
 fn first_u64(frame: &DataFrame, name: &str) -> Result<u64> {
     let column = frame.column(name)?.cast(&DataType::UInt64)?;
-    let column = column.u64()?;
-    Ok(if column.is_empty() {
-        0
-    } else {
-        column.get(0).unwrap_or(0)
-    })
+    Ok(crate::schema::first(column.u64()?).unwrap_or(0))
 }
 
 /// **Quality score per window**: [`score`] of each window's own builds (bucketed as

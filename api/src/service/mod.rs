@@ -335,6 +335,19 @@ async fn observe(
 /// The shared state type handlers take.
 pub(crate) type Shared = web::Data<State>;
 
+/// Percent-encodes a URL path segment or query value (every byte but RFC 3986's unreserved
+/// characters). The dashboard's links and `cimetrics upload` both build URLs with it.
+pub fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 /// Runs analytics (store reads, then polars) on the analytics runtime.
 pub(crate) async fn analytics<T, F>(
     state: &Shared,
@@ -450,5 +463,17 @@ pub fn spawn(settings: Settings) -> Result<Spawned, Box<dyn std::error::Error + 
             Err(e.into())
         }
         Err(_) => Err("the service thread ended before it started".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn percent_encoding_keeps_unreserved_bytes_only() {
+        assert_eq!(
+            super::percent_encode("release/1.x b~_-"),
+            "release%2F1.x%20b~_-"
+        );
+        assert_eq!(super::percent_encode("é&="), "%C3%A9%26%3D");
     }
 }

@@ -4,12 +4,11 @@
 //! flaky and slowest tests.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use cimetrics_metrics::{
-    FlakyConfig, GateConfig, GateFacts, ScoreWeights, SlowestBy, Table, Value,
-};
+use cimetrics_metrics::{FlakyConfig, GateConfig, ScoreWeights, SlowestBy, Table, Value};
 use serde::Deserialize;
 
-use super::{Problem, Shared, analytics, auth, read::with_test_names};
+use super::read::{build_facts, with_test_names};
+use super::{Problem, Shared, analytics, auth, percent_encode as url};
 use crate::queries::{self, Metric};
 
 fn esc(s: &str) -> String {
@@ -17,18 +16,6 @@ fn esc(s: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
-}
-
-/// Percent-encodes a path segment or query value.
-fn url(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 const STYLE: &str = "body{font-family:'DejaVu Sans',system-ui,sans-serif;margin:0;background:#f6f7f9;color:#222}\
@@ -189,16 +176,7 @@ Time zone <input name=\"tz\" value=\"{}\" size=\"16\"> <button>Show</button></fo
             let status = b.status.clone().unwrap_or_else(|| "incomplete".into());
             let class = if status == "passed" { "pass" } else { "fail" };
             let t = b.tests;
-            let facts = GateFacts {
-                coverage: b.coverage.and_then(|c| (c[0] > 0).then(|| c[1] as f64 / c[0] as f64 * 100.0)),
-                total: t.map(|t| t[0] as f64),
-                passed: t.map(|t| t[1] as f64),
-                failed: t.map(|t| t[2] as f64),
-                errored: t.map(|t| t[3] as f64),
-                skipped: t.map(|t| t[4] as f64),
-                flaky: t.map(|t| t[5] as f64),
-                ..GateFacts::default()
-            };
+            let facts = build_facts(b);
             let gate = cimetrics_metrics::gate::evaluate(&GateConfig::default(), &facts)?;
             body.push_str(&format!(
                 "<section class=\"card\" id=\"latest\"><h2>Latest build</h2><div class=\"big {class}\">{}</div>\
@@ -211,7 +189,7 @@ Time zone <input name=\"tz\" value=\"{}\" size=\"16\"> <button>Show</button></fo
                     Some(t) => format!("{} tests: {} passed ({} flaky), {} failed, {} errored, {} skipped", t[0], t[1], t[5], t[2], t[3], t[4]),
                     None => "no test report".into(),
                 },
-                pct(b.coverage.and_then(|c| (c[0] > 0).then(|| c[1] as f64 / c[0] as f64))),
+                pct(facts.coverage.map(|c| c / 100.0)),
             ));
             body.push_str(&format!(
                 "<section class=\"card\" id=\"gate\"><h2>Gate</h2><div class=\"big {}\">{}</div><ul>{}</ul></section>",

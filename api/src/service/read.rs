@@ -178,22 +178,19 @@ pub(crate) struct BuildsQuery {
 }
 
 fn time_param(name: &str, v: Option<&str>) -> Result<Option<i64>, Problem> {
-    let Some(v) = v else { return Ok(None) };
-    if let Ok(ms) = v.parse::<i64>() {
-        return Ok(Some(ms));
-    }
-    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(v) {
-        return Ok(Some(t.timestamp_millis()));
-    }
-    if let Ok(d) = v.parse::<chrono::NaiveDate>() {
+    // A date (midnight UTC), or what an upload's times may be (ms, RFC 3339).
+    if let Some(d) = v.and_then(|v| v.parse::<chrono::NaiveDate>().ok()) {
         return Ok(Some(
             d.and_hms_opt(0, 0, 0)
                 .map_or(0, |t| t.and_utc().timestamp_millis()),
         ));
     }
-    Err(Problem::bad_request(format!(
-        "{name}: {v:?} is not RFC 3339, a date or ms since the epoch"
-    )))
+    super::upload::time_ms(name, v).map_err(|_| {
+        Problem::bad_request(format!(
+            "{name}: {:?} is not RFC 3339, a date or ms since the epoch",
+            v.unwrap_or_default()
+        ))
+    })
 }
 
 /// `GET .../builds?branch=&from=&to=&limit=&offset=`: newest first.
@@ -634,7 +631,7 @@ pub(crate) async fn gate(
     path: web::Path<String>,
     q: web::Query<GateQuery>,
 ) -> Result<HttpResponse, Problem> {
-    use cimetrics_metrics::{GateConfig, GateFacts};
+    use cimetrics_metrics::GateConfig;
     let project = readable(&state, &req, &path).await?;
     let mut config = GateConfig::default();
     if let Some(c) = &q.conditions {
@@ -665,31 +662,11 @@ pub(crate) async fn gate(
             .find(|b| b.complete && b.id != build.id),
         None => None,
     };
-    let pct = |c: Option<[i64; 4]>, lines: bool| {
-        c.and_then(|c| {
-            let (covered, valid) = if lines { (c[1], c[0]) } else { (c[3], c[2]) };
-            (valid > 0).then(|| covered as f64 / valid as f64 * 100.0)
-        })
-    };
-    let t = build.tests;
-    let mut facts = GateFacts {
-        coverage: pct(build.coverage, true),
-        branch_coverage: pct(build.coverage, false),
-        total: t.map(|t| t[0] as f64),
-        passed: t.map(|t| t[1] as f64),
-        failed: t.map(|t| t[2] as f64),
-        errored: t.map(|t| t[3] as f64),
-        skipped: t.map(|t| t[4] as f64),
-        flaky: t.map(|t| t[5] as f64),
-        pass_rate: t.and_then(|t| {
-            let ran = t[1] + t[2] + t[3];
-            (ran > 0).then(|| t[1] as f64 / ran as f64 * 100.0)
-        }),
-        ..GateFacts::default()
-    };
+    let mut facts = build_facts(&build);
     if let Some(prev) = &previous {
-        facts.coverage_delta = pct(build.coverage, true)
-            .zip(pct(prev.coverage, true))
+        facts.coverage_delta = facts
+            .coverage
+            .zip(build_facts(prev).coverage)
             .map(|(a, b)| a - b);
         let before: std::collections::HashSet<i64> = state
             .store
@@ -709,4 +686,23 @@ pub(crate) async fn gate(
         "conditions": result.conditions,
         "facts": facts,
     })))
+}
+
+/// The gate facts a stored build gives on its own (its counts and coverage, rates in %);
+/// the comparisons with another build (`coverage_delta`, `new_failures`) are the caller's.
+pub(crate) fn build_facts(build: &crate::store::BuildInfo) -> cimetrics_metrics::GateFacts {
+    let pct = |covered: i64, valid: i64| (valid > 0).then(|| covered as f64 / valid as f64 * 100.0);
+    let t = build.tests;
+    cimetrics_metrics::GateFacts {
+        coverage: build.coverage.and_then(|c| pct(c[1], c[0])),
+        branch_coverage: build.coverage.and_then(|c| pct(c[3], c[2])),
+        total: t.map(|t| t[0] as f64),
+        passed: t.map(|t| t[1] as f64),
+        failed: t.map(|t| t[2] as f64),
+        errored: t.map(|t| t[3] as f64),
+        skipped: t.map(|t| t[4] as f64),
+        flaky: t.map(|t| t[5] as f64),
+        pass_rate: t.and_then(|t| pct(t[1], t[1] + t[2] + t[3])),
+        ..Default::default()
+    }
 }

@@ -44,7 +44,8 @@ pub(crate) struct UploadQuery {
     ci_url: Option<String>,
 }
 
-fn time_ms(field: &str, value: Option<&str>) -> Result<Option<i64>, Problem> {
+/// A time given as ms since the epoch or RFC 3339.
+pub(crate) fn time_ms(field: &str, value: Option<&str>) -> Result<Option<i64>, Problem> {
     let Some(v) = value else { return Ok(None) };
     if let Ok(ms) = v.parse::<i64>() {
         return Ok(Some(ms));
