@@ -68,7 +68,9 @@ pub struct Snapshot {
     pub results_from_ms: i64,
     /// The latest finish time of any complete build (ms), if any.
     pub latest_ms: Option<i64>,
-    /// Builds whose results are cached.
+    /// Builds whose results are (or were, before the horizon passed them) cached: only used
+    /// to skip the filter that replaces a re-completed build's rows, so a stale id costs a
+    /// no-op filter at most.
     cached_builds: Arc<HashSet<i64>>,
 }
 
@@ -197,16 +199,18 @@ impl HistoryCache {
                 if matches!((base_max, fresh_min), (Some(a), Some(b)) if b < a) {
                     all = sort_by_time(&all)?;
                 }
+                all.rechunk_mut();
                 // The horizon moved forward with the latest build: drop what fell behind it
                 // (a build finishing behind it now would not be loaded, so it is not kept).
-                let times = all.column(AT)?.i64()?.rechunk();
-                let behind = times
+                // A zero-copy slice: the next refresh's rechunk frees the rows left behind.
+                let behind = all
+                    .column(AT)?
+                    .i64()?
                     .cont_slice()?
                     .partition_point(|&t| t < results_from_ms);
-                let mut all = all.slice(behind as i64, all.height() - behind);
-                all.rechunk_mut();
-                let column = all.column(BUILD_ID)?.i64()?;
-                let ids: HashSet<i64> = (0..column.len()).filter_map(|i| column.get(i)).collect();
+                let all = all.slice(behind as i64, all.height() - behind);
+                let mut ids: HashSet<i64> = (*p.cached_builds).clone();
+                ids.extend(fresh_builds);
                 (all, ids)
             }
             None => {
