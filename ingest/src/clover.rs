@@ -96,7 +96,7 @@ impl CloverReader {
         let mut declared = DeclaredTotals::default();
         let d = &mut declared;
         for_each_attr(xml, start, |attr| {
-            let slot = match attr.key.local_name().as_ref() {
+            let slot = match attr.local_name() {
                 "statements" => &mut d.lines_valid,
                 "coveredstatements" => &mut d.lines_covered,
                 "conditionals" => &mut d.branches_valid,
@@ -114,7 +114,7 @@ impl CloverReader {
         let mut name = None;
         let mut path = None;
         for_each_attr(xml, start, |attr| {
-            match attr.key.local_name().as_ref() {
+            match attr.local_name() {
                 "name" => name = Some(attr_value(xml, start, attr)?.into_owned()),
                 "path" => path = Some(attr_value(xml, start, attr)?.into_owned()),
                 _ => {}
@@ -165,8 +165,7 @@ impl CloverReader {
         let mut kind = String::new();
         let (mut count, mut truecount, mut falsecount) = (None, None, None);
         for_each_attr(xml, start, |attr| {
-            let key = attr.key.local_name();
-            let key: &str = key.as_ref();
+            let key = attr.local_name();
             let v = attr_value(xml, start, attr)?;
             let bad = |what: &str| {
                 xml.attr_error(

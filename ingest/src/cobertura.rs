@@ -79,7 +79,7 @@ impl CoberturaReader {
         let xml = &self.base.xml;
         let d = &mut self.base.declared;
         for_each_attr(xml, start, |attr| {
-            let slot = match attr.key.local_name().as_ref() {
+            let slot = match attr.local_name() {
                 "lines-valid" => &mut d.lines_valid,
                 "lines-covered" => &mut d.lines_covered,
                 "branches-valid" => &mut d.branches_valid,
@@ -96,7 +96,7 @@ impl CoberturaReader {
         let mut path = None;
         let mut name = None;
         for_each_attr(xml, start, |attr| {
-            match attr.key.local_name().as_ref() {
+            match attr.local_name() {
                 "filename" => path = Some(attr_value(xml, start, attr)?.into_owned()),
                 "name" => name = Some(attr_value(xml, start, attr)?.into_owned()),
                 _ => {}
@@ -167,8 +167,8 @@ impl CoberturaReader {
         let mut hits = 0;
         let mut branches = (0, 0);
         for_each_attr(xml, start, |attr| {
-            let key = attr.key.local_name();
-            match key.as_ref() {
+            let key = attr.local_name();
+            match key {
                 "number" => {
                     let v = attr_value(xml, start, attr)?;
                     number = Some(v.trim().parse::<u32>().map_err(|_| {

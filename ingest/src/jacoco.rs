@@ -138,8 +138,7 @@ impl JacocoReader {
         let xml = &self.base.xml;
         let mut c = Counter::default();
         for_each_attr(xml, start, |attr| {
-            let key = attr.key.local_name();
-            let key: &str = key.as_ref();
+            let key = attr.local_name();
             match key {
                 "type" => c.kind = attr_value(xml, start, attr)?.into_owned(),
                 "missed" | "covered" => {
@@ -237,8 +236,7 @@ impl JacocoReader {
         let mut has_instructions = false;
         let (mut mi, mut ci, mut mb, mut cb) = (0u64, 0u64, 0u64, 0u64);
         for_each_attr(xml, start, |attr| {
-            let key = attr.key.local_name();
-            let key: &str = key.as_ref();
+            let key = attr.local_name();
             let slot = match key {
                 "nr" => {
                     let v = attr_value(xml, start, attr)?;

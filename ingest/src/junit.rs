@@ -288,8 +288,7 @@ impl JunitReader {
         let mut name: Option<String> = None;
         let mut declared = Declared::default();
         for_each_attr(xml, start, |attr| {
-            let key = attr.key.local_name();
-            let key: &str = key.as_ref();
+            let key = attr.local_name();
             let slot = match key {
                 "name" => {
                     name = Some(attr_value(xml, start, attr)?.into_owned());
@@ -356,10 +355,10 @@ impl JunitReader {
         let mut status_skipped = false;
         let mut negative = None;
         for_each_attr(xml, start, |attr| {
-            let key = attr.key.local_name();
-            match key.as_ref() {
+            let key = attr.local_name();
+            match key {
                 "name" => name = Some(attr_value(xml, start, attr)?.into_owned()),
-                "classname" | "class" if classname.is_none() || key.as_ref() == "classname" => {
+                "classname" | "class" if classname.is_none() || key == "classname" => {
                     classname = Some(attr_value(xml, start, attr)?.into_owned());
                 }
                 "file" => file = Some(attr_value(xml, start, attr)?.into_owned()),
@@ -379,14 +378,14 @@ impl JunitReader {
                             time = Some(0.0);
                         }
                         Ok(t) => {
-                            if key.as_ref() == "time" || time.is_none() {
+                            if key == "time" || time.is_none() {
                                 time = t;
                             }
                         }
                         Err(why) => {
                             return Err(xml.attr_error(
                                 start,
-                                key.as_ref().as_bytes(),
+                                key.as_bytes(),
                                 Some(attr.value.as_ptr()),
                                 ErrorKind::Invalid(format!("{why} \"{raw}\"")),
                             ));
@@ -575,7 +574,7 @@ impl JunitReader {
             ..Attempt::default()
         };
         for_each_attr(xml, start, |attr| {
-            match attr.key.local_name().as_ref() {
+            match attr.local_name() {
                 "message" => {
                     attempt.message =
                         Some(TextAccumulator::capped(&attr_value(xml, start, attr)?, cap))

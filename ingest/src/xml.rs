@@ -4,11 +4,25 @@
 //! the element path (for error messages), enforces the depth limit, refuses entity
 //! declarations and undefined entities, and checks the document's end (a truncated file is an
 //! error, not a short report; so are a second root and text after the root).
+//!
+//! # The fast path
+//!
+//! Most of a report is a few shapes of token: start tags (`<testcase name="a" time="1">`,
+//! `<line number="3" hits="1"/>`), end tags, and text without entities. [`Xml::read`] reads
+//! those itself, straight from the [`Source`]'s buffer, when the whole token is there and has
+//! a plain ASCII name; quick-xml reads everything else (comments, CDATA, the XML declaration,
+//! DOCTYPE, entity references, tokens across a buffer boundary, anything odd) from the same
+//! place. Both give the same [`Ev`]s, so a reader cannot tell which one ran.
+//!
+//! To share the input, the fast path runs only while quick-xml stands between tokens (its
+//! `InsideText` state: after any event of its own but text, and after the fast path's), and this layer, not quick-xml, checks that
+//! end tags match (quick-xml does not see the fast path's start tags). quick-xml's offsets lag
+//! by the bytes the fast path consumed; [`Xml::map_error`] adds them back.
 
 use std::borrow::Cow;
+use std::io::BufRead;
 
 use quick_xml::Reader;
-use quick_xml::events::attributes::Attribute;
 use quick_xml::events::{BytesRef, BytesStart, Event};
 
 use crate::coverage::DeclaredTotals;
@@ -21,6 +35,9 @@ use crate::warnings::Warnings;
 struct Frame {
     name: std::ops::Range<usize>,
     index: u32,
+    /// Whether quick-xml read the start tag: then it reads the end tag too (it keeps its own
+    /// stack of the start tags it read, and this keeps that stack as deep as the document).
+    by_quick_xml: bool,
     /// Where this frame's own bytes start in the arena (its name, then its children's names).
     arena_mark: usize,
     /// Where this frame's child counters start.
@@ -39,7 +56,7 @@ struct PathStack {
 }
 
 impl PathStack {
-    fn push(&mut self, name: &[u8], line: u64) {
+    fn push(&mut self, name: &[u8], line: u64, by_quick_xml: bool) {
         let from = self.frames.last().map_or(0, |f| f.counters_mark);
         let mut index = 0;
         for (range, count) in &mut self.counters[from..] {
@@ -60,6 +77,7 @@ impl PathStack {
         self.frames.push(Frame {
             name: arena_mark..self.arena.len(),
             index,
+            by_quick_xml,
             arena_mark,
             counters_mark: self.counters.len(),
             line,
@@ -71,6 +89,11 @@ impl PathStack {
             self.arena.truncate(f.arena_mark);
             self.counters.truncate(f.counters_mark);
         }
+    }
+
+    /// The name of the innermost open element.
+    fn top_name(&self) -> Option<&[u8]> {
+        self.frames.last().map(|f| &self.arena[f.name.clone()])
     }
 
     fn render(&self) -> String {
@@ -112,13 +135,37 @@ pub(crate) struct Xml {
     root_done: bool,
     /// Start of the last event's bytes in the source (its `<`).
     event_start: u64,
+    /// Whether quick-xml stands between tokens, so the fast path may read the next one.
+    between_tokens: bool,
+    /// Bytes the fast path consumed: quick-xml's offsets are this much behind the source's.
+    fast_consumed: u64,
+    /// Inside [`Xml::skip`]: the fast path checks text in place instead of copying it.
+    skipping: bool,
+}
+
+/// What the fast path read into the caller's buffer.
+enum Fast {
+    /// Nothing: quick-xml reads the next token.
+    No,
+    /// A start tag's name and attributes (`empty` for `<a/>`), the name `name_len` bytes long.
+    Start { name_len: usize, empty: bool },
+    /// An end tag's name.
+    End,
+    /// Text up to the next `<` or `&`.
+    Text,
+    /// An entity or character reference's name (`lt` for `&lt;`).
+    Ref,
+    /// Text inside [`Xml::skip`]: checked, consumed, not copied.
+    Skipped,
 }
 
 impl Xml {
     pub(crate) fn new(source: Source, format: Format, limits: Limits) -> Xml {
         let mut reader = Reader::from_reader(source);
         let config = reader.config_mut();
-        config.check_end_names = true;
+        // This layer checks end tags (see the module's notes on the fast path).
+        config.check_end_names = false;
+        config.allow_unmatched_ends = true;
         config.expand_empty_elements = false;
         config.trim_text(false);
         Xml {
@@ -129,6 +176,9 @@ impl Xml {
             pending_pop: false,
             root_done: false,
             event_start: 0,
+            between_tokens: false,
+            fast_consumed: 0,
+            skipping: false,
         }
     }
 
@@ -147,11 +197,59 @@ impl Xml {
         }
         {
             buf.clear();
-            self.reader.get_mut().mark();
-            self.event_start = self.reader.get_ref().offset();
-            let event = match self.reader.read_event_into(buf) {
-                Ok(e) => e,
-                Err(e) => return Err(self.map_error(e)),
+            let source = self.reader.get_mut();
+            source.mark();
+            self.event_start = source.offset();
+            let fast = if self.between_tokens {
+                self.fast_token(buf)?
+            } else {
+                Fast::No
+            };
+            let by_quick_xml = matches!(fast, Fast::No);
+            let event = match fast {
+                Fast::No => {
+                    // After a text event quick-xml stands on the next `<` but has moved to
+                    // reading markup: only it may read that token.
+                    match self.reader.read_event_into(buf) {
+                        Ok(e) => {
+                            self.between_tokens = !matches!(e, Event::Text(_));
+                            e
+                        }
+                        Err(e) => return Err(self.map_error(e)),
+                    }
+                }
+                Fast::Start { name_len, empty } => {
+                    let content = match std::str::from_utf8(buf) {
+                        Ok(content) => content,
+                        Err(e) => return Err(self.utf8_error(1, e)),
+                    };
+                    let start = BytesStart::from_content(content, name_len);
+                    if empty {
+                        Event::Empty(start)
+                    } else {
+                        Event::Start(start)
+                    }
+                }
+                Fast::End => {
+                    let name = match std::str::from_utf8(buf) {
+                        Ok(name) => name,
+                        Err(e) => return Err(self.utf8_error(2, e)),
+                    };
+                    Event::End(quick_xml::events::BytesEnd::new(name))
+                }
+                Fast::Text => {
+                    let text = match std::str::from_utf8(buf) {
+                        Ok(text) => text,
+                        Err(e) => return Err(self.utf8_error(0, e)),
+                    };
+                    Event::Text(quick_xml::events::BytesText::from_escaped(text))
+                }
+                Fast::Ref => {
+                    let name = std::str::from_utf8(buf).expect("ASCII, checked by scan_token");
+                    Event::GeneralRef(quick_xml::events::BytesRef::new(name))
+                }
+                // Only `skip` asks for this, and passes over text.
+                Fast::Skipped => return Ok(Ev::Other),
             };
             // quick-xml gives the event borrowed from `buf`; re-borrow it for the return.
             match event {
@@ -173,13 +271,33 @@ impl Xml {
                         _ => unreachable!("matched above"),
                     };
                     let line = self.mark_position().line;
-                    self.path.push(start.name().0.as_bytes(), line);
+                    self.path
+                        .push(start.name().0.as_bytes(), line, by_quick_xml);
                     if empty {
                         self.pending_pop = true;
                     }
                     Ok(Ev::Start(start, empty))
                 }
-                Event::End(_) => {
+                Event::End(end) => {
+                    let found = end.name().0.as_bytes();
+                    match self.path.top_name() {
+                        Some(expected) if expected == found => {}
+                        Some(expected) => {
+                            let message = format!(
+                                "expected `</{}>`, but `</{}>` was found",
+                                String::from_utf8_lossy(expected),
+                                String::from_utf8_lossy(found)
+                            );
+                            return Err(self.error_here(ErrorKind::Syntax(message)));
+                        }
+                        None => {
+                            let message = format!(
+                                "`</{}>` closes an element that was never opened",
+                                String::from_utf8_lossy(found)
+                            );
+                            return Err(self.error_here(ErrorKind::Syntax(message)));
+                        }
+                    }
                     self.close();
                     Ok(Ev::End)
                 }
@@ -245,6 +363,57 @@ impl Xml {
         }
     }
 
+    /// Reads the next token into `buf` when it is a plain start tag, end tag or text that the
+    /// buffer holds whole (see the module's notes); otherwise consumes nothing.
+    #[inline]
+    fn fast_token(&mut self, buf: &mut Vec<u8>) -> Result<Fast> {
+        let top_by_quick_xml = self.path.frames.last().is_some_and(|f| f.by_quick_xml);
+        let source = self.reader.get_mut();
+        let avail = match source.fill_buf() {
+            Ok(avail) => avail,
+            Err(e) => {
+                let e = quick_xml::Error::Io(std::sync::Arc::new(e));
+                return Err(self.map_error(e));
+            }
+        };
+        let (fast, used) = scan_token(avail, top_by_quick_xml);
+        if used == 0 {
+            return Ok(Fast::No);
+        }
+        if self.skipping && matches!(fast, Fast::Text) {
+            if std::str::from_utf8(&avail[..used]).is_err() {
+                // quick-xml reports it, with its position.
+                return Ok(Fast::No);
+            }
+            source.consume(used);
+            self.fast_consumed += used as u64;
+            return Ok(Fast::Skipped);
+        }
+        let token = match fast {
+            Fast::Start { empty: true, .. } => &avail[1..used - 2],
+            Fast::Start { .. } => &avail[1..used - 1],
+            Fast::End => trim_end_ascii_whitespace(&avail[2..used - 1]),
+            Fast::Text => &avail[..used],
+            Fast::Ref => &avail[1..used - 1],
+            Fast::No | Fast::Skipped => return Ok(Fast::No),
+        };
+        // `read` checks that it is UTF-8.
+        buf.extend_from_slice(token);
+        source.consume(used);
+        self.fast_consumed += used as u64;
+        Ok(fast)
+    }
+
+    /// The error for a fast-path token that is not UTF-8; its text starts `lead` bytes after
+    /// the token's start.
+    fn utf8_error(&self, lead: u64, e: std::str::Utf8Error) -> Error {
+        let at = self.event_start + lead + e.valid_up_to() as u64;
+        let position = self.reader.get_ref().position_of(at, None);
+        Error::new(ErrorKind::Encoding(e.to_string()), position)
+            .with_path(self.path.render())
+            .with_format(self.format)
+    }
+
     fn close(&mut self) {
         self.path.pop();
         if self.path.frames.is_empty() {
@@ -272,13 +441,17 @@ impl Xml {
             return Ok(());
         }
         let depth = self.depth();
-        loop {
-            match self.read(buf)? {
-                Ev::End if self.depth() < depth => return Ok(()),
-                Ev::Eof => unreachable!("read reports a truncated document before Eof"),
-                _ => {}
+        self.skipping = true;
+        let done = loop {
+            match self.read(buf) {
+                Ok(Ev::End) if self.depth() < depth => break Ok(()),
+                Ok(Ev::Eof) => unreachable!("read reports a truncated document before Eof"),
+                Ok(_) => {}
+                Err(e) => break Err(e),
             }
-        }
+        };
+        self.skipping = false;
+        done
     }
 
     /// Reads the text content of the element just opened (nested elements' text included),
@@ -349,7 +522,7 @@ impl Xml {
         if let Some(err) = source.take_failure() {
             return err.with_path(self.path.render()).with_format(self.format);
         }
-        let at = self.reader.error_position();
+        let at = self.reader.error_position() + self.fast_consumed;
         let position = self.reader.get_ref().position_of(at, None);
         let kind = match e {
             quick_xml::Error::Io(io) => {
@@ -391,6 +564,92 @@ fn predefined_entity(name: &str) -> Option<&'static str> {
         "quot" => Some("\""),
         _ => None,
     }
+}
+
+/// The fast path's tokenizer: what token `avail` starts with, and its length in bytes (0 when
+/// quick-xml should read it). `top_by_quick_xml` says the innermost open element's start tag
+/// was read by quick-xml, which then reads its end tag too.
+#[inline]
+fn scan_token(avail: &[u8], top_by_quick_xml: bool) -> (Fast, usize) {
+    const NO: (Fast, usize) = (Fast::No, 0);
+    match avail {
+        [] => NO,
+        [b'<', b'/', rest @ ..] => {
+            if top_by_quick_xml {
+                return NO;
+            }
+            let Some(gt) = memchr::memchr(b'>', rest) else {
+                return NO;
+            };
+            let name = trim_end_ascii_whitespace(&rest[..gt]);
+            if !is_plain_name(name) {
+                return NO;
+            }
+            (Fast::End, gt + 3)
+        }
+        [b'<', first, ..] if first.is_ascii_alphabetic() || *first == b'_' => {
+            // The tag ends at the first `>` outside a quoted attribute value.
+            let mut at = 1;
+            let gt = loop {
+                match memchr::memchr3(b'>', b'"', b'\'', &avail[at..]) {
+                    None => return NO,
+                    Some(i) if avail[at + i] == b'>' => break at + i,
+                    Some(i) => {
+                        let quote = avail[at + i];
+                        let value_start = at + i + 1;
+                        match memchr::memchr(quote, &avail[value_start..]) {
+                            None => return NO,
+                            Some(j) => at = value_start + j + 1,
+                        }
+                    }
+                }
+            };
+            let empty = avail[gt - 1] == b'/' && gt >= 2;
+            let content = &avail[1..if empty { gt - 1 } else { gt }];
+            let name_len = content
+                .iter()
+                .position(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+                .unwrap_or(content.len());
+            if !is_plain_name(&content[..name_len]) {
+                return NO;
+            }
+            (Fast::Start { name_len, empty }, gt + 1)
+        }
+        [b'<', ..] => NO,
+        [b'&', rest @ ..] => {
+            // `&lt;`, `&#60;`, `&#x3C;`: the name is checked where it is resolved.
+            let name_len = rest
+                .iter()
+                .take(16)
+                .position(|b| !(b.is_ascii_alphanumeric() || *b == b'#'));
+            match name_len {
+                Some(n) if n > 0 && rest[n] == b';' => (Fast::Ref, n + 2),
+                _ => NO,
+            }
+        }
+        _ => match memchr::memchr2(b'<', b'&', avail) {
+            Some(i) => (Fast::Text, i),
+            None => NO,
+        },
+    }
+}
+
+/// An element name the fast path takes: ASCII letters, digits, `_`, `-`, `.` and `:`.
+#[inline]
+fn is_plain_name(name: &[u8]) -> bool {
+    !name.is_empty()
+        && name
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':'))
+}
+
+#[inline]
+fn trim_end_ascii_whitespace(bytes: &[u8]) -> &[u8] {
+    let end = bytes
+        .iter()
+        .rposition(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+        .map_or(0, |i| i + 1);
+    &bytes[..end]
 }
 
 /// Collects text up to a cap, counting what was cut.
@@ -445,18 +704,42 @@ impl TextAccumulator {
     }
 }
 
+/// One attribute of a start tag, as [`for_each_attr`] finds it.
+pub(crate) struct Attr<'s> {
+    /// The name as written (`xsi:type`).
+    pub(crate) key: &'s str,
+    /// The value as written, between its quotes.
+    pub(crate) value: &'s str,
+    /// Whether the whole tag is free of `&` and `<`, so that every value is its own text.
+    plain: bool,
+}
+
+impl<'s> Attr<'s> {
+    /// The name without its namespace prefix (`type` for `xsi:type`).
+    #[inline]
+    pub(crate) fn local_name(&self) -> &'s str {
+        match memchr::memchr(b':', self.key.as_bytes()) {
+            Some(i) => &self.key[i + 1..],
+            None => self.key,
+        }
+    }
+}
+
 /// An attribute's value as text, with the five predefined entities and character references
 /// resolved. Any other entity is an error.
 pub(crate) fn attr_value<'a>(
     xml: &Xml,
     start: &BytesStart<'_>,
-    attr: &'a Attribute<'a>,
+    attr: &Attr<'a>,
 ) -> Result<Cow<'a, str>> {
-    let raw: &str = &attr.value;
+    let raw: &'a str = attr.value;
+    if attr.plain {
+        return Ok(Cow::Borrowed(raw));
+    }
     if let Some(i) = memchr::memchr(b'<', raw.as_bytes()) {
         return Err(xml.attr_error(
             start,
-            attr.key.0.as_bytes(),
+            attr.key.as_bytes(),
             Some(raw[i..].as_ptr()),
             ErrorKind::Syntax("'<' is not allowed in an attribute value".into()),
         ));
@@ -464,8 +747,15 @@ pub(crate) fn attr_value<'a>(
     if memchr::memchr(b'&', raw.as_bytes()).is_none() {
         return Ok(Cow::Borrowed(raw));
     }
-    attr.normalized_value(quick_xml::XmlVersion::Implicit1_0)
-        .map_err(|e| {
+    let attribute = quick_xml::events::attributes::Attribute {
+        key: quick_xml::name::QName(attr.key),
+        value: Cow::Borrowed(raw),
+    };
+    match attribute.normalized_value(quick_xml::XmlVersion::Implicit1_0) {
+        // `normalized_value` borrows from `attribute` only when it changes nothing.
+        Ok(Cow::Borrowed(_)) => Ok(Cow::Borrowed(raw)),
+        Ok(Cow::Owned(text)) => Ok(Cow::Owned(text)),
+        Err(e) => {
             let kind = match &e {
                 quick_xml::Error::Escape(quick_xml::escape::EscapeError::UnrecognizedEntity(
                     _,
@@ -473,8 +763,9 @@ pub(crate) fn attr_value<'a>(
                 )) => ErrorKind::UndefinedEntity(name.clone()),
                 other => ErrorKind::Syntax(other.to_string()),
             };
-            xml.attr_error(start, attr.key.0.as_bytes(), Some(raw.as_ptr()), kind)
-        })
+            Err(xml.attr_error(start, attr.key.as_bytes(), Some(raw.as_ptr()), kind))
+        }
+    }
 }
 
 /// The value of the attribute `wanted` of `start`, if it has one.
@@ -485,7 +776,7 @@ pub(crate) fn attr_named(
 ) -> Result<Option<String>> {
     let mut found = None;
     for_each_attr(xml, start, |attr| {
-        if attr.key.local_name().as_ref() == wanted {
+        if attr.local_name() == wanted {
             found = Some(attr_value(xml, start, attr)?.into_owned());
         }
         Ok(())
@@ -501,10 +792,11 @@ pub(crate) fn attr_named(
 pub(crate) fn for_each_attr<'s>(
     xml: &Xml,
     start: &'s BytesStart<'s>,
-    mut f: impl FnMut(&Attribute<'s>) -> Result<()>,
+    mut f: impl FnMut(&Attr<'s>) -> Result<()>,
 ) -> Result<()> {
     let raw: &'s str = start.attributes_raw();
     let bytes = raw.as_bytes();
+    let plain = memchr::memchr2(b'&', b'<', bytes).is_none();
     let len = bytes.len();
     let mut i = 0;
     let malformed = |at: usize, what: &str| {
@@ -541,15 +833,13 @@ pub(crate) fn for_each_attr<'s>(
         if quote != b'"' && quote != b'\'' {
             return Err(malformed(i, &format!("the value of `{key}` is not quoted")));
         }
-        let Some(close) = memchr::memchr(quote, &bytes[i + 1..]) else {
+        // Values are short: a plain loop beats a vectorized search here.
+        let Some(close) = bytes[i + 1..].iter().position(|&b| b == quote) else {
             return Err(malformed(i, &format!("the value of `{key}` is not closed")));
         };
         let value = &raw[i + 1..i + 1 + close];
         i += close + 2;
-        f(&Attribute {
-            key: quick_xml::name::QName(key),
-            value: Cow::Borrowed(value),
-        })?;
+        f(&Attr { key, value, plain })?;
     }
 }
 

@@ -2,6 +2,7 @@
 
 mod cli;
 mod corpus;
+mod fastpath;
 mod history;
 mod robustness;
 mod samples;
