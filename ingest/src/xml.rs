@@ -8,22 +8,24 @@
 //! # The fast path
 //!
 //! Most of a report is a few shapes of token: start tags (`<testcase name="a" time="1">`,
-//! `<line number="3" hits="1"/>`), end tags, and text without entities. [`Xml::read`] reads
-//! those itself, straight from the [`Source`]'s buffer, when the whole token is there and has
-//! a plain ASCII name; quick-xml reads everything else (comments, CDATA, the XML declaration,
-//! DOCTYPE, entity references, tokens across a buffer boundary, anything odd) from the same
-//! place. Both give the same [`Ev`]s, so a reader cannot tell which one ran.
+//! `<line number="3" hits="1"/>`), end tags, text runs and entity references (`&lt;`).
+//! [`Xml::read`] reads those itself, straight from the [`Source`]'s buffer, when the whole
+//! token is there and has a plain ASCII name; quick-xml reads everything else (comments,
+//! CDATA, the XML declaration, DOCTYPE, tokens across a buffer boundary, anything odd) from
+//! the same place. Both give the same [`Ev`]s, so a reader cannot tell which one ran.
 //!
 //! To share the input, the fast path runs only while quick-xml stands between tokens (its
-//! `InsideText` state: after any event of its own but text, and after the fast path's), and this layer, not quick-xml, checks that
-//! end tags match (quick-xml does not see the fast path's start tags). quick-xml's offsets lag
-//! by the bytes the fast path consumed; [`Xml::map_error`] adds them back.
+//! `InsideText` state: after any event of its own but text, and after the fast path's), and
+//! quick-xml reads the end tag of every element whose start tag it read. This layer, not
+//! quick-xml, checks that end tags match (quick-xml does not see the fast path's start
+//! tags). quick-xml's offsets lag by the bytes the fast path consumed; [`Xml::map_error`]
+//! adds them back.
 
 use std::borrow::Cow;
 use std::io::BufRead;
 
 use quick_xml::Reader;
-use quick_xml::events::{BytesRef, BytesStart, Event};
+use quick_xml::events::{BytesEnd, BytesRef, BytesStart, BytesText, Event};
 
 use crate::coverage::DeclaredTotals;
 use crate::error::{Error, ErrorKind, Position, Result};
@@ -235,18 +237,18 @@ impl Xml {
                         Ok(name) => name,
                         Err(e) => return Err(self.utf8_error(2, e)),
                     };
-                    Event::End(quick_xml::events::BytesEnd::new(name))
+                    Event::End(BytesEnd::new(name))
                 }
                 Fast::Text => {
                     let text = match std::str::from_utf8(buf) {
                         Ok(text) => text,
                         Err(e) => return Err(self.utf8_error(0, e)),
                     };
-                    Event::Text(quick_xml::events::BytesText::from_escaped(text))
+                    Event::Text(BytesText::from_escaped(text))
                 }
                 Fast::Ref => {
                     let name = std::str::from_utf8(buf).expect("ASCII, checked by scan_token");
-                    Event::GeneralRef(quick_xml::events::BytesRef::new(name))
+                    Event::GeneralRef(BytesRef::new(name))
                 }
                 // Only `skip` asks for this, and passes over text.
                 Fast::Skipped => return Ok(Ev::Other),
