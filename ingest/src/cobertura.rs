@@ -24,7 +24,7 @@ use crate::coverage::{parse_condition_coverage, parse_count};
 use crate::error::{ErrorKind, Result};
 use crate::input::{Options, Source};
 use crate::model::{FileCoverage, Format, LineCoverage};
-use crate::xml::{Ev, XmlCoverage, XmlFragments, attr_value, for_each_attr};
+use crate::xml::{Ev, Xml, XmlCoverage, XmlFragments, attr_value, for_each_attr};
 
 pub(crate) struct CoberturaReader {
     pub(crate) base: XmlCoverage,
@@ -115,9 +115,22 @@ impl CoberturaReader {
         // Lines under <methods> repeat the class's lines; some tools write only those.
         let mut method_lines = Vec::new();
         let mut methods_depth = None;
+        // The depth of the open <lines> element, if any: its <line>s are read as a run.
+        let mut lines_depth = None;
         if !empty {
             let depth = self.base.xml.depth();
             loop {
+                if lines_depth.is_some_and(|d| d == self.base.xml.depth()) {
+                    let into = if methods_depth.is_some() {
+                        &mut method_lines
+                    } else {
+                        &mut lines
+                    };
+                    self.base.xml.read_empty_run(Some(b"line"), |xml, start| {
+                        into.push(read_line(xml, start)?);
+                        Ok(true)
+                    })?;
+                }
                 match self.base.xml.read(buf)? {
                     Ev::End if self.base.xml.depth() < depth => break,
                     Ev::End if methods_depth.is_some_and(|d| self.base.xml.depth() < d) => {
@@ -129,9 +142,10 @@ impl CoberturaReader {
                             "methods" if !child_empty => {
                                 methods_depth = Some(self.base.xml.depth())
                             }
+                            "lines" if !child_empty => lines_depth = Some(self.base.xml.depth()),
                             "lines" | "method" => {}
                             "line" => {
-                                let line = self.read_line(&child)?;
+                                let line = read_line(&self.base.xml, &child)?;
                                 if methods_depth.is_some() {
                                     method_lines.push(line);
                                 } else {
@@ -160,63 +174,60 @@ impl CoberturaReader {
             declared_branches: None,
         })
     }
+}
 
-    fn read_line(&self, start: &BytesStart<'_>) -> Result<LineCoverage> {
-        let xml = &self.base.xml;
-        let mut number = None;
-        let mut hits = 0;
-        let mut branches = (0, 0);
-        for_each_attr(xml, start, |attr| {
-            let key = attr.local_name();
-            match key {
-                "number" => {
-                    let v = attr_value(xml, start, attr)?;
-                    number = Some(v.trim().parse::<u32>().map_err(|_| {
-                        xml.attr_error(
-                            start,
-                            b"number",
-                            Some(attr.value.as_ptr()),
-                            ErrorKind::Invalid(format!("invalid line number \"{v}\"")),
-                        )
-                    })?);
-                }
-                "hits" => {
-                    let v = attr_value(xml, start, attr)?;
-                    hits = parse_count(&v).ok_or_else(|| {
-                        xml.attr_error(
-                            start,
-                            b"hits",
-                            Some(attr.value.as_ptr()),
-                            ErrorKind::Invalid(format!("invalid hit count \"{v}\"")),
-                        )
-                    })?;
-                }
-                "condition-coverage" => {
-                    let v = attr_value(xml, start, attr)?;
-                    branches = parse_condition_coverage(&v).ok_or_else(|| {
-                        xml.attr_error(
-                            start,
-                            b"condition-coverage",
-                            Some(attr.value.as_ptr()),
-                            ErrorKind::Invalid(format!("invalid condition-coverage \"{v}\"")),
-                        )
-                    })?;
-                }
-                _ => {}
+/// A `<line number hits [condition-coverage]>`.
+fn read_line(xml: &Xml, start: &BytesStart<'_>) -> Result<LineCoverage> {
+    let mut number = None;
+    let mut hits = 0;
+    let mut branches = (0, 0);
+    for_each_attr(xml, start, |attr| {
+        let key = attr.local_name();
+        match key {
+            "number" => {
+                let v = attr_value(xml, start, attr)?;
+                number = Some(v.trim().parse::<u32>().map_err(|_| {
+                    xml.attr_error(
+                        start,
+                        b"number",
+                        Some(attr.value.as_ptr()),
+                        ErrorKind::Invalid(format!("invalid line number \"{v}\"")),
+                    )
+                })?);
             }
-            Ok(())
-        })?;
-        let Some(line) = number else {
-            return Err(self
-                .base
-                .xml
-                .error_here(ErrorKind::Invalid("<line> without a number".into())));
-        };
-        Ok(LineCoverage {
-            line,
-            hits,
-            branches_covered: branches.0,
-            branches_total: branches.1,
-        })
-    }
+            "hits" => {
+                let v = attr_value(xml, start, attr)?;
+                hits = parse_count(&v).ok_or_else(|| {
+                    xml.attr_error(
+                        start,
+                        b"hits",
+                        Some(attr.value.as_ptr()),
+                        ErrorKind::Invalid(format!("invalid hit count \"{v}\"")),
+                    )
+                })?;
+            }
+            "condition-coverage" => {
+                let v = attr_value(xml, start, attr)?;
+                branches = parse_condition_coverage(&v).ok_or_else(|| {
+                    xml.attr_error(
+                        start,
+                        b"condition-coverage",
+                        Some(attr.value.as_ptr()),
+                        ErrorKind::Invalid(format!("invalid condition-coverage \"{v}\"")),
+                    )
+                })?;
+            }
+            _ => {}
+        }
+        Ok(())
+    })?;
+    let Some(line) = number else {
+        return Err(xml.error_here(ErrorKind::Invalid("<line> without a number".into())));
+    };
+    Ok(LineCoverage {
+        line,
+        hits,
+        branches_covered: branches.0,
+        branches_total: branches.1,
+    })
 }

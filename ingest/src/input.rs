@@ -196,6 +196,12 @@ impl Source {
         self.mark_line_start = self.line_start;
     }
 
+    /// The bytes read but not consumed yet (what `fill_buf` last returned).
+    #[inline]
+    pub(crate) fn buffered(&self) -> &[u8] {
+        &self.buf[self.pos..self.len]
+    }
+
     /// Bytes consumed so far.
     #[inline]
     pub(crate) fn offset(&self) -> u64 {

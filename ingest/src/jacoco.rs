@@ -25,7 +25,7 @@ use crate::coverage::parse_count;
 use crate::error::{ErrorKind, Result};
 use crate::input::{Options, Source};
 use crate::model::{FileCoverage, Format, LineCoverage};
-use crate::xml::{Ev, XmlCoverage, XmlFragments, attr_named, attr_value, for_each_attr};
+use crate::xml::{Ev, Xml, XmlCoverage, XmlFragments, attr_named, attr_value, for_each_attr};
 
 pub(crate) struct JacocoReader {
     pub(crate) base: XmlCoverage,
@@ -183,13 +183,21 @@ impl JacocoReader {
         if !empty {
             let depth = self.base.xml.depth();
             loop {
+                if self.base.xml.depth() == depth {
+                    self.base.xml.read_empty_run(Some(b"line"), |xml, start| {
+                        let (line, has_instructions) = read_line(xml, start)?;
+                        any_instructions |= has_instructions;
+                        lines.extend(line);
+                        Ok(true)
+                    })?;
+                }
                 match self.base.xml.read(buf)? {
                     Ev::End if self.base.xml.depth() < depth => break,
                     Ev::Start(child, child_empty) => {
                         let child_name = child.local_name();
                         match child_name.as_ref() {
                             "line" => {
-                                let (line, has_instructions) = self.read_line(&child)?;
+                                let (line, has_instructions) = read_line(&self.base.xml, &child)?;
                                 any_instructions |= has_instructions;
                                 if let Some(l) = line {
                                     lines.push(l);
@@ -228,67 +236,63 @@ impl JacocoReader {
             declared_branches,
         })
     }
+}
 
-    /// A measured line (or `None`), and whether the element carried instruction counts.
-    fn read_line(&self, start: &BytesStart<'_>) -> Result<(Option<LineCoverage>, bool)> {
-        let xml = &self.base.xml;
-        let mut nr = None;
-        let mut has_instructions = false;
-        let (mut mi, mut ci, mut mb, mut cb) = (0u64, 0u64, 0u64, 0u64);
-        for_each_attr(xml, start, |attr| {
-            let key = attr.local_name();
-            let slot = match key {
-                "nr" => {
-                    let v = attr_value(xml, start, attr)?;
-                    nr = Some(v.trim().parse::<u32>().map_err(|_| {
-                        xml.attr_error(
-                            start,
-                            b"nr",
-                            Some(attr.value.as_ptr()),
-                            ErrorKind::Invalid(format!("invalid line number \"{v}\"")),
-                        )
-                    })?);
-                    return Ok(());
-                }
-                "mi" => {
-                    has_instructions = true;
-                    &mut mi
-                }
-                "ci" => {
-                    has_instructions = true;
-                    &mut ci
-                }
-                "mb" => &mut mb,
-                "cb" => &mut cb,
-                _ => return Ok(()),
-            };
-            let v = attr_value(xml, start, attr)?;
-            *slot = parse_count(&v).ok_or_else(|| {
-                xml.attr_error(
-                    start,
-                    key.as_bytes(),
-                    Some(attr.value.as_ptr()),
-                    ErrorKind::Invalid(format!("invalid count \"{v}\"")),
-                )
-            })?;
-            Ok(())
+/// A measured line (or `None`), and whether the element carried instruction counts.
+fn read_line(xml: &Xml, start: &BytesStart<'_>) -> Result<(Option<LineCoverage>, bool)> {
+    let mut nr = None;
+    let mut has_instructions = false;
+    let (mut mi, mut ci, mut mb, mut cb) = (0u64, 0u64, 0u64, 0u64);
+    for_each_attr(xml, start, |attr| {
+        let key = attr.local_name();
+        let slot = match key {
+            "nr" => {
+                let v = attr_value(xml, start, attr)?;
+                nr = Some(v.trim().parse::<u32>().map_err(|_| {
+                    xml.attr_error(
+                        start,
+                        b"nr",
+                        Some(attr.value.as_ptr()),
+                        ErrorKind::Invalid(format!("invalid line number \"{v}\"")),
+                    )
+                })?);
+                return Ok(());
+            }
+            "mi" => {
+                has_instructions = true;
+                &mut mi
+            }
+            "ci" => {
+                has_instructions = true;
+                &mut ci
+            }
+            "mb" => &mut mb,
+            "cb" => &mut cb,
+            _ => return Ok(()),
+        };
+        let v = attr_value(xml, start, attr)?;
+        *slot = parse_count(&v).ok_or_else(|| {
+            xml.attr_error(
+                start,
+                key.as_bytes(),
+                Some(attr.value.as_ptr()),
+                ErrorKind::Invalid(format!("invalid count \"{v}\"")),
+            )
         })?;
-        let Some(line) = nr else {
-            return Err(self
-                .base
-                .xml
-                .error_here(ErrorKind::Invalid("<line> without nr".into())));
-        };
-        if mi.saturating_add(ci) == 0 && mb.saturating_add(cb) == 0 {
-            return Ok((None, has_instructions));
-        }
-        let total = u32::try_from(mb.saturating_add(cb)).unwrap_or(u32::MAX);
-        let line = LineCoverage {
-            line,
-            hits: ci,
-            branches_covered: u32::try_from(cb).unwrap_or(u32::MAX).min(total),
-            branches_total: total,
-        };
-        Ok((Some(line), has_instructions))
+        Ok(())
+    })?;
+    let Some(line) = nr else {
+        return Err(xml.error_here(ErrorKind::Invalid("<line> without nr".into())));
+    };
+    if mi.saturating_add(ci) == 0 && mb.saturating_add(cb) == 0 {
+        return Ok((None, has_instructions));
     }
+    let total = u32::try_from(mb.saturating_add(cb)).unwrap_or(u32::MAX);
+    let line = LineCoverage {
+        line,
+        hits: ci,
+        branches_covered: u32::try_from(cb).unwrap_or(u32::MAX).min(total),
+        branches_total: total,
+    };
+    Ok((Some(line), has_instructions))
 }

@@ -181,6 +181,22 @@ impl JunitReader {
 
     /// Reads one event; returns a test when one was completed.
     fn step(&mut self, buf: &mut Vec<u8>) -> Result<Option<TestCase>> {
+        if self
+            .suites
+            .last()
+            .is_some_and(|s| s.depth == self.xml.depth())
+        {
+            // Most testcases are empty elements in a row: read the next one in place.
+            let mut head = None;
+            let (options, warnings) = (self.options, &mut self.warnings);
+            self.xml.read_empty_run(Some(b"testcase"), |xml, start| {
+                head = Some(testcase_head(xml, options, warnings, start)?);
+                Ok(false)
+            })?;
+            if let Some(head) = head {
+                return self.testcase_body(head, true, buf).map(Some);
+            }
+        }
         let ev = self.xml.read(buf)?;
         match ev {
             Ev::Start(start, empty) => {
@@ -345,81 +361,7 @@ impl JunitReader {
 
     /// Reads a `<testcase>` start tag's attributes.
     fn testcase_head(&mut self, start: &BytesStart<'_>) -> Result<CaseHead> {
-        let xml = &self.xml;
-        let options = self.options;
-        let mut name = None;
-        let mut classname = None;
-        let mut file = None;
-        let mut time = None;
-        let mut line = None;
-        let mut status_skipped = false;
-        let mut negative = None;
-        for_each_attr(xml, start, |attr| {
-            let key = attr.local_name();
-            match key {
-                "name" => name = Some(attr_value(xml, start, attr)?.into_owned()),
-                "classname" | "class" if classname.is_none() || key == "classname" => {
-                    classname = Some(attr_value(xml, start, attr)?.into_owned());
-                }
-                "file" => file = Some(attr_value(xml, start, attr)?.into_owned()),
-                "time" | "duration" => {
-                    let raw = attr_value(xml, start, attr)?;
-                    match parse_duration(&raw) {
-                        Ok(Some(t)) if t < 0.0 => {
-                            if options.reject_negative_durations {
-                                return Err(xml.attr_error(
-                                    start,
-                                    b"time",
-                                    Some(attr.value.as_ptr()),
-                                    ErrorKind::Invalid(format!("negative duration \"{raw}\"")),
-                                ));
-                            }
-                            negative = Some(raw.into_owned());
-                            time = Some(0.0);
-                        }
-                        Ok(t) => {
-                            if key == "time" || time.is_none() {
-                                time = t;
-                            }
-                        }
-                        Err(why) => {
-                            return Err(xml.attr_error(
-                                start,
-                                key.as_bytes(),
-                                Some(attr.value.as_ptr()),
-                                ErrorKind::Invalid(format!("{why} \"{raw}\"")),
-                            ));
-                        }
-                    }
-                }
-                "line" => line = attr_value(xml, start, attr)?.trim().parse::<u32>().ok(),
-                "status" | "result" => {
-                    let v = attr_value(xml, start, attr)?;
-                    status_skipped |= is_skip_status(&v);
-                }
-                "ignored" | "skipped" => {
-                    let v = attr_value(xml, start, attr)?;
-                    status_skipped |= v.trim().eq_ignore_ascii_case("true");
-                }
-                _ => {}
-            }
-            Ok(())
-        })?;
-        let test_name = name.unwrap_or_default();
-        if let Some(raw) = negative {
-            self.warnings.push(format!(
-                "testcase \"{test_name}\" on line {} has a negative time \"{raw}\"; counted as 0",
-                self.xml.mark_position().line
-            ));
-        }
-        Ok(CaseHead {
-            name: test_name,
-            classname,
-            file,
-            time,
-            line,
-            status_skipped,
-        })
+        testcase_head(&self.xml, self.options, &mut self.warnings, start)
     }
 
     /// Reads a `<testcase>`'s children and decides its outcome.
@@ -629,6 +571,89 @@ impl JunitReader {
         attempt.details = text.finish().filter(|t| !t.trim().is_empty());
         Ok(attempt)
     }
+}
+
+/// Reads a `<testcase>` start tag's attributes (a negative time is a warning, or an error
+/// when the options say so).
+fn testcase_head(
+    xml: &Xml,
+    options: Options,
+    warnings: &mut Warnings,
+    start: &BytesStart<'_>,
+) -> Result<CaseHead> {
+    let mut name = None;
+    let mut classname = None;
+    let mut file = None;
+    let mut time = None;
+    let mut line = None;
+    let mut status_skipped = false;
+    let mut negative = None;
+    for_each_attr(xml, start, |attr| {
+        let key = attr.local_name();
+        match key {
+            "name" => name = Some(attr_value(xml, start, attr)?.into_owned()),
+            "classname" | "class" if classname.is_none() || key == "classname" => {
+                classname = Some(attr_value(xml, start, attr)?.into_owned());
+            }
+            "file" => file = Some(attr_value(xml, start, attr)?.into_owned()),
+            "time" | "duration" => {
+                let raw = attr_value(xml, start, attr)?;
+                match parse_duration(&raw) {
+                    Ok(Some(t)) if t < 0.0 => {
+                        if options.reject_negative_durations {
+                            return Err(xml.attr_error(
+                                start,
+                                b"time",
+                                Some(attr.value.as_ptr()),
+                                ErrorKind::Invalid(format!("negative duration \"{raw}\"")),
+                            ));
+                        }
+                        negative = Some(raw.into_owned());
+                        time = Some(0.0);
+                    }
+                    Ok(t) => {
+                        if key == "time" || time.is_none() {
+                            time = t;
+                        }
+                    }
+                    Err(why) => {
+                        return Err(xml.attr_error(
+                            start,
+                            key.as_bytes(),
+                            Some(attr.value.as_ptr()),
+                            ErrorKind::Invalid(format!("{why} \"{raw}\"")),
+                        ));
+                    }
+                }
+            }
+            "line" => line = attr_value(xml, start, attr)?.trim().parse::<u32>().ok(),
+            "status" | "result" => {
+                let v = attr_value(xml, start, attr)?;
+                status_skipped |= is_skip_status(&v);
+            }
+            "ignored" | "skipped" => {
+                let v = attr_value(xml, start, attr)?;
+                status_skipped |= v.trim().eq_ignore_ascii_case("true");
+            }
+            _ => {}
+        }
+        Ok(())
+    })?;
+    let test_name = name.unwrap_or_default();
+    if let Some(raw) = negative {
+        warnings.push(format!(
+            "testcase \"{test_name}\" on line {} has a negative time \"{raw}\"; counted as 0",
+            xml.mark_position().line
+        ));
+    }
+    Ok(CaseHead {
+        name: test_name,
+        classname,
+        file,
+        time,
+        line,
+        status_skipped,
+    })
 }
 
 /// The attributes of a `<testcase>` that decide its identity and outcome.

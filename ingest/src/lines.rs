@@ -110,6 +110,66 @@ impl Lines {
         Ok(Some(line))
     }
 
+    /// Reads the `DA` and `BRDA` lines that come next, as long as the buffer holds them whole,
+    /// in place: the bulk of a tracefile, spared the copy and the checks of
+    /// [`Lines::next_raw_line`]. Stops, consuming nothing more, at any other line and at any
+    /// line it cannot read (the careful path then reads it, and reports what is wrong).
+    fn read_hits_in_place(&mut self, file: &mut FileCoverage, branches: &mut Vec<(u32, bool)>) {
+        let Ok(avail) = self.source.fill_buf() else {
+            return; // `next_raw_line` reports it
+        };
+        let mut at = 0;
+        let mut lines = 0;
+        loop {
+            let rest = &avail[at..];
+            let used = if let Some(da) = rest.strip_prefix(b"DA:") {
+                let Some((line, a)) = leading_digits(da) else {
+                    break;
+                };
+                if da.get(a) != Some(&b',') {
+                    break;
+                }
+                let Some((hits, b)) = leading_digits(&da[a + 1..]) else {
+                    break;
+                };
+                let Ok(line) = u32::try_from(line) else {
+                    break;
+                };
+                let end = 3 + a + 1 + b;
+                let used = match &rest[end..] {
+                    [b'\n', ..] => end + 1,
+                    [b'\r', b'\n', ..] => end + 2,
+                    _ => break,
+                };
+                file.lines.push(LineCoverage {
+                    line,
+                    hits,
+                    branches_covered: 0,
+                    branches_total: 0,
+                });
+                used
+            } else if let Some(brda) = rest.strip_prefix(b"BRDA:") {
+                let Some(end) = memchr::memchr(b'\n', brda) else {
+                    break;
+                };
+                let text = &brda[..end];
+                let text = text.strip_suffix(b"\r").unwrap_or(text);
+                let Some(outcome) = parse_brda(text) else {
+                    break;
+                };
+                branches.push(outcome);
+                5 + end + 1
+            } else {
+                break;
+            };
+            at += used;
+            lines += 1;
+        }
+        self.source.consume(at);
+        self.line_no += lines;
+        self.line_offset = self.source.offset();
+    }
+
     /// A line's bytes as text, or an encoding error at the first bad byte.
     fn text<'b>(&self, line: &'b [u8]) -> Result<&'b str> {
         std::str::from_utf8(line).map_err(|e| {
@@ -180,6 +240,9 @@ impl LcovReader {
         // Branch outcomes of the current record: (line, taken).
         let mut branch_outcomes: Vec<(u32, bool)> = Vec::new();
         while !self.done {
+            if let Some(f) = file.as_mut() {
+                self.lines.read_hits_in_place(f, &mut branch_outcomes);
+            }
             let Some(raw) = self.lines.next_raw_line(buf)? else {
                 self.done = true;
                 if file.is_some() {
@@ -403,6 +466,24 @@ fn parse_brda(rest: &[u8]) -> Option<(u32, bool)> {
         parse_digits(taken)? > 0
     };
     Some((line, taken))
+}
+
+/// The decimal number `s` starts with and how many digits it has; `None` when it starts with
+/// no digit or has more than 19.
+#[inline]
+fn leading_digits(s: &[u8]) -> Option<(u64, usize)> {
+    let mut n: u64 = 0;
+    let mut len = 0;
+    for &b in s.iter().take(19) {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        n = n * 10 + u64::from(d);
+        len += 1;
+    }
+    let more = s.get(len).is_some_and(u8::is_ascii_digit);
+    (len > 0 && !more).then_some((n, len))
 }
 
 /// Plain decimal digits into a u64, `None` for anything else or an overflow.

@@ -14,6 +14,12 @@
 //! CDATA, the XML declaration, DOCTYPE, tokens across a buffer boundary, anything odd) from
 //! the same place. Both give the same [`Ev`]s, so a reader cannot tell which one ran.
 //!
+//! A start tag is read in one pass that also notes where its attributes are ([`AttrSpans`]),
+//! so [`for_each_attr`] iterates them without scanning the tag again. Text is read together
+//! with the entity references in it, resolved, as one event. [`Xml::read_empty_run`] reads a
+//! run of empty elements (coverage `<line .../>`s, `<testcase .../>`s) in place, without an
+//! event per element.
+//!
 //! To share the input, the fast path runs only while quick-xml stands between tokens (its
 //! `InsideText` state: after any event of its own but text, and after the fast path's), and
 //! quick-xml reads the end tag of every element whose start tag it read. This layer, not
@@ -143,6 +149,8 @@ pub(crate) struct Xml {
     fast_consumed: u64,
     /// Inside [`Xml::skip`]: the fast path checks text in place instead of copying it.
     skipping: bool,
+    /// The attributes of the last start tag the fast path read.
+    attrs: AttrSpans,
 }
 
 /// What the fast path read into the caller's buffer.
@@ -159,6 +167,8 @@ enum Fast {
     Ref,
     /// Text inside [`Xml::skip`]: checked, consumed, not copied.
     Skipped,
+    /// Text runs and the references between them, resolved (see [`coalesce_text`]).
+    Unescaped,
 }
 
 impl Xml {
@@ -181,6 +191,7 @@ impl Xml {
             between_tokens: false,
             fast_consumed: 0,
             skipping: false,
+            attrs: AttrSpans::default(),
         }
     }
 
@@ -199,6 +210,7 @@ impl Xml {
         }
         {
             buf.clear();
+            self.attrs.of = (0, 0);
             let source = self.reader.get_mut();
             source.mark();
             self.event_start = source.offset();
@@ -226,6 +238,8 @@ impl Xml {
                         Err(e) => return Err(self.utf8_error(1, e)),
                     };
                     let start = BytesStart::from_content(content, name_len);
+                    let raw = start.attributes_raw();
+                    self.attrs.of = (raw.as_ptr() as usize, raw.len());
                     if empty {
                         Event::Empty(start)
                     } else {
@@ -240,6 +254,13 @@ impl Xml {
                     Event::End(BytesEnd::new(name))
                 }
                 Fast::Text => {
+                    let text = match std::str::from_utf8(buf) {
+                        Ok(text) => text,
+                        Err(e) => return Err(self.utf8_error(0, e)),
+                    };
+                    Event::Text(BytesText::from_escaped(text))
+                }
+                Fast::Unescaped => {
                     let text = match std::str::from_utf8(buf) {
                         Ok(text) => text,
                         Err(e) => return Err(self.utf8_error(0, e)),
@@ -378,7 +399,21 @@ impl Xml {
                 return Err(self.map_error(e));
             }
         };
-        let (fast, used) = scan_token(avail, top_by_quick_xml);
+        if avail.first().is_some_and(|&b| b != b'<') && !self.path.frames.is_empty() {
+            let copy_into = if self.skipping { None } else { Some(&mut *buf) };
+            let used = coalesce_text(avail, copy_into);
+            if used > 0 {
+                source.consume(used);
+                self.fast_consumed += used as u64;
+                return Ok(if self.skipping {
+                    Fast::Skipped
+                } else {
+                    Fast::Unescaped
+                });
+            }
+            buf.clear();
+        }
+        let (fast, used) = scan_token(avail, top_by_quick_xml, &mut self.attrs);
         if used == 0 {
             return Ok(Fast::No);
         }
@@ -397,13 +432,87 @@ impl Xml {
             Fast::End => trim_end_ascii_whitespace(&avail[2..used - 1]),
             Fast::Text => &avail[..used],
             Fast::Ref => &avail[1..used - 1],
-            Fast::No | Fast::Skipped => return Ok(Fast::No),
+            Fast::No | Fast::Skipped | Fast::Unescaped => return Ok(Fast::No),
         };
         // `read` checks that it is UTF-8.
         buf.extend_from_slice(token);
         source.consume(used);
         self.fast_consumed += used as u64;
         Ok(fast)
+    }
+
+    /// Reads the run of empty `<name .../>` elements (any name when `name` is `None`), and the
+    /// white space between them, that
+    /// comes next, straight from the input buffer, calling `f` with each one's start tag (and
+    /// stopping after the element for which `f` returns `false`); the element is open while
+    /// `f` runs, so its errors carry its path and position. Stops,
+    /// consuming nothing more, at anything else (another element, text, a tag the buffer
+    /// does not hold whole, a tag that is not plain): the next [`Xml::read`] returns that.
+    /// For the hottest elements (coverage `<line>`s): it spares each one the event round trip
+    /// of `read` and the close that follows.
+    pub(crate) fn read_empty_run(
+        &mut self,
+        name: Option<&[u8]>,
+        mut f: impl FnMut(&Xml, &BytesStart<'_>) -> Result<bool>,
+    ) -> Result<()> {
+        if self.pending_pop {
+            self.pending_pop = false;
+            self.close();
+        }
+        while self.between_tokens && !self.path.frames.is_empty() {
+            let source = self.reader.get_mut();
+            if source.fill_buf().is_err() {
+                // `read` reports it.
+                return Ok(());
+            }
+            let avail = source.buffered();
+            if avail.is_empty() {
+                return Ok(());
+            }
+            let white = avail
+                .iter()
+                .position(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+                .unwrap_or(avail.len());
+            // White space between the elements is passed over, as callers do.
+            source.consume(white);
+            self.fast_consumed += white as u64;
+            source.mark();
+            self.event_start = source.offset();
+            let line = source.mark_position().line;
+            let tag = self.reader.get_ref().buffered();
+            let (fast, used) = scan_token(tag, false, &mut self.attrs);
+            let Fast::Start {
+                name_len,
+                empty: true,
+            } = fast
+            else {
+                if tag.is_empty() {
+                    continue; // the white space reached the buffer's end
+                }
+                return Ok(());
+            };
+            let Ok(token) = std::str::from_utf8(&tag[1..used - 2]) else {
+                return Ok(());
+            };
+            let found = &token.as_bytes()[..name_len];
+            if name.is_some_and(|name| name != found)
+                || self.path.frames.len() >= self.limits.max_depth
+            {
+                return Ok(());
+            }
+            self.path.push(found, line, false);
+            let start = BytesStart::from_content(token, name_len);
+            let raw = start.attributes_raw();
+            self.attrs.of = (raw.as_ptr() as usize, raw.len());
+            let more = f(self, &start)?;
+            self.path.pop();
+            self.reader.get_mut().consume(used);
+            self.fast_consumed += used as u64;
+            if !more {
+                break;
+            }
+        }
+        Ok(())
     }
 
     /// The error for a fast-path token that is not UTF-8; its text starts `lead` bytes after
@@ -445,6 +554,9 @@ impl Xml {
         let depth = self.depth();
         self.skipping = true;
         let done = loop {
+            if let Err(e) = self.read_empty_run(None, |_, _| Ok(true)) {
+                break Err(e);
+            }
             match self.read(buf) {
                 Ok(Ev::End) if self.depth() < depth => break Ok(()),
                 Ok(Ev::Eof) => unreachable!("read reports a truncated document before Eof"),
@@ -570,9 +682,10 @@ fn predefined_entity(name: &str) -> Option<&'static str> {
 
 /// The fast path's tokenizer: what token `avail` starts with, and its length in bytes (0 when
 /// quick-xml should read it). `top_by_quick_xml` says the innermost open element's start tag
-/// was read by quick-xml, which then reads its end tag too.
+/// was read by quick-xml, which then reads its end tag too. A start tag's attributes are
+/// left in `attrs`.
 #[inline]
-fn scan_token(avail: &[u8], top_by_quick_xml: bool) -> (Fast, usize) {
+fn scan_token(avail: &[u8], top_by_quick_xml: bool, attrs: &mut AttrSpans) -> (Fast, usize) {
     const NO: (Fast, usize) = (Fast::No, 0);
     match avail {
         [] => NO,
@@ -590,32 +703,10 @@ fn scan_token(avail: &[u8], top_by_quick_xml: bool) -> (Fast, usize) {
             (Fast::End, gt + 3)
         }
         [b'<', first, ..] if first.is_ascii_alphabetic() || *first == b'_' => {
-            // The tag ends at the first `>` outside a quoted attribute value.
-            let mut at = 1;
-            let gt = loop {
-                match memchr::memchr3(b'>', b'"', b'\'', &avail[at..]) {
-                    None => return NO,
-                    Some(i) if avail[at + i] == b'>' => break at + i,
-                    Some(i) => {
-                        let quote = avail[at + i];
-                        let value_start = at + i + 1;
-                        match memchr::memchr(quote, &avail[value_start..]) {
-                            None => return NO,
-                            Some(j) => at = value_start + j + 1,
-                        }
-                    }
-                }
-            };
-            let empty = avail[gt - 1] == b'/' && gt >= 2;
-            let content = &avail[1..if empty { gt - 1 } else { gt }];
-            let name_len = content
-                .iter()
-                .position(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
-                .unwrap_or(content.len());
-            if !is_plain_name(&content[..name_len]) {
-                return NO;
+            match scan_start_tag(avail, attrs) {
+                Some((name_len, empty, used)) => (Fast::Start { name_len, empty }, used),
+                None => NO,
             }
-            (Fast::Start { name_len, empty }, gt + 1)
         }
         [b'<', ..] => NO,
         [b'&', rest @ ..] => {
@@ -633,6 +724,174 @@ fn scan_token(avail: &[u8], top_by_quick_xml: bool) -> (Fast, usize) {
             Some(i) => (Fast::Text, i),
             None => NO,
         },
+    }
+}
+
+/// Reads text runs and the entity and character references between them as one piece of
+/// text, appending it resolved to `out` (or only checking it, when `out` is `None`). Stops
+/// before the first `<`, before anything it does not read (an unknown or invalid reference,
+/// a run the buffer does not hold up to its end), and before a run that is not UTF-8, so that
+/// the token-by-token path reports that with its own position. Returns the bytes read, 0 when
+/// the first piece is such a thing.
+fn coalesce_text(avail: &[u8], mut out: Option<&mut Vec<u8>>) -> usize {
+    let mut at = 0;
+    while at < avail.len() {
+        if avail[at] == b'&' {
+            let rest = &avail[at + 1..];
+            let Some(n) = rest.iter().take(16).position(|&b| b == b';') else {
+                break;
+            };
+            let name = &rest[..n];
+            let mut utf8 = [0u8; 4];
+            let text: &[u8] = match name {
+                b"lt" => b"<",
+                b"gt" => b">",
+                b"amp" => b"&",
+                b"apos" => b"'",
+                b"quot" => b"\"",
+                [b'#', ..] => {
+                    let Ok(name) = std::str::from_utf8(name) else {
+                        break;
+                    };
+                    match BytesRef::new(name).resolve_char_ref() {
+                        Ok(Some(c)) => c.encode_utf8(&mut utf8).as_bytes(),
+                        _ => break,
+                    }
+                }
+                _ => break,
+            };
+            if let Some(out) = out.as_deref_mut() {
+                out.extend_from_slice(text);
+            }
+            at += n + 2;
+        } else {
+            let Some(len) = memchr::memchr2(b'<', b'&', &avail[at..]) else {
+                break;
+            };
+            let run = &avail[at..at + len];
+            if std::str::from_utf8(run).is_err() {
+                break;
+            }
+            if let Some(out) = out.as_deref_mut() {
+                out.extend_from_slice(run);
+            }
+            at += len;
+            if avail[at] == b'<' {
+                break;
+            }
+        }
+    }
+    at
+}
+
+/// Where a start tag's attributes are, as the fast path found them while looking for the
+/// tag's end: [`for_each_attr`] then iterates them without scanning the tag again.
+#[derive(Default)]
+pub(crate) struct AttrSpans {
+    /// Per attribute: key start, key end, value start, value end, as offsets into the tag's
+    /// attribute text (what follows the element name).
+    spans: Vec<[u32; 4]>,
+    /// Whether no value holds `&` (so that each value is its own text).
+    plain: bool,
+    /// The attribute text these spans describe (its address and length), so that they are
+    /// used for that tag only; `(0, 0)` when they describe none.
+    of: (usize, usize),
+}
+
+impl AttrSpans {
+    /// The spans, when they were found for the tag whose attribute text is `raw`.
+    #[inline]
+    fn for_tag(&self, raw: &str) -> Option<&[[u32; 4]]> {
+        (self.of == (raw.as_ptr() as usize, raw.len()) && self.of.0 != 0).then_some(&self.spans)
+    }
+}
+
+/// Scans a start tag that `avail` begins with (`<` and a name's first letter) up to its `>`,
+/// noting its attributes in `attrs`: one pass over the bytes. Returns the name's length,
+/// whether the tag is empty (`/>`), and the tag's length; `None` for anything but plain
+/// `name="value"` attributes (with `'` or `"`, white space around `=` allowed), and for a tag
+/// the buffer does not hold whole: quick-xml reads those, and [`for_each_attr`] reports what
+/// is malformed.
+#[inline]
+fn scan_start_tag(avail: &[u8], attrs: &mut AttrSpans) -> Option<(usize, bool, usize)> {
+    let len = avail.len();
+    let is_name = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':');
+    let is_white = |b: u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
+    let mut i = 1;
+    while i < len && is_name(avail[i]) {
+        i += 1;
+    }
+    let name_end = i;
+    attrs.spans.clear();
+    attrs.plain = true;
+    attrs.of = (0, 0);
+    // Offsets in `spans` count from the end of the name.
+    let at = |i: usize| (i - name_end) as u32;
+    loop {
+        let mut b = *avail.get(i)?;
+        if is_white(b) {
+            while is_white(b) {
+                i += 1;
+                b = *avail.get(i)?;
+            }
+        } else if b != b'>' && b != b'/' {
+            return None;
+        }
+        match b {
+            b'>' => return Some((name_end - 1, false, i + 1)),
+            b'/' => {
+                return (*avail.get(i + 1)? == b'>').then_some((name_end - 1, true, i + 2));
+            }
+            _ => {}
+        }
+        let key_start = i;
+        while i < len && is_name(avail[i]) {
+            i += 1;
+        }
+        let key_end = i;
+        if key_end == key_start {
+            return None;
+        }
+        while i < len && is_white(avail[i]) {
+            i += 1;
+        }
+        if *avail.get(i)? != b'=' {
+            return None;
+        }
+        i += 1;
+        while i < len && is_white(avail[i]) {
+            i += 1;
+        }
+        let quote = *avail.get(i)?;
+        if quote != b'"' && quote != b'\'' {
+            return None;
+        }
+        i += 1;
+        let value_start = i;
+        // Short values (counts, flags) end within a few bytes; longer ones are searched.
+        let mut short = 0;
+        loop {
+            let b = *avail.get(i)?;
+            if b == quote {
+                break;
+            }
+            match b {
+                // quick-xml reads the tag, and `attr_value` reports it with its position.
+                b'<' => return None,
+                b'&' => attrs.plain = false,
+                _ => {}
+            }
+            i += 1;
+            short += 1;
+            if short == 8 {
+                i += memchr::memchr3(quote, b'<', b'&', &avail[i..])?;
+                short = 0;
+            }
+        }
+        attrs
+            .spans
+            .push([at(key_start), at(key_end), at(value_start), at(i)]);
+        i += 1;
     }
 }
 
@@ -720,7 +979,8 @@ impl<'s> Attr<'s> {
     /// The name without its namespace prefix (`type` for `xsi:type`).
     #[inline]
     pub(crate) fn local_name(&self) -> &'s str {
-        match memchr::memchr(b':', self.key.as_bytes()) {
+        // Keys are short: a plain loop beats a vectorized search here.
+        match self.key.bytes().position(|b| b == b':') {
             Some(i) => &self.key[i + 1..],
             None => self.key,
         }
@@ -797,6 +1057,15 @@ pub(crate) fn for_each_attr<'s>(
     mut f: impl FnMut(&Attr<'s>) -> Result<()>,
 ) -> Result<()> {
     let raw: &'s str = start.attributes_raw();
+    if let Some(spans) = xml.attrs.for_tag(raw) {
+        let plain = xml.attrs.plain;
+        for &[key_start, key_end, value_start, value_end] in spans {
+            let key = &raw[key_start as usize..key_end as usize];
+            let value = &raw[value_start as usize..value_end as usize];
+            f(&Attr { key, value, plain })?;
+        }
+        return Ok(());
+    }
     let bytes = raw.as_bytes();
     let plain = memchr::memchr2(b'&', b'<', bytes).is_none();
     let len = bytes.len();

@@ -115,3 +115,84 @@ fn mismatched_and_stray_end_tags_are_errors_on_both_paths() {
         "{got}"
     );
 }
+
+/// Reads `bytes` whole, a byte per read and in uneven chunks; wants one answer and returns it.
+fn read_alike(bytes: &[u8]) -> String {
+    let whole = read_as(bytes, &[1 << 20]);
+    for chunks in [&[1][..], &[7, 61, 3, 200, 1, 29][..]] {
+        assert_eq!(whole, read_as(bytes, chunks), "chunks {chunks:?}");
+    }
+    whole
+}
+
+#[test]
+fn an_error_inside_a_run_of_empty_elements_names_the_element_and_its_place() {
+    // The third <line> of the run has a bad number: the run reads it in place, and the error
+    // has its path (with its index among the <line>s), its line and the value's column.
+    let cobertura = b"<coverage>\n <packages><package name=\"p\"><classes>\n  <class name=\"a\" filename=\"a.py\">\n   <lines>\n    <line number=\"1\" hits=\"1\"/>\n    <line number=\"2\" hits=\"0\"/>\n    <line number=\"x3\" hits=\"1\"/>\n   </lines>\n  </class>\n </classes></package></packages>\n</coverage>\n";
+    let got = read_alike(cobertura);
+    assert!(
+        got.contains("lines/line[3]/@number (line 7, column 19)")
+            && got.contains("invalid line number \"x3\""),
+        "{got}"
+    );
+    let offset = cobertura.windows(2).position(|w| w == b"x3").unwrap();
+    assert!(got.ends_with(&format!("at byte {offset}")), "{got}");
+
+    let junit = b"<testsuite name=\"s\">\n  <testcase name=\"a\" time=\"1\"/>\n  <testcase name=\"b\" time=\"abc\"/>\n</testsuite>\n";
+    let got = read_alike(junit);
+    assert!(
+        got.contains("testsuite/testcase[2]/@time (line 3, column 28)")
+            && got.contains("invalid duration \"abc\""),
+        "{got}"
+    );
+}
+
+#[test]
+fn runs_of_empty_elements_are_read_whole_with_their_neighbours() {
+    // Lines in a run, a line with children (read event by event), lines after it; testcases
+    // in a run, then one with a failure, then another run.
+    let cobertura = b"<coverage><packages><package name=\"p\"><classes><class filename=\"a.py\"><lines>\n<line number=\"1\" hits=\"1\"/><line number=\"2\" hits=\"0\"/>\n<line number=\"3\" hits=\"2\" branch=\"true\" condition-coverage=\"50% (1/2)\"><conditions><condition number=\"0\" type=\"jump\" coverage=\"50%\"/></conditions></line>\n<line number=\"4\" hits=\"0\"/>\n</lines></class></classes></package></packages></coverage>";
+    let got = read_alike(cobertura);
+    let report: serde_json::Value = serde_json::from_str(&got).expect(&got);
+    let lines = &report["content"]["files"][0]["lines"];
+    let numbers: Vec<u64> = (0..4).map(|i| lines[i]["line"].as_u64().unwrap()).collect();
+    assert_eq!(numbers, [1, 2, 3, 4], "{got}");
+    assert_eq!(lines[2]["branches_total"], 2, "{got}");
+    assert_eq!(report["content"]["totals"]["lines_covered"], 2, "{got}");
+
+    let junit = b"<testsuite name=\"s\"><testcase name=\"a\"/><testcase name=\"b\"/>\n<testcase name=\"c\"><failure message=\"x &lt; y\">at A.&lt;init&gt;(A.java:1) &#38; more</failure></testcase>\n<testcase name=\"d\"/></testsuite>";
+    let got = read_alike(junit);
+    let report: serde_json::Value = serde_json::from_str(&got).expect(&got);
+    let tests = &report["content"]["tests"];
+    let names: Vec<&str> = (0..4)
+        .map(|i| tests[i]["id"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["a", "b", "c", "d"], "{got}");
+    let failure = &tests[2]["outcome"]["failures"][0];
+    assert_eq!(failure["message"], "x < y", "{got}");
+    // Text and the references inside it come as one resolved piece.
+    assert_eq!(failure["details"], "at A.<init>(A.java:1) & more", "{got}");
+}
+
+#[test]
+fn lcov_hit_lines_read_in_place_keep_their_positions() {
+    let lcov =
+        b"TN:\nSF:a.c\nDA:1,1\nDA:2,0\r\nBRDA:2,0,0,1\nBRDA:2,0,1,-\nDA:3,x\nend_of_record\n";
+    let got = read_alike(lcov);
+    assert!(got.contains("(line 7, column 4)"), "{got}");
+    let ok = b"TN:\nSF:a.c\nDA:1,1\nDA:2,0\r\nBRDA:2,0,0,1\nBRDA:2,0,1,-\nDA:3,5\nDA:1,2\nend_of_record\n";
+    let got = read_alike(ok);
+    let report: serde_json::Value = serde_json::from_str(&got).expect(&got);
+    let totals = &report["content"]["totals"];
+    assert_eq!(
+        (
+            totals["lines_valid"].as_u64(),
+            totals["lines_covered"].as_u64()
+        ),
+        (Some(3), Some(3)),
+        "{got}"
+    );
+    assert_eq!(totals["branches_valid"], 2, "{got}");
+    assert_eq!(totals["branches_covered"], 1, "{got}");
+}
