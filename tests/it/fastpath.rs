@@ -132,7 +132,7 @@ fn an_error_inside_a_run_of_empty_elements_names_the_element_and_its_place() {
     let cobertura = b"<coverage>\n <packages><package name=\"p\"><classes>\n  <class name=\"a\" filename=\"a.py\">\n   <lines>\n    <line number=\"1\" hits=\"1\"/>\n    <line number=\"2\" hits=\"0\"/>\n    <line number=\"x3\" hits=\"1\"/>\n   </lines>\n  </class>\n </classes></package></packages>\n</coverage>\n";
     let got = read_alike(cobertura);
     assert!(
-        got.contains("lines/line[3]/@number (line 7, column 19)")
+        got.contains("lines[1]/line[3]/@number (line 7, column 19)")
             && got.contains("invalid line number \"x3\""),
         "{got}"
     );
