@@ -258,13 +258,53 @@ impl std::hash::Hasher for IdentityHasher {
     }
 }
 
-/// Counts tests with one byte of state per distinct test (keyed by a 64-bit hash of its
-/// identity), for summaries of reports of any size.
+/// Counts tests with 8 bytes per distinct test (61 bits of its identity's hash, 3 of its
+/// tally, in an open-addressing table kept at most 7/8 full), for summaries of reports of any
+/// size: a general hash map takes twice that, and more while it grows.
 #[derive(Default)]
 pub(crate) struct TestCounter {
-    seen: HashMap<u64, u8, BuildHasherDefault<IdentityHasher>>,
+    seen: TallyTable,
     counts: TestCounts,
     scratch: Vec<u8>,
+}
+
+/// A set of 61-bit hashes, each with a 3-bit tally ([`Tally::pack`]) in the top bits of its
+/// slot; an empty slot is 0 (a hash of 0 is stored as 1).
+#[derive(Default)]
+struct TallyTable {
+    slots: Vec<u64>,
+    len: usize,
+}
+
+const HASH_BITS: u64 = (1 << 61) - 1;
+
+impl TallyTable {
+    /// The slot of `hash` (already reduced to 61 bits, not 0): its own, or the empty one
+    /// where it goes.
+    fn slot(&mut self, hash: u64) -> &mut u64 {
+        if (self.len + 1) * 8 > self.slots.len() * 7 {
+            self.grow();
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = hash as usize & mask;
+        while self.slots[i] != 0 && self.slots[i] & HASH_BITS != hash {
+            i = (i + 1) & mask;
+        }
+        &mut self.slots[i]
+    }
+
+    fn grow(&mut self) {
+        let capacity = (self.slots.len() * 2).max(1024);
+        let old = std::mem::replace(&mut self.slots, vec![0; capacity]);
+        let mask = capacity - 1;
+        for slot in old.into_iter().filter(|&s| s != 0) {
+            let mut i = (slot & HASH_BITS) as usize & mask;
+            while self.slots[i] != 0 {
+                i = (i + 1) & mask;
+            }
+            self.slots[i] = slot;
+        }
+    }
 }
 
 impl TestCounter {
@@ -281,25 +321,25 @@ impl TestCounter {
             self.counts.add(tally.status, tally.is_flaky(), duration);
             return;
         }
-        let key = id_hash(id, &mut self.scratch);
-        match self.seen.get_mut(&key) {
-            None => {
-                self.counts.add(tally.status, tally.is_flaky(), duration);
-                self.seen.insert(key, tally.pack());
-            }
-            Some(state) => {
-                let before = Tally::unpack(*state);
-                if !is_retry(before, reruns) {
-                    self.counts.add(tally.status, tally.is_flaky(), duration);
-                    *state = tally.pack();
-                    return;
-                }
-                let after = earlier(before, reruns).then(tally);
-                self.counts.remove(before.status, before.is_flaky());
-                self.counts.add(after.status, after.is_flaky(), duration);
-                *state = after.pack();
-            }
+        let key = (id_hash(id, &mut self.scratch) & HASH_BITS).max(1);
+        let slot = self.seen.slot(key);
+        if *slot == 0 {
+            self.counts.add(tally.status, tally.is_flaky(), duration);
+            *slot = key | u64::from(tally.pack()) << 61;
+            self.seen.len += 1;
+            return;
         }
+        let before = Tally::unpack((*slot >> 61) as u8);
+        let now = if is_retry(before, reruns) {
+            let after = earlier(before, reruns).then(tally);
+            self.counts.remove(before.status, before.is_flaky());
+            self.counts.add(after.status, after.is_flaky(), duration);
+            after
+        } else {
+            self.counts.add(tally.status, tally.is_flaky(), duration);
+            tally
+        };
+        *slot = key | u64::from(now.pack()) << 61;
     }
 
     pub(crate) fn finish(self) -> TestCounts {
@@ -357,6 +397,24 @@ mod tests {
     fn a_skipped_attempt_after_a_run_keeps_the_run() {
         let merged = t(Status::Errored, true).then(t(Status::Skipped, false));
         assert_eq!(merged.status, Status::Errored);
+    }
+
+    #[test]
+    fn the_tally_table_keeps_every_hash_apart_through_growth() {
+        let mut table = TallyTable::default();
+        let hashes: Vec<u64> = (1..5000u64)
+            .map(|i| (i.wrapping_mul(0x9E37_79B9_7F4A_7C15) & HASH_BITS).max(1))
+            .collect();
+        for (n, &h) in hashes.iter().enumerate() {
+            let slot = table.slot(h);
+            assert_eq!(*slot, 0, "hash {n} found before it was stored");
+            *slot = h | (n as u64 % 8) << 61;
+            table.len += 1;
+        }
+        assert!(table.slots.len() >= 5000 * 8 / 7);
+        for (n, &h) in hashes.iter().enumerate() {
+            assert_eq!(*table.slot(h), h | (n as u64 % 8) << 61, "hash {n}");
+        }
     }
 
     #[test]
