@@ -815,10 +815,9 @@ impl AttrSpans {
 #[inline]
 fn scan_start_tag(avail: &[u8], attrs: &mut AttrSpans) -> Option<(usize, bool, usize)> {
     let len = avail.len();
-    let is_name = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':');
     let is_white = |b: u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
     let mut i = 1;
-    while i < len && is_name(avail[i]) {
+    while i < len && is_name_byte(avail[i]) {
         i += 1;
     }
     let name_end = i;
@@ -845,7 +844,7 @@ fn scan_start_tag(avail: &[u8], attrs: &mut AttrSpans) -> Option<(usize, bool, u
             _ => {}
         }
         let key_start = i;
-        while i < len && is_name(avail[i]) {
+        while i < len && is_name_byte(avail[i]) {
             i += 1;
         }
         let key_end = i;
@@ -898,10 +897,13 @@ fn scan_start_tag(avail: &[u8], attrs: &mut AttrSpans) -> Option<(usize, bool, u
 /// An element name the fast path takes: ASCII letters, digits, `_`, `-`, `.` and `:`.
 #[inline]
 fn is_plain_name(name: &[u8]) -> bool {
-    !name.is_empty()
-        && name
-            .iter()
-            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':'))
+    !name.is_empty() && name.iter().all(|&b| is_name_byte(b))
+}
+
+/// A byte of a plain element or attribute name.
+#[inline]
+fn is_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':')
 }
 
 #[inline]
