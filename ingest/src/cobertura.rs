@@ -20,11 +20,11 @@
 
 use quick_xml::events::BytesStart;
 
-use crate::coverage::{parse_condition_coverage, parse_count};
+use crate::coverage::{parse_condition_coverage, parse_count, parse_line_number};
 use crate::error::{ErrorKind, Result};
 use crate::input::{Options, Source};
 use crate::model::{FileCoverage, Format, LineCoverage};
-use crate::xml::{Ev, Xml, XmlCoverage, XmlFragments, attr_value, for_each_attr};
+use crate::xml::{Ev, MAX_LINES_HINT, Xml, XmlCoverage, XmlFragments, attr_value, for_each_attr};
 
 pub(crate) struct CoberturaReader {
     pub(crate) base: XmlCoverage,
@@ -111,7 +111,7 @@ impl CoberturaReader {
     }
 
     fn read_class(&mut self, path: String, empty: bool, buf: &mut Vec<u8>) -> Result<FileCoverage> {
-        let mut lines = Vec::new();
+        let mut lines = Vec::with_capacity(self.base.lines_hint);
         // Lines under <methods> repeat the class's lines; some tools write only those.
         let mut method_lines = Vec::new();
         let mut methods_depth = None;
@@ -167,6 +167,7 @@ impl CoberturaReader {
         if lines.is_empty() {
             lines = method_lines;
         }
+        self.base.lines_hint = lines.len().min(MAX_LINES_HINT);
         Ok(FileCoverage {
             path,
             lines,
@@ -186,7 +187,7 @@ fn read_line(xml: &Xml, start: &BytesStart<'_>) -> Result<LineCoverage> {
         match key {
             "number" => {
                 let v = attr_value(xml, start, attr)?;
-                number = Some(v.trim().parse::<u32>().map_err(|_| {
+                number = Some(parse_line_number(&v).ok_or_else(|| {
                     xml.attr_error(
                         start,
                         b"number",

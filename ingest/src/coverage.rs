@@ -8,6 +8,7 @@
 //! tests); branches keep the larger total and the larger covered count.
 
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 
 use crate::model::{CoverageTotals, FileCoverage, LineCoverage};
 
@@ -92,13 +93,32 @@ fn add_declared(a: Option<(u64, u64)>, b: Option<(u64, u64)>) -> Option<(u64, u6
     }
 }
 
+/// A hasher for line numbers: one multiplication (Fibonacci hashing) instead of SipHash,
+/// which spreads consecutive numbers over the whole range.
+#[derive(Default)]
+struct LineHasher(u64);
+
+impl std::hash::Hasher for LineHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.0 = u64::from(n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
 /// Per-file state for summaries: two bits per line number, and branch counts for the few lines
 /// that have branches.
 #[derive(Default)]
 struct FileBits {
     valid: Vec<u64>,
     covered: Vec<u64>,
-    branches: HashMap<u32, (u32, u32)>,
+    branches: HashMap<u32, (u32, u32), BuildHasherDefault<LineHasher>>,
     declared_lines: Option<(u64, u64)>,
     declared_branches: Option<(u64, u64)>,
 }
@@ -212,6 +232,9 @@ impl DeclaredTotals {
 
 /// Parses a non-negative count the way coverage tools write them: `12`, `12.0`, `1e3`.
 pub(crate) fn parse_count(s: &str) -> Option<u64> {
+    if let Some(n) = parse_digits(s.as_bytes()) {
+        return Some(n);
+    }
     let s = s.trim();
     if let Ok(v) = s.parse::<u64>() {
         return Some(v);
@@ -222,13 +245,40 @@ pub(crate) fn parse_count(s: &str) -> Option<u64> {
     }
 }
 
+/// Plain decimal digits into a u64 (at most 19 of them, so no overflow); `None` for anything
+/// else.
+#[inline]
+pub(crate) fn parse_digits(s: &[u8]) -> Option<u64> {
+    if s.is_empty() || s.len() > 19 {
+        return None;
+    }
+    let mut n: u64 = 0;
+    for &b in s {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        n = n * 10 + u64::from(d);
+    }
+    Some(n)
+}
+
+/// A line number: plain digits, or a number with white space around it.
+#[inline]
+pub(crate) fn parse_line_number(s: &str) -> Option<u32> {
+    match parse_digits(s.as_bytes()) {
+        Some(n) => u32::try_from(n).ok(),
+        None => s.trim().parse::<u32>().ok(),
+    }
+}
+
 /// Parses Cobertura's `condition-coverage="50% (1/2)"` into (covered, total).
 pub(crate) fn parse_condition_coverage(s: &str) -> Option<(u32, u32)> {
-    let open = s.find('(')?;
-    let close = s[open..].find(')')? + open;
+    let open = memchr::memchr(b'(', s.as_bytes())?;
+    let close = memchr::memchr(b')', &s.as_bytes()[open..])? + open;
     let (covered, total) = s[open + 1..close].split_once('/')?;
-    let covered = covered.trim().parse::<u32>().ok()?;
-    let total = total.trim().parse::<u32>().ok()?;
+    let covered = parse_line_number(covered)?;
+    let total = parse_line_number(total)?;
     (covered <= total).then_some((covered, total))
 }
 

@@ -408,7 +408,16 @@ impl BufRead for Source {
             return;
         }
         let bytes = &self.buf[self.pos..self.pos + amt];
-        if let Some(last) = memchr::memrchr(b'\n', bytes) {
+        if amt <= 16 {
+            // Most tokens are short (white space between tags, a small tag): a plain loop
+            // costs less than setting up the vectorized searches.
+            for (i, &b) in bytes.iter().enumerate() {
+                if b == b'\n' {
+                    self.line += 1;
+                    self.line_start = self.offset + i as u64 + 1;
+                }
+            }
+        } else if let Some(last) = memchr::memrchr(b'\n', bytes) {
             self.line += count_newlines(bytes) as u64;
             self.line_start = self.offset + last as u64 + 1;
         }

@@ -21,11 +21,13 @@
 
 use quick_xml::events::BytesStart;
 
-use crate::coverage::parse_count;
+use crate::coverage::{parse_count, parse_line_number};
 use crate::error::{ErrorKind, Result};
 use crate::input::{Options, Source};
 use crate::model::{FileCoverage, Format, LineCoverage};
-use crate::xml::{Ev, Xml, XmlCoverage, XmlFragments, attr_named, attr_value, for_each_attr};
+use crate::xml::{
+    Ev, MAX_LINES_HINT, Xml, XmlCoverage, XmlFragments, attr_named, attr_value, for_each_attr,
+};
 
 pub(crate) struct JacocoReader {
     pub(crate) base: XmlCoverage,
@@ -175,7 +177,7 @@ impl JacocoReader {
         } else {
             format!("{}/{}", self.package, name)
         };
-        let mut lines = Vec::new();
+        let mut lines = Vec::with_capacity(self.base.lines_hint);
         let mut declared_lines = None;
         let mut declared_branches = None;
         // gcovr writes <line> with branch counts only; then lines come from the counters.
@@ -229,6 +231,7 @@ impl JacocoReader {
         if !any_instructions && declared_lines.is_some() {
             lines.clear();
         }
+        self.base.lines_hint = lines.len().min(MAX_LINES_HINT);
         Ok(FileCoverage {
             path,
             lines,
@@ -248,7 +251,7 @@ fn read_line(xml: &Xml, start: &BytesStart<'_>) -> Result<(Option<LineCoverage>,
         let slot = match key {
             "nr" => {
                 let v = attr_value(xml, start, attr)?;
-                nr = Some(v.trim().parse::<u32>().map_err(|_| {
+                nr = Some(parse_line_number(&v).ok_or_else(|| {
                     xml.attr_error(
                         start,
                         b"nr",

@@ -28,7 +28,7 @@
 
 use std::io::BufRead;
 
-use crate::coverage::DeclaredTotals;
+use crate::coverage::{DeclaredTotals, parse_digits};
 use crate::error::{Error, ErrorKind, Position, Result};
 use crate::input::{Options, Source};
 use crate::model::{FileCoverage, Format, LineCoverage};
@@ -149,7 +149,7 @@ impl Lines {
                 });
                 used
             } else if let Some(brda) = rest.strip_prefix(b"BRDA:") {
-                let Some(end) = memchr::memchr(b'\n', brda) else {
+                let Some(end) = short_line_end(brda) else {
                     break;
                 };
                 let text = &brda[..end];
@@ -159,6 +159,18 @@ impl Lines {
                 };
                 branches.push(outcome);
                 5 + end + 1
+            } else if rest.starts_with(b"FN") {
+                // `FN:`, `FNDA:`, `FNF:`, `FNH:` (and `FNL:`, `FNA:` of LCOV 2): functions,
+                // which line and branch coverage do not need; checked as text and passed over.
+                let Some(end) = short_line_end(rest) else {
+                    break;
+                };
+                let text = &rest[..end];
+                if !text.contains(&b':') || !(text.is_ascii() || std::str::from_utf8(text).is_ok())
+                {
+                    break;
+                }
+                end + 1
             } else {
                 break;
             };
@@ -205,6 +217,10 @@ pub(crate) struct LcovReader {
     pub(crate) declared: DeclaredTotals,
     pub(crate) warnings: Warnings,
     done: bool,
+    /// The branch outcomes of the record being read, (line, taken): one list, reused.
+    branch_outcomes: Vec<(u32, bool)>,
+    /// How many lines the last record had (see [`crate::xml::XmlCoverage::lines_hint`]).
+    lines_hint: usize,
 }
 
 impl LcovReader {
@@ -215,6 +231,8 @@ impl LcovReader {
             declared: DeclaredTotals::default(),
             warnings: Warnings::default(),
             done: false,
+            branch_outcomes: Vec::new(),
+            lines_hint: 0,
         }
     }
 
@@ -234,14 +252,25 @@ impl LcovReader {
     }
 
     fn read_record(&mut self, buf: &mut Vec<u8>) -> Result<Option<FileCoverage>> {
+        // Branch outcomes of the current record: (line, taken); the list is reused.
+        let mut branch_outcomes = std::mem::take(&mut self.branch_outcomes);
+        branch_outcomes.clear();
+        let result = self.read_record_into(buf, &mut branch_outcomes);
+        self.branch_outcomes = branch_outcomes;
+        result
+    }
+
+    fn read_record_into(
+        &mut self,
+        buf: &mut Vec<u8>,
+        branch_outcomes: &mut Vec<(u32, bool)>,
+    ) -> Result<Option<FileCoverage>> {
         let mut file: Option<FileCoverage> = None;
         let mut record_line = 0;
         let (mut lf, mut lh, mut brf, mut brh) = (None, None, None, None);
-        // Branch outcomes of the current record: (line, taken).
-        let mut branch_outcomes: Vec<(u32, bool)> = Vec::new();
         while !self.done {
             if let Some(f) = file.as_mut() {
-                self.lines.read_hits_in_place(f, &mut branch_outcomes);
+                self.lines.read_hits_in_place(f, branch_outcomes);
             }
             let Some(raw) = self.lines.next_raw_line(buf)? else {
                 self.done = true;
@@ -313,6 +342,7 @@ impl LcovReader {
                     }
                 }
                 crate::coverage::normalize(&mut merged, crate::coverage::HitMerge::Sum);
+                self.lines_hint = merged.len().min(crate::xml::MAX_LINES_HINT);
                 f.lines = merged;
                 if let (Some(v), Some(c)) = (lf, lh) {
                     f.declared_lines = Some((v, c));
@@ -366,7 +396,7 @@ impl LcovReader {
                     branch_outcomes.clear();
                     file = Some(FileCoverage {
                         path: value.to_string(),
-                        lines: Vec::new(),
+                        lines: Vec::with_capacity(self.lines_hint),
                         declared_lines: None,
                         declared_branches: None,
                     });
@@ -448,17 +478,29 @@ fn parse_da(rest: &[u8]) -> Option<(u32, u64)> {
     Some((u32::try_from(line).ok()?, hits))
 }
 
+/// Where the `\n` that ends a short line is (a plain loop: records are a few bytes long).
+#[inline]
+fn short_line_end(bytes: &[u8]) -> Option<usize> {
+    bytes.iter().position(|&b| b == b'\n')
+}
+
 /// `12,0,1,5` or `12,0,1,-` (block and branch may be free text) → (12, taken).
+#[inline]
 fn parse_brda(rest: &[u8]) -> Option<(u32, bool)> {
-    let first = memchr::memchr(b',', rest)?;
-    let last = memchr::memrchr(b',', rest)?;
+    let (line, first) = leading_digits(rest)?;
+    if rest.get(first) != Some(&b',') {
+        return None;
+    }
+    let last = rest.iter().rposition(|&b| b == b',')?;
     if last <= first {
         return None;
     }
     let middle = &rest[first + 1..last];
     // A block and a branch: at least one comma between them.
-    memchr::memchr(b',', middle)?;
-    let line = u32::try_from(parse_digits(&rest[..first])?).ok()?;
+    if !middle.contains(&b',') {
+        return None;
+    }
+    let line = u32::try_from(line).ok()?;
     let taken = &rest[last + 1..];
     let taken = if taken == b"-" {
         false
@@ -474,32 +516,16 @@ fn parse_brda(rest: &[u8]) -> Option<(u32, bool)> {
 fn leading_digits(s: &[u8]) -> Option<(u64, usize)> {
     let mut n: u64 = 0;
     let mut len = 0;
-    for &b in s.iter().take(19) {
+    while let Some(&b) = s.get(len) {
         let d = b.wrapping_sub(b'0');
         if d > 9 {
             break;
         }
-        n = n * 10 + u64::from(d);
+        // Wraps only past 19 digits, which are refused below.
+        n = n.wrapping_mul(10).wrapping_add(u64::from(d));
         len += 1;
     }
-    let more = s.get(len).is_some_and(u8::is_ascii_digit);
-    (len > 0 && !more).then_some((n, len))
-}
-
-/// Plain decimal digits into a u64, `None` for anything else or an overflow.
-fn parse_digits(s: &[u8]) -> Option<u64> {
-    if s.is_empty() || s.len() > 19 {
-        return None;
-    }
-    let mut n: u64 = 0;
-    for &b in s {
-        let d = b.wrapping_sub(b'0');
-        if d > 9 {
-            return None;
-        }
-        n = n * 10 + u64::from(d);
-    }
-    Some(n)
+    (1..=19).contains(&len).then_some((n, len))
 }
 
 fn add(slot: &mut Option<u64>, n: u64) {

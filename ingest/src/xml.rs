@@ -67,8 +67,9 @@ impl PathStack {
     fn push(&mut self, name: &[u8], line: u64, by_quick_xml: bool) {
         let from = self.frames.last().map_or(0, |f| f.counters_mark);
         let mut index = 0;
-        for (range, count) in &mut self.counters[from..] {
-            if &self.arena[range.clone()] == name {
+        // Newest first: in a run of siblings the name is the last one counted.
+        for (range, count) in self.counters[from..].iter_mut().rev() {
+            if range.len() == name.len() && &self.arena[range.clone()] == name {
                 *count += 1;
                 index = *count;
                 break;
@@ -418,7 +419,7 @@ impl Xml {
             return Ok(Fast::No);
         }
         if self.skipping && matches!(fast, Fast::Text) {
-            if std::str::from_utf8(&avail[..used]).is_err() {
+            if !is_utf8(&avail[..used]) {
                 // quick-xml reports it, with its position.
                 return Ok(Fast::No);
             }
@@ -769,7 +770,7 @@ fn coalesce_text(avail: &[u8], mut out: Option<&mut Vec<u8>>) -> usize {
                 break;
             };
             let run = &avail[at..at + len];
-            if std::str::from_utf8(run).is_err() {
+            if !is_utf8(run) {
                 break;
             }
             if let Some(out) = out.as_deref_mut() {
@@ -816,10 +817,7 @@ impl AttrSpans {
 fn scan_start_tag(avail: &[u8], attrs: &mut AttrSpans) -> Option<(usize, bool, usize)> {
     let len = avail.len();
     let is_white = |b: u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
-    let mut i = 1;
-    while i < len && is_name_byte(avail[i]) {
-        i += 1;
-    }
+    let mut i = 1 + name_len(&avail[1..]);
     let name_end = i;
     attrs.spans.clear();
     attrs.plain = true;
@@ -844,9 +842,7 @@ fn scan_start_tag(avail: &[u8], attrs: &mut AttrSpans) -> Option<(usize, bool, u
             _ => {}
         }
         let key_start = i;
-        while i < len && is_name_byte(avail[i]) {
-            i += 1;
-        }
+        i += name_len(&avail[i..]);
         let key_end = i;
         if key_end == key_start {
             return None;
@@ -894,17 +890,44 @@ fn scan_start_tag(avail: &[u8], attrs: &mut AttrSpans) -> Option<(usize, bool, u
     }
 }
 
+/// Whether `bytes` are UTF-8; most text is ASCII, which this checks a word at a time.
+#[inline]
+fn is_utf8(bytes: &[u8]) -> bool {
+    bytes.is_ascii() || std::str::from_utf8(bytes).is_ok()
+}
+
+/// How many name bytes `bytes` starts with.
+#[inline]
+fn name_len(bytes: &[u8]) -> usize {
+    bytes
+        .iter()
+        .position(|&b| !is_name_byte(b))
+        .unwrap_or(bytes.len())
+}
+
 /// An element name the fast path takes: ASCII letters, digits, `_`, `-`, `.` and `:`.
 #[inline]
 fn is_plain_name(name: &[u8]) -> bool {
     !name.is_empty() && name.iter().all(|&b| is_name_byte(b))
 }
 
-/// A byte of a plain element or attribute name.
+/// A byte of a plain element or attribute name: ASCII letters, digits, `_`, `-`, `.`, `:`.
 #[inline]
 fn is_name_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':')
+    NAME_BYTES[usize::from(b)]
 }
+
+/// [`is_name_byte`] as a table: the tag scanner asks it of every byte of every name.
+static NAME_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.' | b':');
+        b += 1;
+    }
+    table
+};
 
 #[inline]
 fn trim_end_ascii_whitespace(bytes: &[u8]) -> &[u8] {
@@ -991,15 +1014,25 @@ impl<'s> Attr<'s> {
 
 /// An attribute's value as text, with the five predefined entities and character references
 /// resolved. Any other entity is an error.
+#[inline]
 pub(crate) fn attr_value<'a>(
     xml: &Xml,
     start: &BytesStart<'_>,
     attr: &Attr<'a>,
 ) -> Result<Cow<'a, str>> {
-    let raw: &'a str = attr.value;
     if attr.plain {
-        return Ok(Cow::Borrowed(raw));
+        return Ok(Cow::Borrowed(attr.value));
     }
+    attr_value_escaped(xml, start, attr)
+}
+
+/// [`attr_value`] for a tag with `&` or `<` somewhere in it.
+fn attr_value_escaped<'a>(
+    xml: &Xml,
+    start: &BytesStart<'_>,
+    attr: &Attr<'a>,
+) -> Result<Cow<'a, str>> {
+    let raw: &'a str = attr.value;
     if let Some(i) = memchr::memchr(b'<', raw.as_bytes()) {
         return Err(xml.attr_error(
             start,
@@ -1125,7 +1158,13 @@ pub(crate) struct XmlCoverage {
     pub(crate) warnings: Warnings,
     pub(crate) done: bool,
     started: bool,
+    /// How many lines the last fragment had: the next one's list starts with room for as
+    /// many (files of a report are alike), which spares most of its regrowth.
+    pub(crate) lines_hint: usize,
 }
+
+/// The most lines a fragment's list is given room for before it has any.
+pub(crate) const MAX_LINES_HINT: usize = 1 << 16;
 
 impl XmlCoverage {
     pub(crate) fn new(source: Source, format: Format, options: Options) -> Self {
@@ -1136,6 +1175,7 @@ impl XmlCoverage {
             warnings: Warnings::default(),
             done: false,
             started: false,
+            lines_hint: 0,
         }
     }
 
