@@ -76,6 +76,8 @@ pub struct JunitReader {
     /// root states nothing and there is one suite, the suite's totals are the report's.
     first_suite_declared: Option<Declared>,
     top_level_suites: u32,
+    /// The last testcase's classname, shared with the next ones of the same class.
+    last_classname: Option<Arc<str>>,
 }
 
 impl JunitReader {
@@ -93,6 +95,7 @@ impl JunitReader {
             root_declared: None,
             first_suite_declared: None,
             top_level_suites: 0,
+            last_classname: None,
             details: true,
         }
     }
@@ -109,6 +112,15 @@ impl JunitReader {
     /// testcases). See the rules in [`crate::merge`].
     pub fn repeats_are_reruns(&self) -> bool {
         self.pytest
+    }
+
+    /// How many tests the report says it holds (its root's, or its first top-level suite's,
+    /// `tests`; 0 when it says nothing so far): a hint for sizing, never trusted as a count.
+    pub(crate) fn declared_tests(&self) -> u64 {
+        self.root_declared
+            .or(self.first_suite_declared)
+            .and_then(|d| d.tests)
+            .unwrap_or(0)
     }
 
     /// Warnings so far (declared totals that disagree with the testcases, odd values).
@@ -189,8 +201,15 @@ impl JunitReader {
             // Most testcases are empty elements in a row: read the next one in place.
             let mut head = None;
             let (options, warnings) = (self.options, &mut self.warnings);
+            let last_classname = &mut self.last_classname;
             self.xml.read_empty_run(Some(b"testcase"), |xml, start| {
-                head = Some(testcase_head(xml, options, warnings, start)?);
+                head = Some(testcase_head(
+                    xml,
+                    options,
+                    warnings,
+                    last_classname,
+                    start,
+                )?);
                 Ok(false)
             })?;
             if let Some(head) = head {
@@ -224,7 +243,13 @@ impl JunitReader {
                         Ok(None)
                     }
                     "testcase" => {
-                        let head = self.testcase_head(&start)?;
+                        let head = testcase_head(
+                            &self.xml,
+                            self.options,
+                            &mut self.warnings,
+                            &mut self.last_classname,
+                            &start,
+                        )?;
                         drop(start);
                         let case = self.testcase_body(head, empty, buf)?;
                         Ok(Some(case))
@@ -245,7 +270,7 @@ impl JunitReader {
                         ));
                         Ok(Some(TestCase {
                             id: TestId {
-                                classname: Some(suite.to_string()),
+                                classname: Some(suite.clone()),
                                 suite,
                                 name: "(suite error)".into(),
                                 file: None,
@@ -357,11 +382,6 @@ impl JunitReader {
 
     fn close_suite(&mut self) {
         self.suites.pop();
-    }
-
-    /// Reads a `<testcase>` start tag's attributes.
-    fn testcase_head(&mut self, start: &BytesStart<'_>) -> Result<CaseHead> {
-        testcase_head(&self.xml, self.options, &mut self.warnings, start)
     }
 
     /// Reads a `<testcase>`'s children and decides its outcome.
@@ -584,6 +604,7 @@ fn testcase_head(
     xml: &Xml,
     options: Options,
     warnings: &mut Warnings,
+    last_classname: &mut Option<Arc<str>>,
     start: &BytesStart<'_>,
 ) -> Result<CaseHead> {
     let mut name = None;
@@ -598,7 +619,7 @@ fn testcase_head(
         match key {
             "name" => name = Some(attr_value(xml, start, attr)?.into_owned()),
             "classname" | "class" if classname.is_none() || key == "classname" => {
-                classname = Some(attr_value(xml, start, attr)?.into_owned());
+                classname = Some(shared(last_classname, &attr_value(xml, start, attr)?));
             }
             "file" => file = Some(attr_value(xml, start, attr)?.into_owned()),
             "time" | "duration" => {
@@ -661,10 +682,19 @@ fn testcase_head(
     })
 }
 
+/// `text` as the shared string `last` holds when it is the same (the testcases of a class
+/// come together), else as a new one that `last` then holds.
+fn shared(last: &mut Option<Arc<str>>, text: &str) -> Arc<str> {
+    match last {
+        Some(kept) if **kept == *text => kept.clone(),
+        _ => last.insert(Arc::from(text)).clone(),
+    }
+}
+
 /// The attributes of a `<testcase>` that decide its identity and outcome.
 struct CaseHead {
     name: String,
-    classname: Option<String>,
+    classname: Option<Arc<str>>,
     file: Option<String>,
     time: Option<f64>,
     line: Option<u32>,

@@ -138,6 +138,10 @@ pub fn parse_with(read: impl Read + Send + 'static, options: &Options) -> Result
             }
             let mut merger = TestMerger::default();
             while let Some(case) = reader.next_case()? {
+                if merger.is_empty() {
+                    // The root's declared count, read by now, sizes the list once.
+                    merger.reserve(reader.declared_tests());
+                }
                 let reruns = reader.repeats_are_reruns();
                 merger.push(case, reruns);
             }

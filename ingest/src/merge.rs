@@ -17,6 +17,9 @@
 
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
+use std::sync::Arc;
+
+use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 use crate::model::{Attempt, Outcome, Status, TestCase, TestCounts, TestId};
 
@@ -108,8 +111,11 @@ pub(crate) struct TestMerger {
     collided: HashMap<TestId, usize>,
     tests: Vec<TestCase>,
     counts: TestCounts,
-    scratch: Vec<u8>,
+    hasher: IdHasher,
 }
+
+/// The most tests [`TestMerger::reserve`] makes room for before they are read.
+const MAX_RESERVED_TESTS: usize = 1 << 18;
 
 fn same_test(a: &TestId, b: &TestId) -> bool {
     a.name == b.name && a.classname == b.classname && a.suite == b.suite && a.file == b.file
@@ -125,7 +131,7 @@ impl TestMerger {
             self.tests.push(case);
             return;
         }
-        let key = id_hash(&case.id, &mut self.scratch);
+        let key = self.hasher.hash(&case.id);
         let next = self.tests.len();
         let found = match self.index.get(&key) {
             None => {
@@ -192,6 +198,19 @@ impl TestMerger {
 
     pub(crate) fn finish(self) -> (Vec<TestCase>, TestCounts) {
         (self.tests, self.counts)
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.tests.is_empty()
+    }
+
+    /// Makes room for `tests` tests, at most [`MAX_RESERVED_TESTS`] (a report's own count is a
+    /// hint, not a promise): spares the list its regrowth.
+    pub(crate) fn reserve(&mut self, tests: u64) {
+        let tests = usize::try_from(tests)
+            .unwrap_or(usize::MAX)
+            .min(MAX_RESERVED_TESTS);
+        self.tests.reserve(tests);
     }
 }
 
@@ -265,7 +284,7 @@ impl std::hash::Hasher for IdentityHasher {
 pub(crate) struct TestCounter {
     seen: TallyTable,
     counts: TestCounts,
-    scratch: Vec<u8>,
+    hasher: IdHasher,
 }
 
 /// A set of 61-bit hashes, each with a 3-bit tally ([`Tally::pack`]) in the top bits of its
@@ -321,7 +340,7 @@ impl TestCounter {
             self.counts.add(tally.status, tally.is_flaky(), duration);
             return;
         }
-        let key = (id_hash(id, &mut self.scratch) & HASH_BITS).max(1);
+        let key = (self.hasher.hash(id) & HASH_BITS).max(1);
         let slot = self.seen.slot(key);
         if *slot == 0 {
             self.counts.add(tally.status, tally.is_flaky(), duration);
@@ -347,25 +366,43 @@ impl TestCounter {
     }
 }
 
-/// A 64-bit hash of a test's identity (collisions: about 1 in 10^7 for a million tests).
-pub(crate) fn id_hash(id: &TestId, scratch: &mut Vec<u8>) -> u64 {
-    scratch.clear();
-    for part in [
-        Some(&*id.suite),
-        id.classname.as_deref(),
-        Some(id.name.as_str()),
-        id.file.as_deref(),
-    ] {
-        match part {
-            Some(s) => {
-                scratch.push(1);
-                scratch.extend_from_slice(&(s.len() as u64).to_le_bytes());
-                scratch.extend_from_slice(s.as_bytes());
-            }
-            None => scratch.push(0),
+/// Hashes test identities to 64 bits (collisions: about 1 in 10^7 for a million tests).
+///
+/// The suite and the classname are hashed once per shared string: consecutive testcases
+/// share both (see [`TestId`]), so most identities cost one short hash of their name. The
+/// cache holds the strings it hashed, so an address it remembers is never another string's.
+#[derive(Default)]
+pub(crate) struct IdHasher {
+    suite: Option<(Arc<str>, u64)>,
+    classname: Option<(Arc<str>, u64)>,
+}
+
+impl IdHasher {
+    pub(crate) fn hash(&mut self, id: &TestId) -> u64 {
+        let suite = cached(&mut self.suite, &id.suite, 1);
+        let classname = match &id.classname {
+            Some(c) => cached(&mut self.classname, c, 2),
+            None => 0,
+        };
+        let seed = suite.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ classname.rotate_left(32);
+        let named = xxh3_64_with_seed(id.name.as_bytes(), seed);
+        match &id.file {
+            Some(file) => xxh3_64_with_seed(file.as_bytes(), named ^ 0xA076_1D64_78BD_642F),
+            None => named,
         }
     }
-    xxhash_rust::xxh3::xxh3_64(scratch)
+}
+
+/// The hash of `text` (seeded with `seed`), from `slot` when it holds that very string.
+fn cached(slot: &mut Option<(Arc<str>, u64)>, text: &Arc<str>, seed: u64) -> u64 {
+    if let Some((kept, hash)) = slot
+        && Arc::ptr_eq(kept, text)
+    {
+        return *hash;
+    }
+    let hash = xxh3_64_with_seed(text.as_bytes(), seed);
+    *slot = Some((text.clone(), hash));
+    hash
 }
 
 #[cfg(test)]
@@ -414,6 +451,57 @@ mod tests {
         assert!(table.slots.len() >= 5000 * 8 / 7);
         for (n, &h) in hashes.iter().enumerate() {
             assert_eq!(*table.slot(h), h | (n as u64 % 8) << 61, "hash {n}");
+        }
+    }
+
+    fn id(suite: &str, classname: Option<&str>, name: &str, file: Option<&str>) -> TestId {
+        TestId {
+            suite: Arc::from(suite),
+            classname: classname.map(Arc::from),
+            name: name.into(),
+            file: file.map(Into::into),
+            invocation: 0,
+        }
+    }
+
+    #[test]
+    fn identity_hashes_follow_the_text_not_the_shared_strings() {
+        let mut hasher = IdHasher::default();
+        let a = id("S", Some("C"), "t", None);
+        let first = hasher.hash(&a);
+        // The same texts in other allocations, after the cache holds different strings.
+        hasher.hash(&id("T", Some("D"), "u", None));
+        assert_eq!(hasher.hash(&id("S", Some("C"), "t", None)), first);
+        assert_eq!(IdHasher::default().hash(&a), first);
+        // Shared strings that the cache holds give the same hash as fresh ones.
+        let b = TestId {
+            name: "u".into(),
+            ..a.clone()
+        };
+        assert_eq!(hasher.hash(&b), IdHasher::default().hash(&b));
+    }
+
+    #[test]
+    fn every_part_of_an_identity_changes_its_hash() {
+        let mut hasher = IdHasher::default();
+        let variants = [
+            id("S", Some("C"), "t", None),
+            id("S2", Some("C"), "t", None),
+            id("S", Some("C2"), "t", None),
+            id("S", None, "t", None),
+            id("S", Some(""), "t", None),
+            id("S", Some("C"), "t2", None),
+            id("S", Some("C"), "t", Some("f")),
+            id("S", Some("C"), "t", Some("")),
+            // Text moved from one part to the next.
+            id("SC", Some(""), "t", None),
+            id("S", Some("Ct"), "", None),
+        ];
+        let hashes: Vec<u64> = variants.iter().map(|v| hasher.hash(v)).collect();
+        for (i, a) in hashes.iter().enumerate() {
+            for (j, b) in hashes.iter().enumerate().skip(i + 1) {
+                assert_ne!(a, b, "{:?} and {:?}", variants[i], variants[j]);
+            }
         }
     }
 

@@ -46,8 +46,8 @@ impl Format {
 pub struct TestId {
     /// The innermost enclosing `<testsuite>`'s name (empty when there is none).
     pub suite: Arc<str>,
-    /// `classname`, when given.
-    pub classname: Option<String>,
+    /// `classname`, when given (shared by the tests of one class, as `suite` is).
+    pub classname: Option<Arc<str>>,
     /// `name`.
     pub name: String,
     /// `file`, when given.

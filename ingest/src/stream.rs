@@ -15,7 +15,7 @@ use std::io::Read;
 
 use crate::error::{Error, ErrorKind, Position};
 use crate::junit::JunitReader;
-use crate::merge::{IdentityHasher, Tally, earlier, id_hash, is_retry};
+use crate::merge::{IdHasher, IdentityHasher, Tally, earlier, is_retry};
 use crate::model::{Outcome, Status, TestCase, TestCounts};
 use crate::{Options, ReportReader, Result, open};
 
@@ -38,7 +38,7 @@ type ByHash<V> = HashMap<u64, V, BuildHasherDefault<IdentityHasher>>;
 struct Placer {
     /// Identity hash → (latest invocation, its tally so far).
     latest: ByHash<(u32, u8)>,
-    scratch: Vec<u8>,
+    hasher: IdHasher,
 }
 
 impl Placer {
@@ -49,7 +49,7 @@ impl Placer {
             return None;
         }
         let tally = Tally::of(&case.outcome);
-        let key = id_hash(&case.id, &mut self.scratch);
+        let key = self.hasher.hash(&case.id);
         match self.latest.get_mut(&key) {
             None => {
                 self.latest.insert(key, (0, tally.pack()));

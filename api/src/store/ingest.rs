@@ -198,7 +198,7 @@ fn test_key(case: &TestCase) -> TestKey {
         id.name.clone()
     };
     let (base, params) = id.split_parameters();
-    let classname = id.classname.clone().unwrap_or_default();
+    let classname = id.classname.as_deref().unwrap_or_default().to_owned();
     let file = id.file.clone().unwrap_or_default();
     let mut h = xxhash_rust::xxh3::Xxh3::new();
     for part in [&*id.suite, &classname, &name, &file] {
