@@ -20,11 +20,13 @@
 
 use quick_xml::events::BytesStart;
 
-use crate::coverage::{parse_condition_coverage, parse_count, parse_line_number};
+use crate::coverage::{parse_condition_coverage, parse_count, parse_digits, parse_line_number};
 use crate::error::{ErrorKind, Result};
 use crate::input::{Options, Source};
 use crate::model::{FileCoverage, Format, LineCoverage};
-use crate::xml::{Ev, MAX_LINES_HINT, Xml, XmlCoverage, XmlFragments, attr_value, for_each_attr};
+use crate::xml::{
+    Ev, MAX_LINES_HINT, Xml, XmlCoverage, XmlFragments, attr_value, for_each_attr, plain_empty_tag,
+};
 
 pub(crate) struct CoberturaReader {
     pub(crate) base: XmlCoverage,
@@ -126,10 +128,19 @@ impl CoberturaReader {
                     } else {
                         &mut lines
                     };
-                    self.base.xml.read_empty_run(Some(b"line"), |xml, start| {
-                        into.push(read_line(xml, start)?);
-                        Ok(true)
-                    })?;
+                    self.base.xml.read_empty_run(
+                        Some(b"line"),
+                        into,
+                        |tag, into| {
+                            let (line, used) = quick_line(tag)?;
+                            into.push(line);
+                            Some(used)
+                        },
+                        |xml, start, into| {
+                            into.push(read_line(xml, start)?);
+                            Ok(true)
+                        },
+                    )?;
                 }
                 match self.base.xml.read(buf)? {
                     Ev::End if self.base.xml.depth() < depth => break,
@@ -175,6 +186,33 @@ impl CoberturaReader {
             declared_branches: None,
         })
     }
+}
+
+/// [`read_line`] for a `<line/>` of the plainest kind (see [`plain_empty_tag`]) whose values
+/// are plain digits: the line and the tag's length. `None` leaves the tag to `read_line`.
+#[inline]
+fn quick_line(tag: &[u8]) -> Option<(LineCoverage, usize)> {
+    let mut number = None;
+    let mut hits = 0;
+    let mut branches = (0, 0);
+    let used = plain_empty_tag(tag, b"line", |key, value| {
+        match key {
+            b"number" => number = Some(u32::try_from(parse_digits(value)?).ok()?),
+            b"hits" => hits = parse_digits(value)?,
+            b"condition-coverage" => {
+                branches = parse_condition_coverage(std::str::from_utf8(value).ok()?)?;
+            }
+            _ => {}
+        }
+        Some(())
+    })?;
+    let line = LineCoverage {
+        line: number?,
+        hits,
+        branches_covered: branches.0,
+        branches_total: branches.1,
+    };
+    Some((line, used))
 }
 
 /// A `<line number hits [condition-coverage]>`.

@@ -21,12 +21,13 @@
 
 use quick_xml::events::BytesStart;
 
-use crate::coverage::{parse_count, parse_line_number};
+use crate::coverage::{parse_count, parse_digits, parse_line_number};
 use crate::error::{ErrorKind, Result};
 use crate::input::{Options, Source};
 use crate::model::{FileCoverage, Format, LineCoverage};
 use crate::xml::{
     Ev, MAX_LINES_HINT, Xml, XmlCoverage, XmlFragments, attr_named, attr_value, for_each_attr,
+    plain_empty_tag,
 };
 
 pub(crate) struct JacocoReader {
@@ -186,12 +187,23 @@ impl JacocoReader {
             let depth = self.base.xml.depth();
             loop {
                 if self.base.xml.depth() == depth {
-                    self.base.xml.read_empty_run(Some(b"line"), |xml, start| {
-                        let (line, has_instructions) = read_line(xml, start)?;
-                        any_instructions |= has_instructions;
-                        lines.extend(line);
-                        Ok(true)
-                    })?;
+                    let mut run = (&mut lines, &mut any_instructions);
+                    self.base.xml.read_empty_run(
+                        Some(b"line"),
+                        &mut run,
+                        |tag, (lines, any_instructions)| {
+                            let (line, has_instructions, used) = quick_line(tag)?;
+                            **any_instructions |= has_instructions;
+                            lines.extend(line);
+                            Some(used)
+                        },
+                        |xml, start, (lines, any_instructions)| {
+                            let (line, has_instructions) = read_line(xml, start)?;
+                            **any_instructions |= has_instructions;
+                            lines.extend(line);
+                            Ok(true)
+                        },
+                    )?;
                 }
                 match self.base.xml.read(buf)? {
                     Ev::End if self.base.xml.depth() < depth => break,
@@ -241,6 +253,51 @@ impl JacocoReader {
     }
 }
 
+/// [`read_line`] for a `<line/>` of the plainest kind (see [`plain_empty_tag`]) whose values
+/// are plain digits, and the tag's length. `None` leaves the tag to `read_line`.
+#[inline]
+fn quick_line(tag: &[u8]) -> Option<(Option<LineCoverage>, bool, usize)> {
+    let mut nr = None;
+    let mut has_instructions = false;
+    let (mut mi, mut ci, mut mb, mut cb) = (0u64, 0u64, 0u64, 0u64);
+    let used = plain_empty_tag(tag, b"line", |key, value| {
+        let slot = match key {
+            b"nr" => {
+                nr = Some(u32::try_from(parse_digits(value)?).ok()?);
+                return Some(());
+            }
+            b"mi" => {
+                has_instructions = true;
+                &mut mi
+            }
+            b"ci" => {
+                has_instructions = true;
+                &mut ci
+            }
+            b"mb" => &mut mb,
+            b"cb" => &mut cb,
+            _ => return Some(()),
+        };
+        *slot = parse_digits(value)?;
+        Some(())
+    })?;
+    Some((measured(nr?, mi, ci, mb, cb), has_instructions, used))
+}
+
+/// The line `nr` from its counts, `None` when it has no instructions and no branches.
+fn measured(nr: u32, mi: u64, ci: u64, mb: u64, cb: u64) -> Option<LineCoverage> {
+    if mi.saturating_add(ci) == 0 && mb.saturating_add(cb) == 0 {
+        return None;
+    }
+    let total = u32::try_from(mb.saturating_add(cb)).unwrap_or(u32::MAX);
+    Some(LineCoverage {
+        line: nr,
+        hits: ci,
+        branches_covered: u32::try_from(cb).unwrap_or(u32::MAX).min(total),
+        branches_total: total,
+    })
+}
+
 /// A measured line (or `None`), and whether the element carried instruction counts.
 fn read_line(xml: &Xml, start: &BytesStart<'_>) -> Result<(Option<LineCoverage>, bool)> {
     let mut nr = None;
@@ -287,15 +344,5 @@ fn read_line(xml: &Xml, start: &BytesStart<'_>) -> Result<(Option<LineCoverage>,
     let Some(line) = nr else {
         return Err(xml.error_here(ErrorKind::Invalid("<line> without nr".into())));
     };
-    if mi.saturating_add(ci) == 0 && mb.saturating_add(cb) == 0 {
-        return Ok((None, has_instructions));
-    }
-    let total = u32::try_from(mb.saturating_add(cb)).unwrap_or(u32::MAX);
-    let line = LineCoverage {
-        line,
-        hits: ci,
-        branches_covered: u32::try_from(cb).unwrap_or(u32::MAX).min(total),
-        branches_total: total,
-    };
-    Ok((Some(line), has_instructions))
+    Ok((measured(line, mi, ci, mb, cb), has_instructions))
 }

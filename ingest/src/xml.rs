@@ -65,6 +65,22 @@ struct PathStack {
 
 impl PathStack {
     fn push(&mut self, name: &[u8], line: u64, by_quick_xml: bool) {
+        let index = self.count(name);
+        let arena_mark = self.arena.len();
+        self.arena.extend_from_slice(name);
+        self.frames.push(Frame {
+            name: arena_mark..self.arena.len(),
+            index,
+            by_quick_xml,
+            arena_mark,
+            counters_mark: self.counters.len(),
+            line,
+        });
+    }
+
+    /// Counts a child `name` of the innermost open element; returns its index among the
+    /// children of that name (1 for the first).
+    fn count(&mut self, name: &[u8]) -> u32 {
         let from = self.frames.last().map_or(0, |f| f.counters_mark);
         let mut index = 0;
         // Newest first: in a run of siblings the name is the last one counted.
@@ -81,16 +97,7 @@ impl PathStack {
             self.counters.push((start..self.arena.len(), 1));
             index = 1;
         }
-        let arena_mark = self.arena.len();
-        self.arena.extend_from_slice(name);
-        self.frames.push(Frame {
-            name: arena_mark..self.arena.len(),
-            index,
-            by_quick_xml,
-            arena_mark,
-            counters_mark: self.counters.len(),
-            line,
-        });
+        index
     }
 
     fn pop(&mut self) {
@@ -451,10 +458,17 @@ impl Xml {
     /// does not hold whole, a tag that is not plain): the next [`Xml::read`] returns that.
     /// For the hottest elements (coverage `<line>`s): it spares each one the event round trip
     /// of `read` and the close that follows.
-    pub(crate) fn read_empty_run(
+    ///
+    /// Before that, `quick` is offered each element's bytes (the buffer from its `<` on) with
+    /// `state`: it may read an element of the plainest kind itself (see [`plain_empty_tag`])
+    /// and return its length; `None` leaves the element to `f`. An element `quick` reads is
+    /// counted among its siblings all the same, so later errors name the right index.
+    pub(crate) fn read_empty_run<S>(
         &mut self,
         name: Option<&[u8]>,
-        mut f: impl FnMut(&Xml, &BytesStart<'_>) -> Result<bool>,
+        state: &mut S,
+        mut quick: impl FnMut(&[u8], &mut S) -> Option<usize>,
+        mut f: impl FnMut(&Xml, &BytesStart<'_>, &mut S) -> Result<bool>,
     ) -> Result<()> {
         if self.pending_pop {
             self.pending_pop = false;
@@ -481,6 +495,15 @@ impl Xml {
             self.event_start = source.offset();
             let line = source.mark_position().line;
             let tag = self.reader.get_ref().buffered();
+            if let Some(name) = name
+                && self.path.frames.len() < self.limits.max_depth
+                && let Some(used) = quick(tag, state)
+            {
+                self.path.count(name);
+                self.reader.get_mut().consume(used);
+                self.fast_consumed += used as u64;
+                continue;
+            }
             let (fast, used) = scan_token(tag, false, &mut self.attrs);
             let Fast::Start {
                 name_len,
@@ -505,7 +528,7 @@ impl Xml {
             let start = BytesStart::from_content(token, name_len);
             let raw = start.attributes_raw();
             self.attrs.of = (raw.as_ptr() as usize, raw.len());
-            let more = f(self, &start)?;
+            let more = f(self, &start, state)?;
             self.path.pop();
             self.reader.get_mut().consume(used);
             self.fast_consumed += used as u64;
@@ -555,7 +578,7 @@ impl Xml {
         let depth = self.depth();
         self.skipping = true;
         let done = loop {
-            if let Err(e) = self.read_empty_run(None, |_, _| Ok(true)) {
+            if let Err(e) = self.read_empty_run(None, &mut (), |_, _| None, |_, _, _| Ok(true)) {
                 break Err(e);
             }
             match self.read(buf) {
@@ -894,6 +917,57 @@ fn scan_start_tag(avail: &[u8], attrs: &mut AttrSpans) -> Option<(usize, bool, u
 #[inline]
 fn is_utf8(bytes: &[u8]) -> bool {
     bytes.is_ascii() || std::str::from_utf8(bytes).is_ok()
+}
+
+/// Reads the empty element `<name a="v" .../>` that `tag` starts with when it is of the
+/// plainest kind: ASCII only, white space between the attributes, keys without a namespace
+/// prefix, double-quoted values without `&` or `<`, the whole tag in `tag`. Calls `attr` with
+/// each key and value, in order, and returns the tag's length. `None` (from `attr` too) for
+/// anything else: the careful path reads that tag, and reports what is wrong with it.
+#[inline]
+pub(crate) fn plain_empty_tag(
+    tag: &[u8],
+    name: &[u8],
+    mut attr: impl FnMut(&[u8], &[u8]) -> Option<()>,
+) -> Option<usize> {
+    if tag.first() != Some(&b'<') || !tag[1..].starts_with(name) {
+        return None;
+    }
+    let mut i = 1 + name.len();
+    loop {
+        let white_from = i;
+        while matches!(tag.get(i)?, b' ' | b'\t' | b'\r' | b'\n') {
+            i += 1;
+        }
+        if tag[i] == b'/' {
+            return (*tag.get(i + 1)? == b'>').then_some(i + 2);
+        }
+        if i == white_from {
+            return None;
+        }
+        let key_start = i;
+        while tag.get(i)?.is_ascii_alphanumeric() || matches!(tag[i], b'-' | b'_' | b'.') {
+            i += 1;
+        }
+        let key = &tag[key_start..i];
+        if key.is_empty() || tag.get(i..i + 2)? != b"=\"" {
+            return None;
+        }
+        i += 2;
+        let value_start = i;
+        loop {
+            let b = *tag.get(i)?;
+            if b == b'"' {
+                break;
+            }
+            if b >= 0x80 || b == b'<' || b == b'&' {
+                return None;
+            }
+            i += 1;
+        }
+        attr(key, &tag[value_start..i])?;
+        i += 1;
+    }
 }
 
 /// How many name bytes `bytes` starts with.

@@ -196,3 +196,106 @@ fn lcov_hit_lines_read_in_place_keep_their_positions() {
     assert_eq!(totals["branches_valid"], 2, "{got}");
     assert_eq!(totals["branches_covered"], 1, "{got}");
 }
+
+/// (line, hits, branches covered, branches total) of the report's first file.
+fn lines_of(report: &str) -> Vec<(u64, u64, u64, u64)> {
+    let report: serde_json::Value = serde_json::from_str(report).expect(report);
+    let lines = report["content"]["files"][0]["lines"]
+        .as_array()
+        .expect(report.to_string().as_str())
+        .clone();
+    lines
+        .iter()
+        .map(|l| {
+            let n = |k: &str| l[k].as_u64().expect(k);
+            (
+                n("line"),
+                n("hits"),
+                n("branches_covered"),
+                n("branches_total"),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn plain_coverage_lines_read_in_place_agree_with_the_careful_reading() {
+    // Plain lines (any attribute order, any white space) are read in place; the others (single
+    // quotes, values that are not plain digits, non-ASCII, references, prefixed keys) by the
+    // careful path. `read_alike` also reads each of them a byte at a time, so always carefully.
+    let cobertura = "<coverage><packages><package name=\"p\"><classes><class filename=\"a.py\"><lines>
+        <line number=\"1\" hits=\"3\"/>
+        <line hits=\"2\" number=\"2\"/>
+        <line number=\"3\" hits=\"1\" branch=\"true\" condition-coverage=\"50% (1/2)\" missing-branches=\"7\"/>
+        <line number='4' hits='5'/>
+        <line number=\"5\" hits=\"1.0\"/>
+        <line number=\" 6 \" hits=\"2\"/>
+        <line\tnumber=\"7\"\n hits=\"0\" />
+        <line number=\"8\" hits=\"4\" note=\"é\"/>
+        <line number=\"9\" hits=\"1\" note=\"a &amp; b\"/>
+        <line cov:number=\"10\" hits=\"6\"/>
+        <line number=\"11\" hits=\"0\" branch=\"true\" condition-coverage=\"0% (0/4)\"/>
+        </lines></class></classes></package></packages></coverage>";
+    let got = read_alike(cobertura.as_bytes());
+    assert_eq!(
+        lines_of(&got),
+        [
+            (1, 3, 0, 0),
+            (2, 2, 0, 0),
+            (3, 1, 1, 2),
+            (4, 5, 0, 0),
+            (5, 1, 0, 0),
+            (6, 2, 0, 0),
+            (7, 0, 0, 0),
+            (8, 4, 0, 0),
+            (9, 1, 0, 0),
+            (10, 6, 0, 0),
+            (11, 0, 0, 4),
+        ],
+        "{got}"
+    );
+
+    let jacoco = "<report name=\"r\"><package name=\"p\"><sourcefile name=\"A.java\">\
+        <line nr=\"1\" mi=\"0\" ci=\"3\" mb=\"0\" cb=\"0\"/>\
+        <line nr=\"2\" mi=\"2\" ci=\"0\" mb=\"1\" cb=\"1\"/>\
+        <line ci=\"4\" nr=\"3\" mi=\"0\"/>\
+        <line nr=\"4\" mi=\"0\" ci=\"0\" mb=\"0\" cb=\"0\"/>\
+        <line nr='5' mi=\"0\" ci=\"1\"/>\
+        <line nr=\"6\" mi=\"0\" ci=\"2.0\"/>\
+        <line nr=\"7\" mi=\"1\" ci=\"0\"/>\
+        </sourcefile></package></report>";
+    let got = read_alike(jacoco.as_bytes());
+    assert_eq!(
+        lines_of(&got),
+        [
+            (1, 3, 0, 0),
+            (2, 0, 1, 2),
+            (3, 4, 0, 0),
+            (5, 1, 0, 0),
+            (6, 2, 0, 0),
+            (7, 0, 0, 0),
+        ],
+        "{got}"
+    );
+    // A bad value after plain lines: the careful path reports it, with the line's index.
+    let bad = jacoco.replace("ci=\"2.0\"", "ci=\"many\"");
+    let got = read_alike(bad.as_bytes());
+    assert!(
+        got.contains("sourcefile[1]/line[6]/@ci") && got.contains("invalid count \"many\""),
+        "{got}"
+    );
+}
+
+#[test]
+fn lcov_function_records_are_passed_over_in_place_and_still_checked() {
+    let lcov =
+        b"TN:\nSF:a.c\nFN:1,main\nFNDA:3,main\nFNF:1\nFNH:1\nDA:1,3\nDA:2,0\nend_of_record\n";
+    let got = read_alike(lcov);
+    let report: serde_json::Value = serde_json::from_str(&got).expect(&got);
+    assert_eq!(report["content"]["totals"]["lines_valid"], 2, "{got}");
+    assert_eq!(report["content"]["totals"]["lines_covered"], 1, "{got}");
+    // A function record that is not UTF-8 is an error where the bad byte is.
+    let bad = b"TN:\nSF:a.c\nFN:1,main\nFN:2,ma\xffin\nDA:1,3\nend_of_record\n";
+    let got = read_alike(bad);
+    assert!(got.contains("(line 4, column 8)"), "{got}");
+}
