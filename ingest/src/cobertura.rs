@@ -25,7 +25,8 @@ use crate::error::{ErrorKind, Result};
 use crate::input::{Options, Source};
 use crate::model::{FileCoverage, Format, LineCoverage};
 use crate::xml::{
-    Ev, MAX_LINES_HINT, Xml, XmlCoverage, XmlFragments, attr_value, for_each_attr, plain_empty_tag,
+    Ev, MAX_LINES_HINT, Xml, XmlCoverage, XmlFragments, attr_value, for_each_attr,
+    plain_ascii_empty_tag,
 };
 
 pub(crate) struct CoberturaReader {
@@ -134,7 +135,7 @@ impl CoberturaReader {
                         |tag, into| {
                             let (line, used) = quick_line(tag)?;
                             into.push(line);
-                            Some(used)
+                            Some((used, true))
                         },
                         |xml, start, into| {
                             into.push(read_line(xml, start)?);
@@ -188,18 +189,19 @@ impl CoberturaReader {
     }
 }
 
-/// [`read_line`] for a `<line/>` of the plainest kind (see [`plain_empty_tag`]) whose values
-/// are plain digits: the line and the tag's length. `None` leaves the tag to `read_line`.
+/// [`read_line`] for a `<line/>` of the plainest kind (see [`plain_ascii_empty_tag`]) whose number
+/// and hits are plain digits: the line and the tag's length. `None` leaves the tag to `read_line`.
 #[inline]
 fn quick_line(tag: &[u8]) -> Option<(LineCoverage, usize)> {
     let mut number = None;
     let mut hits = 0;
     let mut branches = (0, 0);
-    let used = plain_empty_tag(tag, b"line", |key, value| {
+    let used = plain_ascii_empty_tag(tag, b"line", |key, value| {
         match key {
             b"number" => number = Some(u32::try_from(parse_digits(value)?).ok()?),
             b"hits" => hits = parse_digits(value)?,
             b"condition-coverage" => {
+                // ASCII, checked by `plain_ascii_empty_tag`.
                 branches = parse_condition_coverage(std::str::from_utf8(value).ok()?)?;
             }
             _ => {}

@@ -27,7 +27,7 @@ use crate::input::{Options, Source};
 use crate::model::{FileCoverage, Format, LineCoverage};
 use crate::xml::{
     Ev, MAX_LINES_HINT, Xml, XmlCoverage, XmlFragments, attr_named, attr_value, for_each_attr,
-    plain_empty_tag,
+    plain_ascii_empty_tag,
 };
 
 pub(crate) struct JacocoReader {
@@ -195,7 +195,7 @@ impl JacocoReader {
                             let (line, has_instructions, used) = quick_line(tag)?;
                             **any_instructions |= has_instructions;
                             lines.extend(line);
-                            Some(used)
+                            Some((used, true))
                         },
                         |xml, start, (lines, any_instructions)| {
                             let (line, has_instructions) = read_line(xml, start)?;
@@ -253,14 +253,14 @@ impl JacocoReader {
     }
 }
 
-/// [`read_line`] for a `<line/>` of the plainest kind (see [`plain_empty_tag`]) whose values
+/// [`read_line`] for a `<line/>` of the plainest kind (see [`plain_ascii_empty_tag`]) whose values
 /// are plain digits, and the tag's length. `None` leaves the tag to `read_line`.
 #[inline]
 fn quick_line(tag: &[u8]) -> Option<(Option<LineCoverage>, bool, usize)> {
     let mut nr = None;
     let mut has_instructions = false;
     let (mut mi, mut ci, mut mb, mut cb) = (0u64, 0u64, 0u64, 0u64);
-    let used = plain_empty_tag(tag, b"line", |key, value| {
+    let used = plain_ascii_empty_tag(tag, b"line", |key, value| {
         let slot = match key {
             b"nr" => {
                 nr = Some(u32::try_from(parse_digits(value)?).ok()?);

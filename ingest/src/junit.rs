@@ -38,7 +38,9 @@ use crate::error::{ErrorKind, Result};
 use crate::input::{Options, Source};
 use crate::model::{Attempt, AttemptKind, Format, Outcome, TestCase, TestId};
 use crate::warnings::Warnings;
-use crate::xml::{Ev, TextAccumulator, Xml, attr_named, attr_value, for_each_attr};
+use crate::xml::{
+    Ev, TextAccumulator, Xml, attr_named, attr_value, for_each_attr, plain_empty_tag,
+};
 
 /// Totals a suite element declares in its attributes.
 #[derive(Default, Clone, Copy)]
@@ -199,15 +201,18 @@ impl JunitReader {
             .is_some_and(|s| s.depth == self.xml.depth())
         {
             // Most testcases are empty elements in a row: read the next one in place.
-            let mut head = None;
             let (options, warnings) = (self.options, &mut self.warnings);
-            let last_classname = &mut self.last_classname;
+            let mut run = (None, &mut self.last_classname);
             self.xml.read_empty_run(
                 Some(b"testcase"),
-                &mut (),
-                |_, _| None,
-                |xml, start, _| {
-                    head = Some(testcase_head(
+                &mut run,
+                |tag, (head, last_classname)| {
+                    let (found, used) = quick_testcase_head(tag, options, last_classname)?;
+                    *head = Some(found);
+                    Some((used, false))
+                },
+                |xml, start, (head, last_classname)| {
+                    *head = Some(testcase_head(
                         xml,
                         options,
                         warnings,
@@ -217,6 +222,7 @@ impl JunitReader {
                     Ok(false)
                 },
             )?;
+            let head = run.0;
             if let Some(head) = head {
                 return self.testcase_body(head, true, buf).map(Some);
             }
@@ -403,6 +409,7 @@ impl JunitReader {
             time,
             line,
             status_skipped,
+            negative: _,
         } = head;
 
         let mut failures: Vec<Attempt> = Vec::new();
@@ -612,79 +619,50 @@ fn testcase_head(
     last_classname: &mut Option<Arc<str>>,
     start: &BytesStart<'_>,
 ) -> Result<CaseHead> {
-    let mut name = None;
-    let mut classname = None;
-    let mut file = None;
-    let mut time = None;
-    let mut line = None;
-    let mut status_skipped = false;
-    let mut negative = None;
+    let mut head = CaseHead::default();
     for_each_attr(xml, start, |attr| {
         let key = attr.local_name();
-        match key {
-            "name" => name = Some(attr_value(xml, start, attr)?.into_owned()),
-            "classname" | "class" if classname.is_none() || key == "classname" => {
-                classname = Some(shared(last_classname, &attr_value(xml, start, attr)?));
-            }
-            "file" => file = Some(attr_value(xml, start, attr)?.into_owned()),
-            "time" | "duration" => {
-                let raw = attr_value(xml, start, attr)?;
-                match parse_duration(&raw) {
-                    Ok(Some(t)) if t < 0.0 => {
-                        if options.reject_negative_durations {
-                            return Err(xml.attr_error(
-                                start,
-                                b"time",
-                                Some(attr.value.as_ptr()),
-                                ErrorKind::Invalid(format!("negative duration \"{raw}\"")),
-                            ));
-                        }
-                        negative = Some(raw.into_owned());
-                        time = Some(0.0);
-                    }
-                    Ok(t) => {
-                        if key == "time" || time.is_none() {
-                            time = t;
-                        }
-                    }
-                    Err(why) => {
-                        return Err(xml.attr_error(
-                            start,
-                            key.as_bytes(),
-                            Some(attr.value.as_ptr()),
-                            ErrorKind::Invalid(format!("{why} \"{raw}\"")),
-                        ));
-                    }
-                }
-            }
-            "line" => line = attr_value(xml, start, attr)?.trim().parse::<u32>().ok(),
-            "status" | "result" => {
-                let v = attr_value(xml, start, attr)?;
-                status_skipped |= is_skip_status(&v);
-            }
-            "ignored" | "skipped" => {
-                let v = attr_value(xml, start, attr)?;
-                status_skipped |= v.trim().eq_ignore_ascii_case("true");
-            }
-            _ => {}
+        if !head.wants(key) {
+            return Ok(());
         }
-        Ok(())
+        let value = attr_value(xml, start, attr)?;
+        head.take(key, &value, options, last_classname)
+            .map_err(|(attr_name, message)| {
+                xml.attr_error(
+                    start,
+                    attr_name.as_bytes(),
+                    Some(attr.value.as_ptr()),
+                    ErrorKind::Invalid(message),
+                )
+            })
     })?;
-    let test_name = name.unwrap_or_default();
-    if let Some(raw) = negative {
+    if let Some(raw) = head.negative.take() {
         warnings.push(format!(
-            "testcase \"{test_name}\" on line {} has a negative time \"{raw}\"; counted as 0",
+            "testcase \"{}\" on line {} has a negative time \"{raw}\"; counted as 0",
+            head.name,
             xml.mark_position().line
         ));
     }
-    Ok(CaseHead {
-        name: test_name,
-        classname,
-        file,
-        time,
-        line,
-        status_skipped,
-    })
+    Ok(head)
+}
+
+/// [`testcase_head`] for an empty `<testcase/>` of the plainest kind (see [`plain_empty_tag`])
+/// whose values all read without a warning or an error: the head and the tag's length. `None`
+/// leaves the tag to `testcase_head`.
+#[inline]
+fn quick_testcase_head(
+    tag: &[u8],
+    options: Options,
+    last_classname: &mut Option<Arc<str>>,
+) -> Option<(CaseHead, usize)> {
+    let mut head = CaseHead::default();
+    let used = plain_empty_tag(tag, b"testcase", |key, value| {
+        if !head.wants(key) {
+            return Some(());
+        }
+        head.take(key, value, options, last_classname).ok()
+    })?;
+    head.negative.is_none().then_some((head, used))
 }
 
 /// `text` as the shared string `last` holds when it is the same (the testcases of a class
@@ -697,6 +675,7 @@ fn shared(last: &mut Option<Arc<str>>, text: &str) -> Arc<str> {
 }
 
 /// The attributes of a `<testcase>` that decide its identity and outcome.
+#[derive(Default)]
 struct CaseHead {
     name: String,
     classname: Option<Arc<str>>,
@@ -704,6 +683,62 @@ struct CaseHead {
     time: Option<f64>,
     line: Option<u32>,
     status_skipped: bool,
+    /// A negative time as written (counted as 0, with a warning).
+    negative: Option<String>,
+}
+
+impl CaseHead {
+    /// Whether the attribute `key` (without its prefix) is one to take: `class` only when no
+    /// `classname` came before it.
+    fn wants(&self, key: &str) -> bool {
+        match key {
+            "name" | "classname" | "file" | "time" | "duration" | "line" | "status" | "result"
+            | "ignored" | "skipped" => true,
+            "class" => self.classname.is_none(),
+            _ => false,
+        }
+    }
+
+    /// Takes one attribute's value; for a value that cannot be read, the attribute to blame
+    /// and what is wrong.
+    fn take(
+        &mut self,
+        key: &str,
+        value: &str,
+        options: Options,
+        last_classname: &mut Option<Arc<str>>,
+    ) -> std::result::Result<(), (&'static str, String)> {
+        match key {
+            "name" => self.name = value.to_owned(),
+            "classname" | "class" => self.classname = Some(shared(last_classname, value)),
+            "file" => self.file = Some(value.to_owned()),
+            "time" | "duration" => match parse_duration(value) {
+                Ok(Some(t)) if t < 0.0 => {
+                    if options.reject_negative_durations {
+                        return Err(("time", format!("negative duration \"{value}\"")));
+                    }
+                    self.negative = Some(value.to_owned());
+                    self.time = Some(0.0);
+                }
+                Ok(t) => {
+                    if key == "time" || self.time.is_none() {
+                        self.time = t;
+                    }
+                }
+                Err(why) => {
+                    let attr = if key == "time" { "time" } else { "duration" };
+                    return Err((attr, format!("{why} \"{value}\"")));
+                }
+            },
+            "line" => self.line = value.trim().parse::<u32>().ok(),
+            "status" | "result" => self.status_skipped |= is_skip_status(value),
+            "ignored" | "skipped" => {
+                self.status_skipped |= value.trim().eq_ignore_ascii_case("true");
+            }
+            _ => {}
+        }
+        Ok(())
+    }
 }
 
 /// The children of a `<testcase>` that matter.

@@ -461,13 +461,13 @@ impl Xml {
     ///
     /// Before that, `quick` is offered each element's bytes (the buffer from its `<` on) with
     /// `state`: it may read an element of the plainest kind itself (see [`plain_empty_tag`])
-    /// and return its length; `None` leaves the element to `f`. An element `quick` reads is
+    /// and return its length and whether to go on; `None` leaves the element to `f`. An element `quick` reads is
     /// counted among its siblings all the same, so later errors name the right index.
     pub(crate) fn read_empty_run<S>(
         &mut self,
         name: Option<&[u8]>,
         state: &mut S,
-        mut quick: impl FnMut(&[u8], &mut S) -> Option<usize>,
+        mut quick: impl FnMut(&[u8], &mut S) -> Option<(usize, bool)>,
         mut f: impl FnMut(&Xml, &BytesStart<'_>, &mut S) -> Result<bool>,
     ) -> Result<()> {
         if self.pending_pop {
@@ -497,11 +497,14 @@ impl Xml {
             let tag = self.reader.get_ref().buffered();
             if let Some(name) = name
                 && self.path.frames.len() < self.limits.max_depth
-                && let Some(used) = quick(tag, state)
+                && let Some((used, more)) = quick(tag, state)
             {
                 self.path.count(name);
                 self.reader.get_mut().consume(used);
                 self.fast_consumed += used as u64;
+                if !more {
+                    break;
+                }
                 continue;
             }
             let (fast, used) = scan_token(tag, false, &mut self.attrs);
@@ -920,15 +923,63 @@ fn is_utf8(bytes: &[u8]) -> bool {
 }
 
 /// Reads the empty element `<name a="v" .../>` that `tag` starts with when it is of the
-/// plainest kind: ASCII only, white space between the attributes, keys without a namespace
-/// prefix, double-quoted values without `&` or `<`, the whole tag in `tag`. Calls `attr` with
-/// each key and value, in order, and returns the tag's length. `None` (from `attr` too) for
-/// anything else: the careful path reads that tag, and reports what is wrong with it.
+/// plainest kind: white space between the attributes, at most [`MAX_PLAIN_ATTRS`] of them, keys
+/// without a namespace prefix, double-quoted values without `&` or `<`, UTF-8, the whole tag in
+/// `tag`. Calls `attr` with each key and value, in order, and returns the tag's length. `None`
+/// (from `attr` too) for anything else: the careful path reads that tag, and reports what is
+/// wrong with it.
 #[inline]
 pub(crate) fn plain_empty_tag(
     tag: &[u8],
     name: &[u8],
+    mut attr: impl FnMut(&str, &str) -> Option<()>,
+) -> Option<usize> {
+    let mut spans = [[0u32; 4]; MAX_PLAIN_ATTRS];
+    let mut count = 0;
+    let end = scan_plain_empty_tag(tag, name, false, |span| {
+        *spans.get_mut(count)? = span.map(|at| at as u32);
+        count += 1;
+        Some(())
+    })?;
+    let text = std::str::from_utf8(&tag[..end]).ok()?;
+    for span in &spans[..count] {
+        let [key_start, key_end, value_start, value_end] = span.map(|at| at as usize);
+        // Every span starts and ends at an ASCII delimiter: a character boundary.
+        attr(
+            text.get(key_start..key_end)?,
+            text.get(value_start..value_end)?,
+        )?;
+    }
+    Some(end)
+}
+
+/// [`plain_empty_tag`] for tags that are ASCII only (what coverage lines are): the keys and
+/// values come as bytes, as they are found, with no UTF-8 check to pay for.
+#[inline]
+pub(crate) fn plain_ascii_empty_tag(
+    tag: &[u8],
+    name: &[u8],
     mut attr: impl FnMut(&[u8], &[u8]) -> Option<()>,
+) -> Option<usize> {
+    scan_plain_empty_tag(
+        tag,
+        name,
+        true,
+        |[key_start, key_end, value_start, value_end]| {
+            attr(&tag[key_start..key_end], &tag[value_start..value_end])
+        },
+    )
+}
+
+/// Walks the tag [`plain_empty_tag`] reads, calling `found` with each attribute's key start,
+/// key end, value start and value end; returns the tag's length. With `ascii_only`, a byte
+/// that is not ASCII is `None`.
+#[inline]
+fn scan_plain_empty_tag(
+    tag: &[u8],
+    name: &[u8],
+    ascii_only: bool,
+    mut found: impl FnMut([usize; 4]) -> Option<()>,
 ) -> Option<usize> {
     if tag.first() != Some(&b'<') || !tag[1..].starts_with(name) {
         return None;
@@ -946,29 +997,43 @@ pub(crate) fn plain_empty_tag(
             return None;
         }
         let key_start = i;
-        while tag.get(i)?.is_ascii_alphanumeric() || matches!(tag[i], b'-' | b'_' | b'.') {
+        while is_name_byte(*tag.get(i)?) && tag[i] != b':' {
             i += 1;
         }
-        let key = &tag[key_start..i];
-        if key.is_empty() || tag.get(i..i + 2)? != b"=\"" {
+        let key_end = i;
+        if key_end == key_start || tag.get(i..i + 2)? != b"=\"" {
             return None;
         }
         i += 2;
         let value_start = i;
+        // Short values (counts, flags) end within a few bytes; longer ones are searched.
+        let mut short = 0;
         loop {
             let b = *tag.get(i)?;
             if b == b'"' {
                 break;
             }
-            if b >= 0x80 || b == b'<' || b == b'&' {
+            if b == b'<' || b == b'&' || (ascii_only && b >= 0x80) {
                 return None;
             }
             i += 1;
+            short += 1;
+            if short == 8 {
+                let jump = memchr::memchr3(b'"', b'<', b'&', &tag[i..])?;
+                if ascii_only && !tag[i..i + jump].is_ascii() {
+                    return None;
+                }
+                i += jump;
+                short = 0;
+            }
         }
-        attr(key, &tag[value_start..i])?;
+        found([key_start, key_end, value_start, i])?;
         i += 1;
     }
 }
+
+/// The most attributes [`plain_empty_tag`] takes (more go the careful way).
+const MAX_PLAIN_ATTRS: usize = 10;
 
 /// How many name bytes `bytes` starts with.
 #[inline]

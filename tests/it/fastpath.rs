@@ -200,10 +200,9 @@ fn lcov_hit_lines_read_in_place_keep_their_positions() {
 /// (line, hits, branches covered, branches total) of the report's first file.
 fn lines_of(report: &str) -> Vec<(u64, u64, u64, u64)> {
     let report: serde_json::Value = serde_json::from_str(report).expect(report);
-    let lines = report["content"]["files"][0]["lines"]
-        .as_array()
-        .expect(report.to_string().as_str())
-        .clone();
+    let Some(lines) = report["content"]["files"][0]["lines"].as_array() else {
+        panic!("no lines in {report}");
+    };
     lines
         .iter()
         .map(|l| {
@@ -298,4 +297,62 @@ fn lcov_function_records_are_passed_over_in_place_and_still_checked() {
     let bad = b"TN:\nSF:a.c\nFN:1,main\nFN:2,ma\xffin\nDA:1,3\nend_of_record\n";
     let got = read_alike(bad);
     assert!(got.contains("(line 4, column 8)"), "{got}");
+}
+
+#[test]
+fn plain_testcases_read_in_place_agree_with_the_careful_reading() {
+    // Empty testcases of the plainest kind are read in place, the others carefully; both give
+    // the same identity, time, line and status (and `read_alike` reads each carefully too).
+    let junit = "<testsuite name=\"S\">
+        <testcase name=\"a\" classname=\"C\" time=\"0.004\"/>
+        <testcase time=\"1.5\" name=\"b\" classname=\"C\" file=\"c.py\" line=\"12\"/>
+        <testcase name=\"c\" class=\"K\" classname=\"C2\" duration=\"9\" time=\"2\"/>
+        <testcase name=\"d\" classname=\"C2\" class=\"K\" time=\"2,503.5\"/>
+        <testcase name=\"é\" classname=\"C\" time=\"1\" status=\"skipped\"/>
+        <testcase name=\"x &amp; y\" classname=\"C\" ignored=\"true\"/>
+        <testcase name=\"f\" classname=\"C\" xsi:note=\"n\" time=\"3\"/>
+        <testcase name=\"g\" classname=\"C\" time=\"-1\"/>
+        <testcase name=\"h\" classname=\"C\" a1=\"1\" a2=\"2\" a3=\"3\" a4=\"4\" a5=\"5\" a6=\"6\" a7=\"7\" a8=\"8\" a9=\"9\" time=\"4\"/>
+        <testcase name='i' classname='C' time='5'/>
+        </testsuite>";
+    let got = read_alike(junit.as_bytes());
+    let report: serde_json::Value = serde_json::from_str(&got).expect(&got);
+    let tests = report["content"]["tests"].as_array().expect(&got);
+    let seen: Vec<(String, String, f64, String)> = tests
+        .iter()
+        .map(|t| {
+            let text = |v: &serde_json::Value| v.as_str().unwrap_or("-").to_string();
+            (
+                text(&t["id"]["name"]),
+                text(&t["id"]["classname"]),
+                t["duration_seconds"].as_f64().unwrap_or(-9.0),
+                text(&t["outcome"]["status"]),
+            )
+        })
+        .collect();
+    let want = [
+        ("a", "C", 0.004, "passed"),
+        ("b", "C", 1.5, "passed"),
+        ("c", "C2", 2.0, "passed"),
+        ("d", "C2", 2503.5, "passed"),
+        ("é", "C", 1.0, "skipped"),
+        ("x & y", "C", -9.0, "skipped"),
+        ("f", "C", 3.0, "passed"),
+        ("g", "C", 0.0, "passed"),
+        ("h", "C", 4.0, "passed"),
+        ("i", "C", 5.0, "passed"),
+    ];
+    let want: Vec<(String, String, f64, String)> = want
+        .iter()
+        .map(|(n, c, t, s)| (n.to_string(), c.to_string(), *t, s.to_string()))
+        .collect();
+    assert_eq!(seen, want, "{got}");
+    assert_eq!(tests[1]["id"]["file"], "c.py", "{got}");
+    assert_eq!(tests[1]["line"], 12, "{got}");
+    // The negative time is counted as 0, with a warning that names the testcase's line.
+    let warnings = report["warnings"].to_string();
+    assert!(
+        warnings.contains("testcase \\\"g\\\" on line 9 has a negative time"),
+        "{warnings}"
+    );
 }
