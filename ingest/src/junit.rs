@@ -1094,6 +1094,39 @@ mod tests {
     }
 
     #[test]
+    fn capped_texts_are_cut_between_characters_on_both_paths() {
+        /// One byte per read: the careful path reads every token.
+        struct OneByte(&'static [u8]);
+        impl std::io::Read for OneByte {
+            fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+                let n = self.0.len().min(out.len()).min(1);
+                out[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let xml = "<testsuite><testcase name=\"a\"><failure>ééé&lt;éé</failure>\
+            <system-out>aéé</system-out><system-err>aééé</system-err></testcase></testsuite>";
+        let mut options = Options::default();
+        options.limits.max_text_bytes = 5;
+        let whole = crate::parse_with(xml.as_bytes(), &options).unwrap();
+        let by_byte = crate::parse_with(OneByte(xml.as_bytes()), &options).unwrap();
+        for report in [&whole, &by_byte] {
+            let t = &tests_of(report)[0];
+            let Outcome::Failed { failures } = &t.outcome else {
+                panic!("{t:?}")
+            };
+            // 11 bytes: the first two characters fit in 5, the third would not.
+            assert_eq!(
+                failures[0].details.as_deref(),
+                Some("éé…[truncated 7 bytes]")
+            );
+            assert_eq!(t.system_out.as_deref(), Some("aéé"));
+            assert_eq!(t.system_err.as_deref(), Some("aéé…[truncated 2 bytes]"));
+        }
+    }
+
+    #[test]
     fn a_wrong_root_is_an_error() {
         let cobertura = crate::parse(&b"<coverage line-rate=\"1\"><packages/></coverage>"[..]);
         assert!(cobertura.is_ok(), "a Cobertura report is not a JUnit error");
