@@ -889,26 +889,10 @@ fn scan_start_tag(avail: &[u8], attrs: &mut AttrSpans) -> Option<(usize, bool, u
         }
         i += 1;
         let value_start = i;
-        // Short values (counts, flags) end within a few bytes; longer ones are searched.
-        let mut short = 0;
-        loop {
-            let b = *avail.get(i)?;
-            if b == quote {
-                break;
-            }
-            match b {
-                // quick-xml reads the tag, and `attr_value` reports it with its position.
-                b'<' => return None,
-                b'&' => attrs.plain = false,
-                _ => {}
-            }
-            i += 1;
-            short += 1;
-            if short == 8 {
-                i += memchr::memchr3(quote, b'<', b'&', &avail[i..])?;
-                short = 0;
-            }
-        }
+        // At a `<`, quick-xml reads the tag, and `attr_value` reports it with its position.
+        let (value_end, amp) = value_end::<false>(avail, i, quote)?;
+        i = value_end;
+        attrs.plain &= !amp;
         attrs
             .spans
             .push([at(key_start), at(key_end), at(value_start), at(i)]);
@@ -1006,27 +990,15 @@ fn scan_plain_empty_tag(
         }
         i += 2;
         let value_start = i;
-        // Short values (counts, flags) end within a few bytes; longer ones are searched.
-        let mut short = 0;
-        loop {
-            let b = *tag.get(i)?;
-            if b == b'"' {
-                break;
-            }
-            if b == b'<' || b == b'&' || (ascii_only && b >= 0x80) {
-                return None;
-            }
-            i += 1;
-            short += 1;
-            if short == 8 {
-                let jump = memchr::memchr3(b'"', b'<', b'&', &tag[i..])?;
-                if ascii_only && !tag[i..i + jump].is_ascii() {
-                    return None;
-                }
-                i += jump;
-                short = 0;
-            }
+        let (value_end, amp) = if ascii_only {
+            value_end::<true>(tag, i, b'"')?
+        } else {
+            value_end::<false>(tag, i, b'"')?
+        };
+        if amp {
+            return None;
         }
+        i = value_end;
         found([key_start, key_end, value_start, i])?;
         i += 1;
     }
@@ -1034,6 +1006,42 @@ fn scan_plain_empty_tag(
 
 /// The most attributes [`plain_empty_tag`] takes (more go the careful way).
 const MAX_PLAIN_ATTRS: usize = 10;
+
+/// Where the attribute value that starts at `i` ends (the index of its closing `quote`), and
+/// whether it holds a `&`. `None` at a `<`, at the end of `bytes`, and (with `ASCII_ONLY`) at a
+/// byte that is not ASCII.
+#[inline(always)]
+fn value_end<const ASCII_ONLY: bool>(
+    bytes: &[u8],
+    mut i: usize,
+    quote: u8,
+) -> Option<(usize, bool)> {
+    let mut amp = false;
+    // Short values (counts, flags) end within a few bytes; longer ones are searched.
+    let mut short = 0;
+    loop {
+        let b = *bytes.get(i)?;
+        if b == quote {
+            return Some((i, amp));
+        }
+        match b {
+            b'<' => return None,
+            b'&' => amp = true,
+            0x80.. if ASCII_ONLY => return None,
+            _ => {}
+        }
+        i += 1;
+        short += 1;
+        if short == 8 {
+            let jump = memchr::memchr3(quote, b'<', b'&', &bytes[i..])?;
+            if ASCII_ONLY && !bytes[i..i + jump].is_ascii() {
+                return None;
+            }
+            i += jump;
+            short = 0;
+        }
+    }
+}
 
 /// How many name bytes `bytes` starts with.
 #[inline]
