@@ -63,8 +63,8 @@ pub struct JunitReader {
     xml: Xml,
     buf: Vec<u8>,
     suites: Vec<SuiteFrame>,
-    /// A synthetic test waiting to be returned (from a suite-level `<error>`).
-    pending: Option<TestCase>,
+    /// Where [`JunitReader::next_case`] has the next testcase put (empty between calls).
+    one: Vec<TestCase>,
     options: Options,
     warnings: Warnings,
     started: bool,
@@ -88,7 +88,7 @@ impl JunitReader {
             xml: Xml::new(source, Format::Junit, options.limits),
             buf: Vec::with_capacity(4096),
             suites: Vec::new(),
-            pending: None,
+            one: Vec::with_capacity(1),
             options,
             warnings: Warnings::default(),
             started: false,
@@ -167,24 +167,27 @@ impl JunitReader {
     /// # Errors
     /// Malformed XML, a truncated document, a value that cannot be read, a limit exceeded.
     pub fn next_case(&mut self) -> Result<Option<TestCase>> {
-        if let Some(case) = self.pending.take() {
-            return Ok(Some(case));
-        }
+        let mut one = std::mem::take(&mut self.one);
+        let read = self.next_case_into(&mut one);
+        let case = one.pop();
+        self.one = one;
+        read.map(|_| case)
+    }
+
+    /// Reads the next testcase onto the end of `out` (where a full report keeps it: no move
+    /// of the testcase through return values); `false` at the end of the document.
+    pub(crate) fn next_case_into(&mut self, out: &mut Vec<TestCase>) -> Result<bool> {
         if self.done {
-            return Ok(None);
+            return Ok(false);
         }
         loop {
             let mut buf = std::mem::take(&mut self.buf);
-            let step = self.step(&mut buf);
+            let step = self.step(&mut buf, out);
             self.buf = buf;
             match step {
-                Ok(Some(case)) => return Ok(Some(case)),
-                Ok(None) if self.done => return Ok(None),
-                Ok(None) => {
-                    if let Some(case) = self.pending.take() {
-                        return Ok(Some(case));
-                    }
-                }
+                Ok(true) => return Ok(true),
+                Ok(false) if self.done => return Ok(false),
+                Ok(false) => {}
                 Err(e) => {
                     self.done = true;
                     return Err(e);
@@ -193,8 +196,8 @@ impl JunitReader {
         }
     }
 
-    /// Reads one event; returns a test when one was completed.
-    fn step(&mut self, buf: &mut Vec<u8>) -> Result<Option<TestCase>> {
+    /// Reads one event; pushes a test onto `out` when one was completed.
+    fn step(&mut self, buf: &mut Vec<u8>, out: &mut Vec<TestCase>) -> Result<bool> {
         if self
             .suites
             .last()
@@ -224,7 +227,8 @@ impl JunitReader {
             )?;
             let head = run.0;
             if let Some(head) = head {
-                return self.testcase_body(head, true, buf).map(Some);
+                self.testcase_body(head, true, buf, out)?;
+                return Ok(true);
             }
         }
         let ev = self.xml.read(buf)?;
@@ -251,7 +255,7 @@ impl JunitReader {
                         if empty {
                             self.close_suite();
                         }
-                        Ok(None)
+                        Ok(false)
                     }
                     "testcase" => {
                         let head = testcase_head(
@@ -262,8 +266,8 @@ impl JunitReader {
                             &start,
                         )?;
                         drop(start);
-                        let case = self.testcase_body(head, empty, buf)?;
-                        Ok(Some(case))
+                        self.testcase_body(head, empty, buf, out)?;
+                        Ok(true)
                     }
                     "error" | "failure" if self.in_suite_directly() => {
                         let element = if name == "error" { "error" } else { "failure" };
@@ -279,7 +283,7 @@ impl JunitReader {
                         self.warnings.push(format!(
                             "suite \"{suite}\" has a <{element}> outside any testcase; counted as an errored test named \"(suite error)\""
                         ));
-                        Ok(Some(TestCase {
+                        out.push(TestCase {
                             id: TestId {
                                 classname: Some(suite.clone()),
                                 suite,
@@ -295,12 +299,13 @@ impl JunitReader {
                             line: None,
                             system_out: None,
                             system_err: None,
-                        }))
+                        });
+                        Ok(true)
                     }
                     _ => {
                         drop(start);
                         self.xml.skip(buf, empty)?;
-                        Ok(None)
+                        Ok(false)
                     }
                 }
             }
@@ -310,12 +315,12 @@ impl JunitReader {
                 {
                     self.close_suite();
                 }
-                Ok(None)
+                Ok(false)
             }
-            Ev::Text(..) | Ev::Other => Ok(None),
+            Ev::Text(..) | Ev::Other => Ok(false),
             Ev::Eof => {
                 self.done = true;
-                Ok(None)
+                Ok(false)
             }
         }
     }
@@ -401,7 +406,8 @@ impl JunitReader {
         head: CaseHead,
         empty: bool,
         buf: &mut Vec<u8>,
-    ) -> Result<TestCase> {
+        out: &mut Vec<TestCase>,
+    ) -> Result<()> {
         let CaseHead {
             name: test_name,
             classname,
@@ -516,7 +522,7 @@ impl JunitReader {
             Outcome::Passed
         };
 
-        Ok(TestCase {
+        out.push(TestCase {
             id: TestId {
                 suite: self.current_suite(),
                 classname,
@@ -530,7 +536,8 @@ impl JunitReader {
             line,
             system_out,
             system_err,
-        })
+        });
+        Ok(())
     }
 
     /// Reads the attributes of a `<failure>`, `<error>` or retry element.

@@ -137,13 +137,12 @@ pub fn parse_with(read: impl Read + Send + 'static, options: &Options) -> Result
                 reader = reader.without_details();
             }
             let mut merger = TestMerger::default();
-            while let Some(case) = reader.next_case()? {
-                if merger.is_empty() {
+            while reader.next_case_into(merger.list())? {
+                if merger.list().len() == 1 {
                     // The root's declared count, read by now, sizes the list once.
                     merger.reserve(reader.declared_tests());
                 }
-                let reruns = reader.repeats_are_reruns();
-                merger.push(case, reruns);
+                merger.place_last(reader.repeats_are_reruns());
             }
             let (tests, counts) = merger.finish();
             let warnings = reader.finish(&counts);

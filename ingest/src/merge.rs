@@ -122,23 +122,32 @@ fn same_test(a: &TestId, b: &TestId) -> bool {
 }
 
 impl TestMerger {
-    /// Adds the next testcase; `reruns` when the report has pytest's rerun semantics.
-    pub(crate) fn push(&mut self, mut case: TestCase, reruns: bool) {
+    /// The list the reader puts each testcase onto (see [`TestMerger::place_last`]).
+    pub(crate) fn list(&mut self) -> &mut Vec<TestCase> {
+        &mut self.tests
+    }
+
+    /// Takes the testcase just put at the end of the list: keeps it there as a test, or
+    /// merges it into the earlier attempts of its test. `reruns` when the report has pytest's
+    /// rerun semantics.
+    pub(crate) fn place_last(&mut self, reruns: bool) {
+        let Some(case) = self.tests.last() else {
+            return;
+        };
+        let next = self.tests.len() - 1;
         let tally = Tally::of(&case.outcome);
+        let duration = case.duration_seconds;
         if case.id.name.is_empty() {
-            self.counts
-                .add(tally.status, tally.is_flaky(), case.duration_seconds);
-            self.tests.push(case);
+            self.counts.add(tally.status, tally.is_flaky(), duration);
             return;
         }
         let key = self.hasher.hash(&case.id);
-        let next = self.tests.len();
-        let found = match self.index.get(&key) {
+        let found = match self.index.get(&key).copied() {
             None => {
                 self.index.insert(key, next);
                 None
             }
-            Some(&i) if same_test(&self.tests[i].id, &case.id) => Some(i),
+            Some(i) if same_test(&self.tests[i].id, &case.id) => Some(i),
             Some(_) => {
                 let base = TestId {
                     invocation: 0,
@@ -154,29 +163,28 @@ impl TestMerger {
             }
         };
         let Some(i) = found else {
-            self.counts
-                .add(tally.status, tally.is_flaky(), case.duration_seconds);
-            self.tests.push(case);
+            self.counts.add(tally.status, tally.is_flaky(), duration);
             return;
         };
-        let prev = &mut self.tests[i];
-        let before = Tally::of(&prev.outcome);
+        let before = Tally::of(&self.tests[i].outcome);
         if !is_retry(before, reruns) {
-            case.id.invocation = prev.id.invocation + 1;
-            self.counts
-                .add(tally.status, tally.is_flaky(), case.duration_seconds);
+            // A separate test with the same identity: its next invocation.
+            let invocation = self.tests[i].id.invocation + 1;
+            self.tests[next].id.invocation = invocation;
+            self.counts.add(tally.status, tally.is_flaky(), duration);
             if self.index.get(&key) == Some(&i) {
                 self.index.insert(key, next);
             } else {
                 let base = TestId {
                     invocation: 0,
-                    ..case.id.clone()
+                    ..self.tests[next].id.clone()
                 };
                 self.collided.insert(base, next);
             }
-            self.tests.push(case);
             return;
         }
+        let case = self.tests.pop().expect("the last testcase, read above");
+        let prev = &mut self.tests[i];
         if reruns && before.status == Status::Passed {
             prev.outcome = Outcome::Failed {
                 failures: vec![Attempt {
@@ -191,17 +199,12 @@ impl TestMerger {
         }
         let after = earlier(before, reruns).then(tally);
         self.counts.remove(before.status, before.is_flaky());
-        self.counts
-            .add(after.status, after.is_flaky(), case.duration_seconds);
+        self.counts.add(after.status, after.is_flaky(), duration);
         merge_into(prev, case, after);
     }
 
     pub(crate) fn finish(self) -> (Vec<TestCase>, TestCounts) {
         (self.tests, self.counts)
-    }
-
-    pub(crate) fn is_empty(&self) -> bool {
-        self.tests.is_empty()
     }
 
     /// Makes room for `tests` tests, at most [`MAX_RESERVED_TESTS`] (a report's own count is a
