@@ -47,6 +47,9 @@ pub(crate) fn normalize(lines: &mut Vec<LineCoverage>, how: HitMerge) {
 pub(crate) struct CoverageMerger {
     index: HashMap<String, usize>,
     files: Vec<FileCoverage>,
+    /// Each file's totals, counted when its lines change (while they are in the cache), so
+    /// that the report's totals need no second pass over every line.
+    file_totals: Vec<CoverageTotals>,
     how: HitMerge,
 }
 
@@ -55,6 +58,7 @@ impl CoverageMerger {
         CoverageMerger {
             index: HashMap::new(),
             files: Vec::new(),
+            file_totals: Vec::new(),
             how,
         }
     }
@@ -64,6 +68,7 @@ impl CoverageMerger {
             None => {
                 normalize(&mut fragment.lines, self.how);
                 self.index.insert(fragment.path.clone(), self.files.len());
+                self.file_totals.push(fragment.totals());
                 self.files.push(fragment);
             }
             Some(&i) => {
@@ -73,14 +78,15 @@ impl CoverageMerger {
                 file.declared_lines = add_declared(file.declared_lines, fragment.declared_lines);
                 file.declared_branches =
                     add_declared(file.declared_branches, fragment.declared_branches);
+                self.file_totals[i] = file.totals();
             }
         }
     }
 
     pub(crate) fn finish(self) -> (Vec<FileCoverage>, CoverageTotals) {
         let mut totals = CoverageTotals::default();
-        for f in &self.files {
-            totals.merge(&f.totals());
+        for t in &self.file_totals {
+            totals.merge(t);
         }
         (self.files, totals)
     }

@@ -400,6 +400,7 @@ impl BufRead for Source {
         Ok(&self.buf[self.pos..self.len])
     }
 
+    #[inline]
     fn consume(&mut self, amt: usize) {
         let amt = amt.min(self.len - self.pos);
         if !self.track_lines {
