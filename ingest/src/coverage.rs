@@ -8,7 +8,6 @@
 //! tests); branches keep the larger total and the larger covered count.
 
 use std::collections::HashMap;
-use std::hash::BuildHasherDefault;
 
 use crate::model::{CoverageTotals, FileCoverage, LineCoverage};
 
@@ -99,32 +98,14 @@ fn add_declared(a: Option<(u64, u64)>, b: Option<(u64, u64)>) -> Option<(u64, u6
     }
 }
 
-/// A hasher for line numbers: one multiplication (Fibonacci hashing) instead of SipHash,
-/// which spreads consecutive numbers over the whole range.
-#[derive(Default)]
-struct LineHasher(u64);
-
-impl std::hash::Hasher for LineHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        }
-    }
-    fn write_u32(&mut self, n: u32) {
-        self.0 = u64::from(n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
-}
-
 /// Per-file state for summaries: two bits per line number, and branch counts for the few lines
 /// that have branches.
 #[derive(Default)]
 struct FileBits {
     valid: Vec<u64>,
     covered: Vec<u64>,
-    branches: HashMap<u32, (u32, u32), BuildHasherDefault<LineHasher>>,
+    /// (line, covered, total) for each line with branches, sorted by line.
+    branches: Vec<(u32, u32, u32)>,
     declared_lines: Option<(u64, u64)>,
     declared_branches: Option<(u64, u64)>,
 }
@@ -142,9 +123,21 @@ impl FileBits {
             self.covered[word] |= bit;
         }
         if l.branches_total > 0 {
-            let e = self.branches.entry(l.line).or_insert((0, 0));
-            e.0 = e.0.max(l.branches_covered.min(l.branches_total));
-            e.1 = e.1.max(l.branches_total);
+            let covered = l.branches_covered.min(l.branches_total);
+            // Lines mostly come in order: then the line goes at the end.
+            let at = match self.branches.last() {
+                Some(&(last, ..)) if last < l.line => Err(self.branches.len()),
+                None => Err(0),
+                _ => self.branches.binary_search_by_key(&l.line, |b| b.0),
+            };
+            match at {
+                Ok(i) => {
+                    let b = &mut self.branches[i];
+                    b.1 = b.1.max(covered);
+                    b.2 = b.2.max(l.branches_total);
+                }
+                Err(i) => self.branches.insert(i, (l.line, covered, l.branches_total)),
+            }
         }
     }
 
@@ -152,9 +145,9 @@ impl FileBits {
         let lines_valid: u64 = self.valid.iter().map(|w| u64::from(w.count_ones())).sum();
         let lines_covered: u64 = self.covered.iter().map(|w| u64::from(w.count_ones())).sum();
         let (mut bc, mut bv) = (0u64, 0u64);
-        for (c, v) in self.branches.values() {
-            bc = bc.saturating_add(u64::from(*c));
-            bv = bv.saturating_add(u64::from(*v));
+        for &(_, c, v) in &self.branches {
+            bc = bc.saturating_add(u64::from(c));
+            bv = bv.saturating_add(u64::from(v));
         }
         CoverageTotals {
             lines_valid,
@@ -337,6 +330,38 @@ mod tests {
             merger.push(f);
         }
         assert_eq!(counter.finish(), merger.finish().1);
+    }
+
+    #[test]
+    fn branches_out_of_order_and_repeated_are_counted_once_per_line() {
+        let branch = |line, covered, total| LineCoverage {
+            line,
+            hits: 1,
+            branches_covered: covered,
+            branches_total: total,
+        };
+        let mut counter = CoverageCounter::default();
+        let mut merger = CoverageMerger::new(HitMerge::Max);
+        for lines in [
+            vec![branch(5, 1, 2), branch(3, 2, 4), branch(9, 0, 2)],
+            vec![branch(5, 2, 2), branch(7, 0, 2), branch(3, 1, 4)],
+        ] {
+            let f = FileCoverage {
+                path: "a.c".into(),
+                lines,
+                declared_lines: None,
+                declared_branches: None,
+            };
+            counter.push(&f);
+            merger.push(f);
+        }
+        let counted = counter.finish();
+        // Lines 3, 5, 7, 9: 4 + 2 + 2 + 2 outcomes, of which 2 + 2 + 0 + 0 were taken.
+        assert_eq!(
+            (counted.branches_valid, counted.branches_covered),
+            (10, 4)
+        );
+        assert_eq!(counted, merger.finish().1);
     }
 
     #[test]
