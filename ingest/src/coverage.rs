@@ -357,10 +357,7 @@ mod tests {
         }
         let counted = counter.finish();
         // Lines 3, 5, 7, 9: 4 + 2 + 2 + 2 outcomes, of which 2 + 2 + 0 + 0 were taken.
-        assert_eq!(
-            (counted.branches_valid, counted.branches_covered),
-            (10, 4)
-        );
+        assert_eq!((counted.branches_valid, counted.branches_covered), (10, 4));
         assert_eq!(counted, merger.finish().1);
     }
 
