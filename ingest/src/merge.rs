@@ -16,6 +16,7 @@
 //! so there an earlier attempt counts as failed. Testcases without a name are never merged.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::hash::BuildHasherDefault;
 use std::sync::Arc;
 
@@ -142,13 +143,15 @@ impl TestMerger {
             return;
         }
         let key = self.hasher.hash(&case.id);
-        let found = match self.index.get(&key).copied() {
-            None => {
-                self.index.insert(key, next);
+        let found = match self.index.entry(key) {
+            Entry::Vacant(slot) => {
+                slot.insert(next);
                 None
             }
-            Some(i) if same_test(&self.tests[i].id, &case.id) => Some(i),
-            Some(_) => {
+            Entry::Occupied(slot) if same_test(&self.tests[*slot.get()].id, &case.id) => {
+                Some(*slot.get())
+            }
+            Entry::Occupied(_) => {
                 let base = TestId {
                     invocation: 0,
                     ..case.id.clone()
