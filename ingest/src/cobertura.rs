@@ -25,7 +25,7 @@ use crate::error::{ErrorKind, Result};
 use crate::input::{Options, Source};
 use crate::model::{FileCoverage, Format, LineCoverage};
 use crate::xml::{
-    Ev, MAX_LINES_HINT, Xml, XmlCoverage, XmlFragments, attr_value, for_each_attr,
+    Ev, MAX_LINES_HINT, Xml, XmlCoverage, XmlFragments, attr_value, for_each_attr, parse_attr,
     plain_ascii_empty_tag,
 };
 
@@ -223,40 +223,25 @@ fn read_line(xml: &Xml, start: &BytesStart<'_>) -> Result<LineCoverage> {
     let mut hits = 0;
     let mut branches = (0, 0);
     for_each_attr(xml, start, |attr| {
-        let key = attr.local_name();
-        match key {
+        match attr.local_name() {
             "number" => {
-                let v = attr_value(xml, start, attr)?;
-                number = Some(parse_line_number(&v).ok_or_else(|| {
-                    xml.attr_error(
-                        start,
-                        b"number",
-                        Some(attr.value.as_ptr()),
-                        ErrorKind::Invalid(format!("invalid line number \"{v}\"")),
-                    )
-                })?);
+                number = Some(parse_attr(
+                    xml,
+                    start,
+                    attr,
+                    "line number",
+                    parse_line_number,
+                )?)
             }
-            "hits" => {
-                let v = attr_value(xml, start, attr)?;
-                hits = parse_count(&v).ok_or_else(|| {
-                    xml.attr_error(
-                        start,
-                        b"hits",
-                        Some(attr.value.as_ptr()),
-                        ErrorKind::Invalid(format!("invalid hit count \"{v}\"")),
-                    )
-                })?;
-            }
+            "hits" => hits = parse_attr(xml, start, attr, "hit count", parse_count)?,
             "condition-coverage" => {
-                let v = attr_value(xml, start, attr)?;
-                branches = parse_condition_coverage(&v).ok_or_else(|| {
-                    xml.attr_error(
-                        start,
-                        b"condition-coverage",
-                        Some(attr.value.as_ptr()),
-                        ErrorKind::Invalid(format!("invalid condition-coverage \"{v}\"")),
-                    )
-                })?;
+                branches = parse_attr(
+                    xml,
+                    start,
+                    attr,
+                    "condition-coverage",
+                    parse_condition_coverage,
+                )?;
             }
             _ => {}
         }

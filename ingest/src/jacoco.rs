@@ -27,7 +27,7 @@ use crate::input::{Options, Source};
 use crate::model::{FileCoverage, Format, LineCoverage};
 use crate::xml::{
     Ev, MAX_LINES_HINT, Xml, XmlCoverage, XmlFragments, attr_named, attr_value, for_each_attr,
-    plain_ascii_empty_tag,
+    parse_attr, plain_ascii_empty_tag,
 };
 
 pub(crate) struct JacocoReader {
@@ -145,15 +145,7 @@ impl JacocoReader {
             match key {
                 "type" => c.kind = attr_value(xml, start, attr)?.into_owned(),
                 "missed" | "covered" => {
-                    let v = attr_value(xml, start, attr)?;
-                    let n = parse_count(&v).ok_or_else(|| {
-                        xml.attr_error(
-                            start,
-                            key.as_bytes(),
-                            Some(attr.value.as_ptr()),
-                            ErrorKind::Invalid(format!("invalid counter value \"{v}\"")),
-                        )
-                    })?;
+                    let n = parse_attr(xml, start, attr, "counter value", parse_count)?;
                     if key == "missed" {
                         c.missed = n;
                     } else {
@@ -307,15 +299,13 @@ fn read_line(xml: &Xml, start: &BytesStart<'_>) -> Result<(Option<LineCoverage>,
         let key = attr.local_name();
         let slot = match key {
             "nr" => {
-                let v = attr_value(xml, start, attr)?;
-                nr = Some(parse_line_number(&v).ok_or_else(|| {
-                    xml.attr_error(
-                        start,
-                        b"nr",
-                        Some(attr.value.as_ptr()),
-                        ErrorKind::Invalid(format!("invalid line number \"{v}\"")),
-                    )
-                })?);
+                nr = Some(parse_attr(
+                    xml,
+                    start,
+                    attr,
+                    "line number",
+                    parse_line_number,
+                )?);
                 return Ok(());
             }
             "mi" => {
@@ -330,15 +320,7 @@ fn read_line(xml: &Xml, start: &BytesStart<'_>) -> Result<(Option<LineCoverage>,
             "cb" => &mut cb,
             _ => return Ok(()),
         };
-        let v = attr_value(xml, start, attr)?;
-        *slot = parse_count(&v).ok_or_else(|| {
-            xml.attr_error(
-                start,
-                key.as_bytes(),
-                Some(attr.value.as_ptr()),
-                ErrorKind::Invalid(format!("invalid count \"{v}\"")),
-            )
-        })?;
+        *slot = parse_attr(xml, start, attr, "count", parse_count)?;
         Ok(())
     })?;
     let Some(line) = nr else {

@@ -110,8 +110,8 @@ impl Lines {
         Ok(Some(line))
     }
 
-    /// Reads the `DA` and `BRDA` lines that come next, as long as the buffer holds them whole,
-    /// in place: the bulk of a tracefile, spared the copy and the checks of
+    /// Reads the `DA`, `BRDA` and function (`FN*`) lines that come next, as long as the buffer
+    /// holds them whole, in place: the bulk of a tracefile, spared the copy and the checks of
     /// [`Lines::next_raw_line`]. Stops, consuming nothing more, at any other line and at any
     /// line it cannot read (the careful path then reads it, and reports what is wrong).
     fn read_hits_in_place(&mut self, file: &mut FileCoverage, branches: &mut Vec<(u32, bool)>) {

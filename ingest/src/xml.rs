@@ -261,14 +261,7 @@ impl Xml {
                     };
                     Event::End(BytesEnd::new(name))
                 }
-                Fast::Text => {
-                    let text = match std::str::from_utf8(buf) {
-                        Ok(text) => text,
-                        Err(e) => return Err(self.utf8_error(0, e)),
-                    };
-                    Event::Text(BytesText::from_escaped(text))
-                }
-                Fast::Unescaped => {
+                Fast::Text | Fast::Unescaped => {
                     let text = match std::str::from_utf8(buf) {
                         Ok(text) => text,
                         Err(e) => return Err(self.utf8_error(0, e)),
@@ -1210,6 +1203,26 @@ fn attr_value_escaped<'a>(
             Err(xml.attr_error(start, attr.key.as_bytes(), Some(raw.as_ptr()), kind))
         }
     }
+}
+
+/// An attribute's value as `parse` reads it; when it cannot, an error at the value, under the
+/// attribute's name: `invalid {what} "value"`.
+pub(crate) fn parse_attr<T>(
+    xml: &Xml,
+    start: &BytesStart<'_>,
+    attr: &Attr<'_>,
+    what: &str,
+    parse: impl FnOnce(&str) -> Option<T>,
+) -> Result<T> {
+    let value = attr_value(xml, start, attr)?;
+    parse(&value).ok_or_else(|| {
+        xml.attr_error(
+            start,
+            attr.local_name().as_bytes(),
+            Some(attr.value.as_ptr()),
+            ErrorKind::Invalid(format!("invalid {what} \"{value}\"")),
+        )
+    })
 }
 
 /// The value of the attribute `wanted` of `start`, if it has one.
