@@ -315,33 +315,38 @@ impl LcovReader {
                 branch_outcomes.sort_unstable_by_key(|b| b.0);
                 let mut merged: Vec<LineCoverage> = std::mem::take(&mut f.lines);
                 crate::coverage::normalize(&mut merged, crate::coverage::HitMerge::Sum);
+                // Both lists are sorted by line: one walk pairs them.
+                let measured = merged.len();
+                let mut i = 0;
                 for chunk in branch_outcomes.chunk_by(|a, b| a.0 == b.0) {
                     let line = chunk[0].0;
                     let total = chunk.len() as u32;
                     let covered = chunk.iter().filter(|b| b.1).count() as u32;
-                    match merged.binary_search_by_key(&line, |l| l.line) {
-                        Ok(i) => {
-                            merged[i].branches_total =
-                                merged[i].branches_total.saturating_add(total);
-                            merged[i].branches_covered =
-                                merged[i].branches_covered.saturating_add(covered);
-                            // A taken branch means the line ran, whatever its DA says.
-                            if covered > 0 && merged[i].hits == 0 {
-                                merged[i].hits = 1;
-                            }
+                    while i < measured && merged[i].line < line {
+                        i += 1;
+                    }
+                    if i < measured && merged[i].line == line {
+                        let measured = &mut merged[i];
+                        measured.branches_total = measured.branches_total.saturating_add(total);
+                        measured.branches_covered =
+                            measured.branches_covered.saturating_add(covered);
+                        // A taken branch means the line ran, whatever its DA says.
+                        if covered > 0 && measured.hits == 0 {
+                            measured.hits = 1;
                         }
-                        Err(_) => {
-                            // A branch on a line without DA: the line is measured through it.
-                            merged.push(LineCoverage {
-                                line,
-                                hits: u64::from(covered > 0),
-                                branches_covered: covered,
-                                branches_total: total,
-                            });
-                        }
+                    } else {
+                        // A branch on a line without DA: the line is measured through it.
+                        merged.push(LineCoverage {
+                            line,
+                            hits: u64::from(covered > 0),
+                            branches_covered: covered,
+                            branches_total: total,
+                        });
                     }
                 }
-                crate::coverage::normalize(&mut merged, crate::coverage::HitMerge::Sum);
+                if merged.len() > measured {
+                    crate::coverage::normalize(&mut merged, crate::coverage::HitMerge::Sum);
+                }
                 self.lines_hint = merged.len().min(crate::xml::MAX_LINES_HINT);
                 f.lines = merged;
                 if let (Some(v), Some(c)) = (lf, lh) {
@@ -491,13 +496,17 @@ fn parse_brda(rest: &[u8]) -> Option<(u32, bool)> {
     if rest.get(first) != Some(&b',') {
         return None;
     }
-    let last = rest.iter().rposition(|&b| b == b',')?;
-    if last <= first {
-        return None;
+    // One pass for the last comma, counting those after the line's: a block and a branch
+    // need at least one comma between them, so two or more.
+    let mut last = first;
+    let mut commas = 0;
+    for (i, &b) in rest.iter().enumerate().skip(first + 1) {
+        if b == b',' {
+            last = i;
+            commas += 1;
+        }
     }
-    let middle = &rest[first + 1..last];
-    // A block and a branch: at least one comma between them.
-    if !middle.contains(&b',') {
+    if commas < 2 {
         return None;
     }
     let line = u32::try_from(line).ok()?;

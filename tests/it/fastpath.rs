@@ -356,3 +356,25 @@ fn plain_testcases_read_in_place_agree_with_the_careful_reading() {
         "{warnings}"
     );
 }
+
+#[test]
+fn lcov_branches_are_paired_with_their_lines_in_one_walk() {
+    // Branch lines before, between and after the DA lines, some without a DA line of their
+    // own; repeated and out-of-order DA lines; a taken branch on a line whose DA says 0.
+    let lcov = b"TN:\nSF:a.c\nDA:5,0\nDA:2,4\nDA:9,1\nDA:2,1\n\
+BRDA:1,0,0,1\nBRDA:5,0,0,3\nBRDA:5,0,1,-\nBRDA:7,0,0,0\nBRDA:9,e0,1,0\nBRDA:12,0,0,2\n\
+end_of_record\n";
+    let got = read_alike(lcov);
+    assert_eq!(
+        lines_of(&got),
+        [
+            (1, 1, 1, 1),
+            (2, 5, 0, 0),
+            (5, 1, 1, 2),
+            (7, 0, 0, 1),
+            (9, 1, 0, 1),
+            (12, 1, 1, 1),
+        ],
+        "{got}"
+    );
+}
