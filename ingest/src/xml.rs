@@ -8,10 +8,11 @@
 //! # The fast path
 //!
 //! Most of a report is a few shapes of token: start tags (`<testcase name="a" time="1">`,
-//! `<line number="3" hits="1"/>`), end tags, text runs and entity references (`&lt;`).
-//! [`Xml::read`] reads those itself, straight from the [`Source`]'s buffer, when the whole
-//! token is there and has a plain ASCII name; quick-xml reads everything else (comments,
-//! CDATA, the XML declaration, DOCTYPE, tokens across a buffer boundary, anything odd) from
+//! `<line number="3" hits="1"/>`), end tags, text runs, entity references (`&lt;`) and CDATA
+//! sections (`<system-out><![CDATA[...]]>`). [`Xml::read`] reads those itself, straight from
+//! the [`Source`]'s buffer, when the whole token is there and has a plain ASCII name;
+//! quick-xml reads everything else (comments, the XML declaration, DOCTYPE, tokens across a
+//! buffer boundary, anything odd) from
 //! the same place. Both give the same [`Ev`]s, so a reader cannot tell which one ran.
 //!
 //! A start tag is read in one pass that also notes where its attributes are ([`AttrSpans`]),
@@ -177,6 +178,8 @@ enum Fast {
     Skipped,
     /// Text runs and the references between them, resolved (see [`coalesce_text`]).
     Unescaped,
+    /// A CDATA section's content (literal text: nothing in it is markup).
+    CData,
 }
 
 impl Xml {
@@ -261,10 +264,13 @@ impl Xml {
                     };
                     Event::End(BytesEnd::new(name))
                 }
-                Fast::Text | Fast::Unescaped => {
+                Fast::Text | Fast::Unescaped | Fast::CData => {
                     let text = match std::str::from_utf8(buf) {
                         Ok(text) => text,
-                        Err(e) => return Err(self.utf8_error(0, e)),
+                        Err(e) => {
+                            let lead = if matches!(fast, Fast::CData) { 9 } else { 0 };
+                            return Err(self.utf8_error(lead, e));
+                        }
                     };
                     Event::Text(BytesText::from_escaped(text))
                 }
@@ -418,7 +424,10 @@ impl Xml {
         if used == 0 {
             return Ok(Fast::No);
         }
-        if self.skipping && matches!(fast, Fast::Text) {
+        if matches!(fast, Fast::CData) && self.path.frames.is_empty() {
+            return Ok(Fast::No); // quick-xml reads it, and `read` reports it
+        }
+        if self.skipping && matches!(fast, Fast::Text | Fast::CData) {
             if !is_utf8(&avail[..used]) {
                 // quick-xml reports it, with its position.
                 return Ok(Fast::No);
@@ -433,6 +442,7 @@ impl Xml {
             Fast::End => trim_end_ascii_whitespace(&avail[2..used - 1]),
             Fast::Text => &avail[..used],
             Fast::Ref => &avail[1..used - 1],
+            Fast::CData => &avail[b"<![CDATA[".len()..used - b"]]>".len()],
             Fast::No | Fast::Skipped | Fast::Unescaped => return Ok(Fast::No),
         };
         // `read` checks that it is UTF-8.
@@ -728,6 +738,24 @@ fn scan_token(avail: &[u8], top_by_quick_xml: bool, attrs: &mut AttrSpans) -> (F
                 None => NO,
             }
         }
+        [
+            b'<',
+            b'!',
+            b'[',
+            b'C',
+            b'D',
+            b'A',
+            b'T',
+            b'A',
+            b'[',
+            content @ ..,
+        ] => {
+            // Whole in the buffer: up to the first `]]>`, which ends it.
+            match cdata_end(content) {
+                Some(end) => (Fast::CData, b"<![CDATA[".len() + end + b"]]>".len()),
+                None => NO,
+            }
+        }
         [b'<', ..] => NO,
         [b'&', rest @ ..] => {
             // `&lt;`, `&#60;`, `&#x3C;`: the name is checked where it is resolved.
@@ -744,6 +772,20 @@ fn scan_token(avail: &[u8], top_by_quick_xml: bool, attrs: &mut AttrSpans) -> (F
             Some(i) => (Fast::Text, i),
             None => NO,
         },
+    }
+}
+
+/// Where the first `]]>` in `content` starts: found from its `>`, which log lines and stack
+/// traces seldom hold (cheaper than setting up a substring search per section).
+#[inline]
+fn cdata_end(content: &[u8]) -> Option<usize> {
+    let mut from = 0;
+    loop {
+        let gt = from + memchr::memchr(b'>', &content[from..])?;
+        if gt >= 2 && content[gt - 2..gt] == *b"]]" {
+            return Some(gt - 2);
+        }
+        from = gt + 1;
     }
 }
 

@@ -378,3 +378,33 @@ end_of_record\n";
         "{got}"
     );
 }
+
+#[test]
+fn cdata_sections_read_in_place_agree_with_the_careful_reading() {
+    // CDATA is literal: `<`, `&amp;`, `]]` and `>` inside it are text; it ends at the first
+    // `]]>`. It joins the text and references around it into one text.
+    let junit = "<testsuite name=\"S\"><testcase name=\"a\" classname=\"C\">\
+<failure message=\"m\">x<![CDATA[ < y && z]] > 1 &amp;]]>, &lt;<![CDATA[<b>]]></failure>\
+<system-out><![CDATA[line1\nline2 ]]]]><![CDATA[>]]></system-out>\
+</testcase></testsuite>";
+    let got = read_alike(junit.as_bytes());
+    let report: serde_json::Value = serde_json::from_str(&got).expect(&got);
+    let test = &report["content"]["tests"][0];
+    assert_eq!(
+        test["outcome"]["failures"][0]["details"], "x < y && z]] > 1 &amp;, <<b>",
+        "{got}"
+    );
+    assert_eq!(test["system_out"], "line1\nline2 ]]>", "{got}");
+
+    // A byte that is not UTF-8 inside CDATA: the same error, at that byte, on every path.
+    let mut bad = b"<testsuite>\n<testcase name=\"a\"><system-out><![CDATA[ok ".to_vec();
+    let at = bad.len();
+    bad.extend_from_slice(b"\xff]]></system-out></testcase></testsuite>");
+    let got = read_alike(&bad);
+    assert!(got.ends_with(&format!("at byte {at}")), "{got}");
+    assert!(got.contains("(line 2, column "), "{got}");
+
+    // CDATA outside the root element is an error on every path.
+    let got = read_alike(b"<testsuite></testsuite><![CDATA[x]]>");
+    assert!(got.contains("CDATA outside the root element"), "{got}");
+}
