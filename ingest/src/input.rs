@@ -94,14 +94,17 @@ pub struct Source {
     offset: u64,
     /// Bytes read from `inner` so far.
     read_total: u64,
-    /// 1-based line of `offset`.
+    /// Lines are counted lazily: `line` (1-based) and `line_start` (the offset where that line
+    /// starts) are those of the byte at `buf[counted]`, with `counted <= pos`. The bytes
+    /// between `counted` and `pos` are counted when a position is asked for, or in bulk before
+    /// the buffer lets them go, not as each token is consumed.
     line: u64,
-    /// Offset of the first byte of the current line.
     line_start: u64,
-    /// Where the current token started (set by the parser before each event).
+    counted: usize,
+    /// Where the current token started (set by the parser before each event), and once the
+    /// buffer has let that byte go, its line and the offset where the line starts.
     mark: u64,
-    mark_line: u64,
-    mark_line_start: u64,
+    mark_line: Option<(u64, u64)>,
     limits: Limits,
     /// The first error raised inside `fill_buf`, kept so it can be reported precisely.
     failure: Option<(ErrorKind, u64)>,
@@ -162,9 +165,9 @@ impl Source {
             read_total: 0,
             line: 1,
             line_start: 0,
+            counted: 0,
             mark: 0,
-            mark_line: 1,
-            mark_line_start: 0,
+            mark_line: Some((1, 0)),
             limits,
             failure: None,
             track_lines: true,
@@ -192,8 +195,7 @@ impl Source {
     #[inline]
     pub(crate) fn mark(&mut self) {
         self.mark = self.offset;
-        self.mark_line = self.line;
-        self.mark_line_start = self.line_start;
+        self.mark_line = None;
     }
 
     /// The bytes read but not consumed yet (what `fill_buf` last returned).
@@ -210,52 +212,110 @@ impl Source {
 
     /// The position of the mark.
     pub(crate) fn mark_position(&self) -> Position {
+        let (line, line_start) = self.mark_line();
         Position {
             byte_offset: self.mark,
-            line: self.mark_line,
-            column: self.mark - self.mark_line_start + 1,
+            line,
+            column: self.mark - line_start + 1,
         }
     }
 
-    /// The position of a byte offset at or after the mark. Exact when the offset is on the
-    /// current line or the marked one; otherwise the line is counted from `token`, the bytes of
-    /// the current token starting at the mark.
-    pub(crate) fn position_of(&self, offset: u64, token: Option<(&[u8], u64)>) -> Position {
-        if offset > self.offset && offset - self.offset <= (self.len - self.pos) as u64 {
-            // Not consumed yet, but still in the buffer.
-            let ahead = &self.buf[self.pos..self.pos + (offset - self.offset) as usize];
-            let line_start = match memchr::memrchr(b'\n', ahead) {
-                Some(i) => self.offset + i as u64 + 1,
-                None => self.line_start,
-            };
-            return Position {
-                byte_offset: offset,
-                line: self.line + count_newlines(ahead) as u64,
-                column: offset - line_start + 1,
-            };
+    /// The mark's line, counted up to the mark and kept: for parsers that note the line of
+    /// each element they open (a count from the last one, not from the last refill).
+    #[inline]
+    pub(crate) fn mark_line_counted(&mut self) -> u64 {
+        self.count_to_mark();
+        self.mark_line().0
+    }
+
+    /// Counts the lines up to the mark, when they are counted here and not yet.
+    fn count_to_mark(&mut self) {
+        if self.mark_line.is_none() && self.track_lines {
+            // The mark is at or after `counted` and at or before `pos`.
+            let mark = self.index_of(self.mark);
+            let at_mark = self.line_at(mark);
+            self.mark_line = Some(at_mark);
+            (self.line, self.line_start) = at_mark;
+            self.counted = mark;
         }
-        let behind = self.offset.saturating_sub(offset);
-        if offset < self.line_start && behind <= self.pos as u64 {
-            // Consumed, on an earlier line, and still in the buffer.
-            let from = self.pos - behind as usize;
-            let newlines = count_newlines(&self.buf[from..self.pos]) as u64;
-            let buf_start = self.offset - self.pos as u64;
-            if let Some(i) = memchr::memrchr(b'\n', &self.buf[..from]) {
-                let line_start = buf_start + i as u64 + 1;
-                return Position {
-                    byte_offset: offset,
-                    line: self.line - newlines,
-                    column: offset - line_start + 1,
-                };
+    }
+
+    /// The line of the mark and the offset where that line starts.
+    fn mark_line(&self) -> (u64, u64) {
+        match self.mark_line {
+            Some(known) => known,
+            // Not let go yet (`count_lines` would have noted it), so at or after `counted`.
+            None if self.mark >= self.buf_offset() + self.counted as u64 => {
+                self.line_at(self.index_of(self.mark))
+            }
+            // Only where lines are not counted here (`untracked_lines`).
+            None => (self.line, self.line_start),
+        }
+    }
+
+    /// The offset of `buf[0]`.
+    #[inline]
+    fn buf_offset(&self) -> u64 {
+        self.offset - self.pos as u64
+    }
+
+    /// The index in `buf` of `offset`, which the buffer holds.
+    #[inline]
+    fn index_of(&self, offset: u64) -> usize {
+        (offset - self.buf_offset()) as usize
+    }
+
+    /// The line of `buf[index]` (at or after `counted`) and the offset where that line starts.
+    fn line_at(&self, index: usize) -> (u64, u64) {
+        let bytes = &self.buf[self.counted..index];
+        match memchr::memrchr(b'\n', bytes) {
+            Some(last) => (
+                self.line + count_newlines(bytes) as u64,
+                self.buf_offset() + (self.counted + last) as u64 + 1,
+            ),
+            None => (self.line, self.line_start),
+        }
+    }
+
+    /// Counts the lines up to `pos`, noting the mark's line on the way if it lies there:
+    /// before the buffer lets those bytes go.
+    fn count_lines(&mut self) {
+        if !self.track_lines {
+            return; // the parser counts them; `counted` stays 0
+        }
+        self.count_to_mark();
+        (self.line, self.line_start) = self.line_at(self.pos);
+        self.counted = self.pos;
+    }
+
+    /// The position of a byte offset at or after the mark. Exact when the buffer still holds
+    /// the offset (ahead of `counted`, or behind it with the start of its line), or when it
+    /// is on the marked line; otherwise the line is counted from `token`, the bytes of the
+    /// current token starting at the mark.
+    pub(crate) fn position_of(&self, offset: u64, token: Option<(&[u8], u64)>) -> Position {
+        let buf_offset = self.buf_offset();
+        let counted_offset = buf_offset + self.counted as u64;
+        let at = |(line, line_start): (u64, u64)| Position {
+            byte_offset: offset,
+            line,
+            column: offset - line_start + 1,
+        };
+        if offset >= counted_offset && offset - buf_offset <= self.len as u64 {
+            return at(self.line_at((offset - buf_offset) as usize));
+        }
+        if offset < counted_offset && offset >= buf_offset {
+            // Behind the count, still in the buffer: counted back, when the line's start is
+            // there too (or it is the counted line).
+            let index = (offset - buf_offset) as usize;
+            let newlines = count_newlines(&self.buf[index..self.counted]) as u64;
+            if newlines == 0 {
+                return at((self.line, self.line_start));
+            }
+            if let Some(i) = memchr::memrchr(b'\n', &self.buf[..index]) {
+                return at((self.line - newlines, buf_offset + i as u64 + 1));
             }
         }
-        if offset >= self.line_start && offset <= self.offset {
-            return Position {
-                byte_offset: offset,
-                line: self.line,
-                column: offset - self.line_start + 1,
-            };
-        }
+        let (mark_line, mark_line_start) = self.mark_line();
         if let Some((token, token_start)) = token
             && offset >= token_start
             && token_start >= self.mark
@@ -267,30 +327,27 @@ impl Source {
             let newlines = count_newlines(bytes) as u64;
             let line_start = match memchr::memrchr(b'\n', bytes) {
                 Some(i) => token_start + i as u64 + 1,
-                None => self.mark_line_start,
+                None => mark_line_start,
             };
             return Position {
                 byte_offset: offset,
-                line: self.mark_line + newlines,
+                line: mark_line + newlines,
                 column: offset - line_start + 1,
             };
         }
-        if offset >= self.mark_line_start && offset <= self.offset {
-            return Position {
-                byte_offset: offset,
-                line: self.mark_line,
-                column: offset - self.mark_line_start + 1,
-            };
+        if offset >= mark_line_start && offset <= self.offset {
+            return at((mark_line, mark_line_start));
         }
         self.current_position()
     }
 
     /// The position of the next unconsumed byte.
     pub(crate) fn current_position(&self) -> Position {
+        let (line, line_start) = self.line_at(self.pos);
         Position {
             byte_offset: self.offset,
-            line: self.line,
-            column: self.offset - self.line_start + 1,
+            line,
+            column: self.offset - line_start + 1,
         }
     }
 
@@ -316,15 +373,19 @@ impl Source {
     /// Reads more decoded bytes into the buffer, keeping what is not consumed yet.
     fn read_more(&mut self) -> io::Result<()> {
         if self.pos == self.len {
+            self.count_lines();
             self.pos = 0;
             self.len = 0;
+            self.counted = 0;
         } else if self.len == self.buf.len() {
             if self.pos == 0 {
                 return Ok(());
             }
+            self.count_lines();
             self.buf.copy_within(self.pos..self.len, 0);
             self.len -= self.pos;
             self.pos = 0;
+            self.counted = 0;
         }
         let n = loop {
             match self.inner.read(&mut self.buf[self.len..]) {
@@ -400,28 +461,10 @@ impl BufRead for Source {
         Ok(&self.buf[self.pos..self.len])
     }
 
+    /// Lines are counted later (see [`Source::count_lines`]).
     #[inline]
     fn consume(&mut self, amt: usize) {
         let amt = amt.min(self.len - self.pos);
-        if !self.track_lines {
-            self.pos += amt;
-            self.offset += amt as u64;
-            return;
-        }
-        let bytes = &self.buf[self.pos..self.pos + amt];
-        if amt <= 16 {
-            // Most tokens are short (white space between tags, a small tag): a plain loop
-            // costs less than setting up the vectorized searches.
-            for (i, &b) in bytes.iter().enumerate() {
-                if b == b'\n' {
-                    self.line += 1;
-                    self.line_start = self.offset + i as u64 + 1;
-                }
-            }
-        } else if let Some(last) = memchr::memrchr(b'\n', bytes) {
-            self.line += count_newlines(bytes) as u64;
-            self.line_start = self.offset + last as u64 + 1;
-        }
         self.pos += amt;
         self.offset += amt as u64;
     }
@@ -683,5 +726,68 @@ mod tests {
         src.consume(4);
         let p = src.current_position();
         assert_eq!((p.line, p.column, p.byte_offset), (2, 2, 4));
+    }
+
+    /// The position of `offset` in `bytes`, counted the plain way.
+    fn plain_position(bytes: &[u8], offset: usize) -> (u64, u64) {
+        let before = &bytes[..offset];
+        let line = before.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+        let line_start = before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        (line, (offset - line_start) as u64 + 1)
+    }
+
+    #[test]
+    fn lazily_counted_lines_stay_exact_across_refills() {
+        // Lines of every length from 0 to 300 bytes, several times the buffer; consumed in
+        // uneven steps with a mark now and then, so that marks and counts cross refills.
+        let mut bytes = Vec::new();
+        let mut n = 0usize;
+        while bytes.len() < 3 * BUF_SIZE + 1000 {
+            bytes.extend(std::iter::repeat_n(b'x', n % 301));
+            bytes.push(b'\n');
+            n += 7;
+        }
+        let mut src = Source::open(io::Cursor::new(bytes.clone()), Limits::default()).unwrap();
+        let steps = [1usize, 17, 300, 4093, 2, 65, 9000];
+        let (mut at, mut turn, mut mark) = (0usize, 0usize, 0usize);
+        loop {
+            let available = src.fill_buf().unwrap().len();
+            if available == 0 {
+                break;
+            }
+            let step = steps[turn % steps.len()].min(available);
+            src.consume(step);
+            at += step;
+            turn += 1;
+            if turn % 3 == 0 {
+                src.mark();
+                mark = at;
+            }
+            let p = src.current_position();
+            assert_eq!((p.line, p.column), plain_position(&bytes, at), "at {at}");
+            assert_eq!(p.byte_offset, at as u64);
+            let m = src.mark_position();
+            assert_eq!(
+                (m.line, m.column),
+                plain_position(&bytes, mark),
+                "mark {mark}"
+            );
+            // Read but not consumed yet.
+            let ahead = at + 5.min(available - step);
+            let q = src.position_of(ahead as u64, None);
+            assert_eq!((q.line, q.column), plain_position(&bytes, ahead), "{ahead}");
+            if mark < at {
+                let q = src.position_of(mark as u64 + 1, None);
+                assert_eq!(
+                    (q.line, q.column),
+                    plain_position(&bytes, mark + 1),
+                    "{mark}+1"
+                );
+            }
+        }
+        assert_eq!(at, bytes.len());
     }
 }

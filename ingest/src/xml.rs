@@ -300,7 +300,7 @@ impl Xml {
                         Event::Start(s) | Event::Empty(s) => s,
                         _ => unreachable!("matched above"),
                     };
-                    let line = self.mark_position().line;
+                    let line = self.reader.get_mut().mark_line_counted();
                     self.path
                         .push(start.name().0.as_bytes(), line, by_quick_xml);
                     if empty {
@@ -496,7 +496,6 @@ impl Xml {
             self.fast_consumed += white as u64;
             source.mark();
             self.event_start = source.offset();
-            let line = source.mark_position().line;
             let tag = self.reader.get_ref().buffered();
             if let Some(name) = name
                 && self.path.frames.len() < self.limits.max_depth
@@ -521,6 +520,9 @@ impl Xml {
                 }
                 return Ok(());
             };
+            // The careful way notes the element's line (the quick one needs none).
+            let line = self.reader.get_mut().mark_line_counted();
+            let tag = self.reader.get_ref().buffered();
             let Ok(token) = std::str::from_utf8(&tag[1..used - 2]) else {
                 return Ok(());
             };
