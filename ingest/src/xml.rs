@@ -244,7 +244,7 @@ impl Xml {
                     }
                 }
                 Fast::Start { name_len, empty } => {
-                    let content = match std::str::from_utf8(buf) {
+                    let content = match utf8(buf) {
                         Ok(content) => content,
                         Err(e) => return Err(self.utf8_error(1, e)),
                     };
@@ -258,14 +258,14 @@ impl Xml {
                     }
                 }
                 Fast::End => {
-                    let name = match std::str::from_utf8(buf) {
+                    let name = match utf8(buf) {
                         Ok(name) => name,
                         Err(e) => return Err(self.utf8_error(2, e)),
                     };
                     Event::End(BytesEnd::new(name))
                 }
                 Fast::Text | Fast::Unescaped | Fast::CData => {
-                    let text = match std::str::from_utf8(buf) {
+                    let text = match utf8(buf) {
                         Ok(text) => text,
                         Err(e) => {
                             let lead = if matches!(fast, Fast::CData) { 9 } else { 0 };
@@ -523,7 +523,7 @@ impl Xml {
             // The careful way notes the element's line (the quick one needs none).
             let line = self.reader.get_mut().mark_line_counted();
             let tag = self.reader.get_ref().buffered();
-            let Ok(token) = std::str::from_utf8(&tag[1..used - 2]) else {
+            let Ok(token) = utf8(&tag[1..used - 2]) else {
                 return Ok(());
             };
             let found = &token.as_bytes()[..name_len];
@@ -937,10 +937,17 @@ fn scan_start_tag(avail: &[u8], attrs: &mut AttrSpans) -> Option<(usize, bool, u
     }
 }
 
-/// Whether `bytes` are UTF-8; most text is ASCII, which this checks a word at a time.
+/// `bytes` as text, checked by SIMD (most of a report is ASCII); on failure, the standard
+/// library's error, which says where.
+#[inline]
+fn utf8(bytes: &[u8]) -> std::result::Result<&str, std::str::Utf8Error> {
+    simdutf8::basic::from_utf8(bytes).or_else(|_| std::str::from_utf8(bytes))
+}
+
+/// Whether `bytes` are UTF-8, checked by SIMD.
 #[inline]
 fn is_utf8(bytes: &[u8]) -> bool {
-    bytes.is_ascii() || std::str::from_utf8(bytes).is_ok()
+    simdutf8::basic::from_utf8(bytes).is_ok()
 }
 
 /// Reads the empty element `<name a="v" .../>` that `tag` starts with when it is of the
@@ -962,7 +969,7 @@ pub(crate) fn plain_empty_tag(
         count += 1;
         Some(())
     })?;
-    let text = std::str::from_utf8(&tag[..end]).ok()?;
+    let text = simdutf8::basic::from_utf8(&tag[..end]).ok()?;
     for span in &spans[..count] {
         let [key_start, key_end, value_start, value_end] = span.map(|at| at as usize);
         // Every span starts and ends at an ASCII delimiter: a character boundary.
