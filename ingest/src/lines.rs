@@ -166,7 +166,8 @@ impl Lines {
                     break;
                 };
                 let text = &rest[..end];
-                if !text.contains(&b':') || !(text.is_ascii() || std::str::from_utf8(text).is_ok())
+                if memchr::memchr(b':', text).is_none()
+                    || !(text.is_ascii() || std::str::from_utf8(text).is_ok())
                 {
                     break;
                 }
@@ -361,7 +362,9 @@ impl LcovReader {
                 }
                 return Ok(Some(f));
             }
-            let Some((tag, value)) = trimmed.split_once(':') else {
+            // The tag ends at the first `:` (one search, for the split and the column).
+            let colon = memchr::memchr(b':', trimmed.as_bytes());
+            let Some((tag, value)) = colon.map(|i| (&trimmed[..i], &trimmed[i + 1..])) else {
                 if file.is_none() {
                     // Stray text between records (seen: a heredoc's "EOF" left at the end).
                     self.warnings.push(format!(
@@ -376,7 +379,8 @@ impl LcovReader {
                     ErrorKind::Invalid(format!("not an LCOV record: \"{}\"", clip(trimmed))),
                 ));
             };
-            let value_col = text.find(':').map_or(0, |i| i + 1);
+            let indent = text.len() - text.trim_start().len();
+            let value_col = indent + tag.len() + 1;
             if tag != "TN" && tag != "SF" && tag != "VER" && file.is_none() {
                 return Err(self.lines.error(
                     0,
@@ -483,10 +487,10 @@ fn parse_da(rest: &[u8]) -> Option<(u32, u64)> {
     Some((u32::try_from(line).ok()?, hits))
 }
 
-/// Where the `\n` that ends a short line is (a plain loop: records are a few bytes long).
+/// Where the `\n` that ends a line is.
 #[inline]
 fn short_line_end(bytes: &[u8]) -> Option<usize> {
-    bytes.iter().position(|&b| b == b'\n')
+    memchr::memchr(b'\n', bytes)
 }
 
 /// `12,0,1,5` or `12,0,1,-` (block and branch may be free text) → (12, taken).
