@@ -31,51 +31,72 @@ use crate::coverage::{DeclaredTotals, parse_count};
 use crate::error::{ErrorKind, Result};
 use crate::input::{Options, Source};
 use crate::model::{FileCoverage, Format, LineCoverage};
-use crate::xml::{Ev, XmlCoverage, XmlFragments, attr_value, for_each_attr};
+use crate::xml::{Ev, Outline, XmlCoverage, XmlFragments, attr_or, attr_value, for_each_attr};
 
 pub(crate) struct CloverReader {
     pub(crate) base: XmlCoverage,
 }
 
 impl XmlFragments for CloverReader {
+    const ROOT: &'static str = "coverage";
+
     fn base(&mut self) -> &mut XmlCoverage {
         &mut self.base
     }
 
-    fn step(&mut self, buf: &mut Vec<u8>) -> Result<Option<FileCoverage>> {
-        while !self.base.done {
-            match self.base.xml.read(buf)? {
-                Ev::Start(start, empty) => {
-                    let name = start.local_name();
-                    let name: &str = name.as_ref();
-                    if self.base.check_root(name, "coverage")? {
-                        continue;
-                    }
-                    match name {
-                        "project" | "package" => {}
-                        "metrics" => {
-                            if self.base.xml.depth() == 3 {
-                                self.read_project_metrics(&start)?;
+    fn outline(&mut self, name: &str, start: &BytesStart<'_>, _empty: bool) -> Result<Outline> {
+        Ok(match name {
+            "project" | "package" => Outline::Enter,
+            // Entered, never skipped (see the module's notes).
+            "metrics" => {
+                if self.base.xml.depth() == 3 {
+                    self.read_project_metrics(start)?;
+                }
+                Outline::Enter
+            }
+            "file" => Outline::Fragment(self.file_path(start)?),
+            _ => Outline::Skip,
+        })
+    }
+
+    fn read_fragment(
+        &mut self,
+        path: String,
+        empty: bool,
+        buf: &mut Vec<u8>,
+    ) -> Result<FileCoverage> {
+        let mut lines = Vec::new();
+        let mut metrics = DeclaredTotals::default();
+        if !empty {
+            let depth = self.base.xml.depth();
+            loop {
+                match self.base.xml.read(buf)? {
+                    Ev::End if self.base.xml.depth() < depth => break,
+                    Ev::Start(child, child_empty) => {
+                        let name = child.local_name();
+                        if name.as_ref() == "line" {
+                            if let Some(l) = self.read_line(&child)? {
+                                lines.push(l);
                             }
+                        } else if name.as_ref() == "metrics" {
+                            if self.base.xml.depth() == depth + 1 {
+                                metrics = self.read_metrics(&child)?;
+                            }
+                            continue;
                         }
-                        "file" => {
-                            let path = self.file_path(&start)?;
-                            drop(start);
-                            return self.read_file(path, empty, buf).map(Some);
-                        }
-                        _ => {
-                            drop(start);
-                            self.base.xml.skip(buf, empty)?;
-                        }
+                        drop(child);
+                        self.base.xml.skip(buf, child_empty)?;
                     }
+                    _ => {}
                 }
-                Ev::Eof => {
-                    self.base.done = true;
-                }
-                _ => {}
             }
         }
-        Ok(None)
+        Ok(FileCoverage {
+            path,
+            lines,
+            declared_lines: metrics.lines_valid.zip(metrics.lines_covered),
+            declared_branches: metrics.branches_valid.zip(metrics.branches_covered),
+        })
     }
 }
 
@@ -110,53 +131,7 @@ impl CloverReader {
     }
 
     fn file_path(&self, start: &BytesStart<'_>) -> Result<String> {
-        let xml = &self.base.xml;
-        let mut name = None;
-        let mut path = None;
-        for_each_attr(xml, start, |attr| {
-            match attr.local_name() {
-                "name" => name = Some(attr_value(xml, start, attr)?.into_owned()),
-                "path" => path = Some(attr_value(xml, start, attr)?.into_owned()),
-                _ => {}
-            }
-            Ok(())
-        })?;
-        Ok(path.or(name).unwrap_or_default())
-    }
-
-    fn read_file(&mut self, path: String, empty: bool, buf: &mut Vec<u8>) -> Result<FileCoverage> {
-        let mut lines = Vec::new();
-        let mut metrics = DeclaredTotals::default();
-        if !empty {
-            let depth = self.base.xml.depth();
-            loop {
-                match self.base.xml.read(buf)? {
-                    Ev::End if self.base.xml.depth() < depth => break,
-                    Ev::Start(child, child_empty) => {
-                        let name = child.local_name();
-                        if name.as_ref() == "line" {
-                            if let Some(l) = self.read_line(&child)? {
-                                lines.push(l);
-                            }
-                        } else if name.as_ref() == "metrics" {
-                            if self.base.xml.depth() == depth + 1 {
-                                metrics = self.read_metrics(&child)?;
-                            }
-                            continue;
-                        }
-                        drop(child);
-                        self.base.xml.skip(buf, child_empty)?;
-                    }
-                    _ => {}
-                }
-            }
-        }
-        Ok(FileCoverage {
-            path,
-            lines,
-            declared_lines: metrics.lines_valid.zip(metrics.lines_covered),
-            declared_branches: metrics.branches_valid.zip(metrics.branches_covered),
-        })
+        Ok(attr_or(&self.base.xml, start, "path", "name")?.unwrap_or_default())
     }
 
     fn read_line(&self, start: &BytesStart<'_>) -> Result<Option<LineCoverage>> {

@@ -25,8 +25,8 @@ use crate::error::{ErrorKind, Result};
 use crate::input::{Options, Source};
 use crate::model::{FileCoverage, Format, LineCoverage};
 use crate::xml::{
-    Ev, MAX_LINES_HINT, Xml, XmlCoverage, XmlFragments, attr_value, for_each_attr, parse_attr,
-    plain_ascii_empty_tag,
+    Ev, MAX_LINES_HINT, Outline, Xml, XmlCoverage, XmlFragments, attr_or, attr_value,
+    for_each_attr, parse_attr, plain_ascii_empty_tag,
 };
 
 pub(crate) struct CoberturaReader {
@@ -34,86 +34,30 @@ pub(crate) struct CoberturaReader {
 }
 
 impl XmlFragments for CoberturaReader {
+    const ROOT: &'static str = "coverage";
+
     fn base(&mut self) -> &mut XmlCoverage {
         &mut self.base
     }
 
-    fn step(&mut self, buf: &mut Vec<u8>) -> Result<Option<FileCoverage>> {
-        while !self.base.done {
-            match self.base.xml.read(buf)? {
-                Ev::Start(start, empty) => {
-                    let name = start.local_name();
-                    let name: &str = name.as_ref();
-                    if self.base.check_root(name, "coverage")? {
-                        self.read_declared(&start)?;
-                        continue;
-                    }
-                    match name {
-                        "packages" | "package" | "classes" => {}
-                        "class" => {
-                            let path = self.class_path(&start)?;
-                            drop(start);
-                            return self.read_class(path, empty, buf).map(Some);
-                        }
-                        _ => {
-                            drop(start);
-                            self.base.xml.skip(buf, empty)?;
-                        }
-                    }
-                }
-                Ev::Eof => {
-                    self.base.done = true;
-                }
-                _ => {}
-            }
-        }
-        Ok(None)
-    }
-}
-
-impl CoberturaReader {
-    pub(crate) fn new(source: Source, options: Options) -> Self {
-        CoberturaReader {
-            base: XmlCoverage::new(source, Format::Cobertura, options),
-        }
+    fn root(&mut self, start: &BytesStart<'_>) -> Result<()> {
+        self.read_declared(start)
     }
 
-    fn read_declared(&mut self, start: &BytesStart<'_>) -> Result<()> {
-        let xml = &self.base.xml;
-        let d = &mut self.base.declared;
-        for_each_attr(xml, start, |attr| {
-            let slot = match attr.local_name() {
-                "lines-valid" => &mut d.lines_valid,
-                "lines-covered" => &mut d.lines_covered,
-                "branches-valid" => &mut d.branches_valid,
-                "branches-covered" => &mut d.branches_covered,
-                _ => return Ok(()),
-            };
-            *slot = parse_count(&attr_value(xml, start, attr)?);
-            Ok(())
+    fn outline(&mut self, name: &str, start: &BytesStart<'_>, _empty: bool) -> Result<Outline> {
+        Ok(match name {
+            "packages" | "package" | "classes" => Outline::Enter,
+            "class" => Outline::Fragment(self.class_path(start)?),
+            _ => Outline::Skip,
         })
     }
 
-    fn class_path(&self, start: &BytesStart<'_>) -> Result<String> {
-        let xml = &self.base.xml;
-        let mut path = None;
-        let mut name = None;
-        for_each_attr(xml, start, |attr| {
-            match attr.local_name() {
-                "filename" => path = Some(attr_value(xml, start, attr)?.into_owned()),
-                "name" => name = Some(attr_value(xml, start, attr)?.into_owned()),
-                _ => {}
-            }
-            Ok(())
-        })?;
-        path.or(name).ok_or_else(|| {
-            self.base.xml.error_here(ErrorKind::Invalid(
-                "<class> has neither filename nor name".into(),
-            ))
-        })
-    }
-
-    fn read_class(&mut self, path: String, empty: bool, buf: &mut Vec<u8>) -> Result<FileCoverage> {
+    fn read_fragment(
+        &mut self,
+        path: String,
+        empty: bool,
+        buf: &mut Vec<u8>,
+    ) -> Result<FileCoverage> {
         let mut lines = Vec::with_capacity(self.base.lines_hint);
         // Lines under <methods> repeat the class's lines; some tools write only those.
         let mut method_lines = Vec::new();
@@ -185,6 +129,38 @@ impl CoberturaReader {
             lines,
             declared_lines: None,
             declared_branches: None,
+        })
+    }
+}
+
+impl CoberturaReader {
+    pub(crate) fn new(source: Source, options: Options) -> Self {
+        CoberturaReader {
+            base: XmlCoverage::new(source, Format::Cobertura, options),
+        }
+    }
+
+    fn read_declared(&mut self, start: &BytesStart<'_>) -> Result<()> {
+        let xml = &self.base.xml;
+        let d = &mut self.base.declared;
+        for_each_attr(xml, start, |attr| {
+            let slot = match attr.local_name() {
+                "lines-valid" => &mut d.lines_valid,
+                "lines-covered" => &mut d.lines_covered,
+                "branches-valid" => &mut d.branches_valid,
+                "branches-covered" => &mut d.branches_covered,
+                _ => return Ok(()),
+            };
+            *slot = parse_count(&attr_value(xml, start, attr)?);
+            Ok(())
+        })
+    }
+
+    fn class_path(&self, start: &BytesStart<'_>) -> Result<String> {
+        attr_or(&self.base.xml, start, "filename", "name")?.ok_or_else(|| {
+            self.base.xml.error_here(ErrorKind::Invalid(
+                "<class> has neither filename nor name".into(),
+            ))
         })
     }
 }

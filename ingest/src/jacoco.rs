@@ -26,8 +26,8 @@ use crate::error::{ErrorKind, Result};
 use crate::input::{Options, Source};
 use crate::model::{FileCoverage, Format, LineCoverage};
 use crate::xml::{
-    Ev, MAX_LINES_HINT, Xml, XmlCoverage, XmlFragments, attr_named, attr_value, for_each_attr,
-    parse_attr, plain_ascii_empty_tag,
+    Ev, MAX_LINES_HINT, Outline, Xml, XmlCoverage, XmlFragments, attr_named, attr_value,
+    for_each_attr, parse_attr, plain_ascii_empty_tag,
 };
 
 pub(crate) struct JacocoReader {
@@ -44,122 +44,49 @@ struct Counter {
 }
 
 impl XmlFragments for JacocoReader {
+    const ROOT: &'static str = "report";
+
     fn base(&mut self) -> &mut XmlCoverage {
         &mut self.base
     }
 
-    fn step(&mut self, buf: &mut Vec<u8>) -> Result<Option<FileCoverage>> {
-        while !self.base.done {
-            match self.base.xml.read(buf)? {
-                Ev::Start(start, empty) => {
-                    let name = start.local_name();
-                    let name: &str = name.as_ref();
-                    if self.base.check_root(name, "report")? {
-                        continue;
-                    }
-                    match name {
-                        "group" => {}
-                        "package" => {
-                            self.package =
-                                attr_named(&self.base.xml, &start, "name")?.unwrap_or_default();
-                            if empty {
-                                self.package.clear();
-                            }
-                        }
-                        "sourcefile" => {
-                            self.any_file = true;
-                            let name =
-                                attr_named(&self.base.xml, &start, "name")?.unwrap_or_default();
-                            drop(start);
-                            return self.read_sourcefile(name, empty, buf).map(Some);
-                        }
-                        "counter" if self.base.xml.depth() == 2 => {
-                            let c = self.read_counter(&start)?;
-                            match c.kind.as_str() {
-                                "LINE" => {
-                                    self.base.declared.lines_valid =
-                                        Some(c.missed.saturating_add(c.covered));
-                                    self.base.declared.lines_covered = Some(c.covered);
-                                }
-                                "BRANCH" => {
-                                    self.base.declared.branches_valid =
-                                        Some(c.missed.saturating_add(c.covered));
-                                    self.base.declared.branches_covered = Some(c.covered);
-                                }
-                                _ => {}
-                            }
-                            drop(start);
-                            self.base.xml.skip(buf, empty)?;
-                        }
-                        "coverage" | "testsuites" | "testsuite" => {
-                            return Err(self.base.xml.error_here(ErrorKind::Invalid(format!(
-                                "<{name}> inside <report>: not a JaCoCo report"
-                            ))));
-                        }
-                        _ => {
-                            drop(start);
-                            self.base.xml.skip(buf, empty)?;
-                        }
-                    }
+    fn outline(&mut self, name: &str, start: &BytesStart<'_>, empty: bool) -> Result<Outline> {
+        Ok(match name {
+            "group" => Outline::Enter,
+            "package" => {
+                self.package = attr_named(&self.base.xml, start, "name")?.unwrap_or_default();
+                if empty {
+                    self.package.clear();
                 }
-                Ev::Eof => {
-                    self.base.done = true;
-                    if !self.any_file
-                        && (self.base.declared.lines_valid.is_some()
-                            || self.base.declared.branches_valid.is_some())
-                    {
-                        self.base.warnings.push(
-                            "the report has no <sourcefile> data; totals come from its counters"
-                                .into(),
-                        );
-                        let d = self.base.declared;
-                        return Ok(Some(FileCoverage {
-                            path: String::new(),
-                            lines: Vec::new(),
-                            declared_lines: d.lines_valid.zip(d.lines_covered),
-                            declared_branches: d.branches_valid.zip(d.branches_covered),
-                        }));
-                    }
-                }
-                _ => {}
+                Outline::Enter
             }
-        }
-        Ok(None)
-    }
-}
-
-impl JacocoReader {
-    pub(crate) fn new(source: Source, options: Options) -> Self {
-        JacocoReader {
-            base: XmlCoverage::new(source, Format::Jacoco, options),
-            package: String::new(),
-            any_file: false,
-        }
-    }
-
-    fn read_counter(&self, start: &BytesStart<'_>) -> Result<Counter> {
-        let xml = &self.base.xml;
-        let mut c = Counter::default();
-        for_each_attr(xml, start, |attr| {
-            let key = attr.local_name();
-            match key {
-                "type" => c.kind = attr_value(xml, start, attr)?.into_owned(),
-                "missed" | "covered" => {
-                    let n = parse_attr(xml, start, attr, "counter value", parse_count)?;
-                    if key == "missed" {
-                        c.missed = n;
-                    } else {
-                        c.covered = n;
-                    }
-                }
-                _ => {}
+            "sourcefile" => {
+                self.any_file = true;
+                Outline::Fragment(attr_named(&self.base.xml, start, "name")?.unwrap_or_default())
             }
-            Ok(())
-        })?;
-        Ok(c)
+            "counter" if self.base.xml.depth() == 2 => {
+                let c = self.read_counter(start)?;
+                let (valid, covered) = (Some(c.missed.saturating_add(c.covered)), Some(c.covered));
+                let declared = &mut self.base.declared;
+                match c.kind.as_str() {
+                    "LINE" => (declared.lines_valid, declared.lines_covered) = (valid, covered),
+                    "BRANCH" => {
+                        (declared.branches_valid, declared.branches_covered) = (valid, covered);
+                    }
+                    _ => {}
+                }
+                Outline::Skip
+            }
+            "coverage" | "testsuites" | "testsuite" => {
+                return Err(self.base.xml.error_here(ErrorKind::Invalid(format!(
+                    "<{name}> inside <report>: not a JaCoCo report"
+                ))));
+            }
+            _ => Outline::Skip,
+        })
     }
 
-    fn read_sourcefile(
+    fn read_fragment(
         &mut self,
         name: String,
         empty: bool,
@@ -242,6 +169,54 @@ impl JacocoReader {
             declared_lines,
             declared_branches,
         })
+    }
+
+    fn at_end(&mut self) -> Option<FileCoverage> {
+        let d = self.base.declared;
+        if self.any_file || (d.lines_valid.is_none() && d.branches_valid.is_none()) {
+            return None;
+        }
+        self.base
+            .warnings
+            .push("the report has no <sourcefile> data; totals come from its counters".into());
+        Some(FileCoverage {
+            path: String::new(),
+            lines: Vec::new(),
+            declared_lines: d.lines_valid.zip(d.lines_covered),
+            declared_branches: d.branches_valid.zip(d.branches_covered),
+        })
+    }
+}
+
+impl JacocoReader {
+    pub(crate) fn new(source: Source, options: Options) -> Self {
+        JacocoReader {
+            base: XmlCoverage::new(source, Format::Jacoco, options),
+            package: String::new(),
+            any_file: false,
+        }
+    }
+
+    fn read_counter(&self, start: &BytesStart<'_>) -> Result<Counter> {
+        let xml = &self.base.xml;
+        let mut c = Counter::default();
+        for_each_attr(xml, start, |attr| {
+            let key = attr.local_name();
+            match key {
+                "type" => c.kind = attr_value(xml, start, attr)?.into_owned(),
+                "missed" | "covered" => {
+                    let n = parse_attr(xml, start, attr, "counter value", parse_count)?;
+                    if key == "missed" {
+                        c.missed = n;
+                    } else {
+                        c.covered = n;
+                    }
+                }
+                _ => {}
+            }
+            Ok(())
+        })?;
+        Ok(c)
     }
 }
 

@@ -1292,6 +1292,26 @@ pub(crate) fn attr_named(
     Ok(found)
 }
 
+/// The value of the attribute `first` of `start`, else of `second` (`<class filename name>`).
+pub(crate) fn attr_or(
+    xml: &Xml,
+    start: &BytesStart<'_>,
+    first: &str,
+    second: &str,
+) -> Result<Option<String>> {
+    let (mut preferred, mut fallback) = (None, None);
+    for_each_attr(xml, start, |attr| {
+        let slot = match attr.local_name() {
+            key if key == first => &mut preferred,
+            key if key == second => &mut fallback,
+            _ => return Ok(()),
+        };
+        *slot = Some(attr_value(xml, start, attr)?.into_owned());
+        Ok(())
+    })?;
+    Ok(preferred.or(fallback))
+}
+
 /// Iterates the attributes of `start`, mapping malformed attributes to positioned errors.
 ///
 /// A plain scanner over the tag's bytes: `name = "value"` or `name='value'`, separated by
@@ -1407,13 +1427,81 @@ impl XmlCoverage {
     }
 }
 
-/// An XML coverage reader: yields one file fragment per call.
+/// What an XML coverage reader makes of a start tag in the outline of its document (below the
+/// root, outside the fragments).
+pub(crate) enum Outline {
+    /// A container (`<packages>`, `<package>`): its children are read next.
+    Enter,
+    /// Passed over, with everything in it.
+    Skip,
+    /// A fragment's element (`<class>`, `<file>`, `<sourcefile>`) and the path (or name) of
+    /// its file: [`XmlFragments::read_fragment`] reads the rest of it.
+    Fragment(String),
+}
+
+/// An XML coverage reader: yields one file fragment per call. The walk through the document's
+/// outline is shared ([`XmlFragments::step`]); a reader says what its elements are.
 pub(crate) trait XmlFragments {
+    /// The root element's name.
+    const ROOT: &'static str;
+
     /// The shared state.
     fn base(&mut self) -> &mut XmlCoverage;
 
+    /// Reads what the root's start tag declares.
+    fn root(&mut self, _start: &BytesStart<'_>) -> Result<()> {
+        Ok(())
+    }
+
+    /// What the start tag `name` below the root is, reading what it declares on the way.
+    fn outline(&mut self, name: &str, start: &BytesStart<'_>, empty: bool) -> Result<Outline>;
+
+    /// Reads the fragment whose start tag was [`Outline::Fragment`] with `path`.
+    fn read_fragment(
+        &mut self,
+        path: String,
+        empty: bool,
+        buf: &mut Vec<u8>,
+    ) -> Result<FileCoverage>;
+
+    /// At the end of the document: a last fragment, when the reader makes one of what it
+    /// declared.
+    fn at_end(&mut self) -> Option<FileCoverage> {
+        None
+    }
+
     /// Reads events until a fragment is complete (or the document ends).
-    fn step(&mut self, buf: &mut Vec<u8>) -> Result<Option<FileCoverage>>;
+    fn step(&mut self, buf: &mut Vec<u8>) -> Result<Option<FileCoverage>> {
+        while !self.base().done {
+            match self.base().xml.read(buf)? {
+                Ev::Start(start, empty) => {
+                    let name = start.local_name();
+                    let name: &str = name.as_ref();
+                    if self.base().check_root(name, Self::ROOT)? {
+                        self.root(&start)?;
+                        continue;
+                    }
+                    match self.outline(name, &start, empty)? {
+                        Outline::Enter => {}
+                        Outline::Skip => {
+                            drop(start);
+                            self.base().xml.skip(buf, empty)?;
+                        }
+                        Outline::Fragment(path) => {
+                            drop(start);
+                            return self.read_fragment(path, empty, buf).map(Some);
+                        }
+                    }
+                }
+                Ev::Eof => {
+                    self.base().done = true;
+                    return Ok(self.at_end());
+                }
+                _ => {}
+            }
+        }
+        Ok(None)
+    }
 
     /// The next fragment; after an error, `None` for ever.
     fn next_file(&mut self) -> Result<Option<FileCoverage>> {
