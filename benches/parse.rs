@@ -20,10 +20,11 @@
 //! | lcov      | `TN/SF/FN/FNDA/FNF/FNH/DA/BRDA/BRF/BRH/LF/LH/end_of_record` | line splitting and `split_once(':')`, integer parsing, BRDA `-`, the per-record branch merge       |
 //!
 //! For each format and size, one group with `Throughput::Bytes` over the same bytes:
-//! - `raw_quick_xml_scan`: `quick_xml::Reader::read_event_into` over the bytes, counting events,
-//!   default config (no unescaping, no attribute parsing, no UTF-8 check): the floor any
-//!   quick-xml based reader sits above. For LCOV the floor is `raw_line_scan`: counting lines
-//!   with `bytes.split(|b| *b == b'\n').count()`.
+//! - `raw_quick_xml_scan`: `quick_xml::Reader::read_event_into` over the bytes, counting
+//!   events, default config (no unescaping, no attribute parsing, no UTF-8 check): the floor
+//!   any quick-xml based reader sits above. For LCOV the floor is `raw_line_scan`: counting
+//!   lines with `bytes.split(|b| *b == b'\n').count()`. Both are in `support/floor.rs`, which
+//!   `ingest/examples/parse_once.rs` (instruction counts, `scripts/instructions.sh`) shares.
 //! - `summarize`: `cimetrics_ingest::summarize` (counts only, bounded memory).
 //! - `parse`: `cimetrics_ingest::parse` (the full model: every test case / every line).
 //! - `junit_parser` (JUnit only): the peer crate `junit_parser::from_reader`, full model.
@@ -31,6 +32,8 @@
 //! The inputs are leaked into `&'static [u8]` once, so no copy is timed: `&[u8]` is
 //! `Read + Send + 'static` and the readers take it directly.
 
+#[path = "support/floor.rs"]
+mod floor;
 #[path = "support/gen.rs"]
 mod generator; // `gen` is a reserved keyword in edition 2024
 
@@ -46,25 +49,6 @@ const SIZES: [(&str, usize); 2] = [("1MB", 1_000_000), ("20MB", 20_000_000)];
 enum Kind {
     Xml,
     Lines,
-}
-
-fn quick_xml_scan(bytes: &[u8]) -> u64 {
-    let mut reader = quick_xml::Reader::from_reader(bytes);
-    let mut buf = Vec::with_capacity(64 * 1024);
-    let mut events = 0u64;
-    loop {
-        match reader.read_event_into(&mut buf) {
-            Ok(quick_xml::events::Event::Eof) => break,
-            Ok(_) => events += 1,
-            Err(e) => panic!("quick-xml: {e} at {}", reader.error_position()),
-        }
-        buf.clear();
-    }
-    events
-}
-
-fn line_scan(bytes: &[u8]) -> usize {
-    bytes.split(|b| *b == b'\n').count()
 }
 
 fn summarize(bytes: &'static [u8]) -> Summary {
@@ -134,11 +118,11 @@ fn bench_format(c: &mut Criterion, name: &str, generate: fn(usize) -> Vec<u8>, k
 
         match kind {
             Kind::Xml => group.bench_function("raw_quick_xml_scan", |b| {
-                b.iter(|| quick_xml_scan(black_box(bytes)))
+                b.iter(|| floor::quick_xml_scan(black_box(bytes)))
             }),
-            Kind::Lines => {
-                group.bench_function("raw_line_scan", |b| b.iter(|| line_scan(black_box(bytes))))
-            }
+            Kind::Lines => group.bench_function("raw_line_scan", |b| {
+                b.iter(|| floor::line_scan(black_box(bytes)))
+            }),
         };
         group.bench_function("summarize", |b| b.iter(|| summarize(black_box(bytes))));
         group.bench_function("parse", |b| b.iter(|| parse(black_box(bytes))));

@@ -1,0 +1,76 @@
+//! One read of a generated report (the benchmarks' inputs, `benches/support/gen.rs`), for
+//! instruction counts (`scripts/instructions.sh`, which counts only `measure`) and quick
+//! timings on a machine too noisy for criterion's ratios:
+//!
+//! ```text
+//! cargo run --release -p cimetrics-ingest --example parse_once -- junit parse 10
+//! SIZE=1000000 cargo run --release -p cimetrics-ingest --example parse_once -- lcov raw
+//! ```
+//!
+//! Formats: junit, cobertura, jacoco, lcov. Modes: `raw` (the floor: quick-xml's event scan,
+//! or a line split for LCOV), `summarize`, `parse` (the full model, dropped as it is timed).
+
+#[path = "../../benches/support/floor.rs"]
+mod floor;
+#[path = "../../benches/support/gen.rs"]
+mod generator; // `gen` is a reserved keyword in edition 2024
+
+use std::hint::black_box;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use cimetrics_ingest::Options;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (Some(format), Some(mode)) = (args.first(), args.get(1)) else {
+        eprintln!("usage: parse_once junit|cobertura|jacoco|lcov raw|summarize|parse [REPEATS]");
+        return ExitCode::from(2);
+    };
+    let (Some(generate), true) = (
+        generator::by_name(format),
+        matches!(mode.as_str(), "raw" | "summarize" | "parse"),
+    ) else {
+        eprintln!("parse_once: unknown format {format:?} or mode {mode:?}");
+        return ExitCode::from(2);
+    };
+    let repeats: u32 = args.get(2).and_then(|r| r.parse().ok()).unwrap_or(1);
+    let size: usize = std::env::var("SIZE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20_000_000);
+    let bytes: &'static [u8] = Box::leak(generate(size).into_boxed_slice());
+    let lines = format == "lcov";
+    let mut best = f64::MAX;
+    for _ in 0..repeats.max(1) {
+        let start = Instant::now();
+        measure(mode, lines, bytes);
+        best = best.min(start.elapsed().as_secs_f64());
+    }
+    println!(
+        "{format} {mode}: {} bytes, best of {repeats}: {:.1} ms, {:.0} MB/s",
+        bytes.len(),
+        best * 1e3,
+        bytes.len() as f64 / best / 1e6
+    );
+    ExitCode::SUCCESS
+}
+
+/// The measured work (the only function `scripts/instructions.sh` counts).
+#[inline(never)]
+fn measure(mode: &str, lines: bool, bytes: &'static [u8]) {
+    match mode {
+        "raw" if lines => {
+            black_box(floor::line_scan(black_box(bytes)));
+        }
+        "raw" => {
+            black_box(floor::quick_xml_scan(black_box(bytes)));
+        }
+        "summarize" => {
+            black_box(cimetrics_ingest::summarize(bytes, &Options::default()).expect("summarize"));
+        }
+        _ => {
+            black_box(cimetrics_ingest::parse(bytes).expect("parse"));
+        }
+    }
+}
