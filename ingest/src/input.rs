@@ -4,8 +4,12 @@
 //! - yields UTF-8 (UTF-16 with or without a BOM and any declared non-UTF-8 encoding are
 //!   transcoded; the parsers reject what is still not valid UTF-8),
 //! - tracks the line and column of what was consumed,
-//! - enforces [`Limits`]: total decoded size and the size of a single token.
+//! - enforces [`Limits`]: total decoded size and the size of a single token,
+//! - reads an input that is in memory already (a `&'static [u8]`, an `io::Cursor<Vec<u8>>`)
+//!   where it is, without copying it through its buffer, when it needs no decoding.
 
+use std::any::Any;
+use std::borrow::Cow;
 use std::io::{self, BufRead, Read};
 
 use encoding_rs::{Encoding, UTF_8, UTF_16BE, UTF_16LE};
@@ -86,7 +90,9 @@ fn read_prefix(inner: &mut dyn Read, want: usize) -> io::Result<Vec<u8>> {
 /// Decoded, position-tracking, limit-enforcing input for the parsers.
 pub struct Source {
     inner: Box<dyn Read + Send>,
-    buf: Box<[u8]>,
+    /// A buffer refilled from `inner`; or, for an input that was in memory already and needs
+    /// no decoding, that input itself, whole (see [`whole_input`]).
+    buf: Cow<'static, [u8]>,
     pos: usize,
     len: usize,
     eof: bool,
@@ -116,8 +122,84 @@ impl Source {
     /// Wraps raw input: detects gzip, a BOM or a declared encoding, and returns the source
     /// with the first bytes of its decoded text available for format detection.
     pub(crate) fn open(read: impl Read + Send + 'static, limits: Limits) -> Result<Source, Error> {
+        let mut read = Some(read);
+        let raw: Box<dyn Read + Send> = match whole_input(&mut read) {
+            Some(bytes) => match Source::in_place(bytes, limits) {
+                Ok(source) => return Ok(source),
+                Err(bytes) => Box::new(io::Cursor::new(bytes)),
+            },
+            None => Box::new(read.take().expect("taken only by whole_input")),
+        };
+        Source::decoding(raw, limits)
+    }
+
+    /// A source over an input that is in memory already: read where it is, without a copy,
+    /// when it is plain UTF-8 (a BOM is passed over) and no larger than `max_token_bytes` (so
+    /// that no token in it can pass that limit, which only refills check); otherwise the
+    /// bytes are given back, to be read as a stream (gunzipped, transcoded, limited).
+    fn in_place(
+        bytes: Cow<'static, [u8]>,
+        limits: Limits,
+    ) -> std::result::Result<Source, Cow<'static, [u8]>> {
+        let bom = if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
+            3
+        } else {
+            0
+        };
+        let text = &bytes[bom..];
+        let encoded = [
+            &[0x1f, 0x8b][..],
+            &[0xFF, 0xFE],
+            &[0xFE, 0xFF],
+            b"<\0?\0",
+            b"\0<\0?",
+        ]
+        .iter()
+        .any(|lead| bytes.starts_with(lead));
+        let declared = declared_encoding(&text[..text.len().min(256)]);
+        let limit = limits.max_input_bytes.min(limits.max_token_bytes);
+        if encoded || !matches!(declared, Ok(None)) || text.len() as u64 > limit {
+            return Err(bytes);
+        }
+        let buf = match bytes {
+            Cow::Borrowed(all) => Cow::Borrowed(&all[bom..]),
+            Cow::Owned(mut all) => {
+                all.drain(..bom);
+                Cow::Owned(all)
+            }
+        };
+        let len = buf.len();
+        let mut source = Source::over(Box::new(io::empty()), buf, limits);
+        source.len = len;
+        source.read_total = len as u64;
+        source.eof = true;
+        Ok(source)
+    }
+
+    fn over(inner: Box<dyn Read + Send>, buf: Cow<'static, [u8]>, limits: Limits) -> Source {
+        Source {
+            inner,
+            buf,
+            pos: 0,
+            len: 0,
+            eof: false,
+            offset: 0,
+            read_total: 0,
+            line: 1,
+            line_start: 0,
+            counted: 0,
+            mark: 0,
+            mark_line: Some((1, 0)),
+            limits,
+            failure: None,
+            track_lines: true,
+        }
+    }
+
+    /// A source that reads `raw` through a buffer: gzip, a BOM, UTF-16 or a declared
+    /// encoding are detected here and decoded as it is read.
+    fn decoding(mut raw: Box<dyn Read + Send>, limits: Limits) -> Result<Source, Error> {
         let io_err = |e: io::Error| Error::new(ErrorKind::Io(e.to_string()), Position::START);
-        let mut raw: Box<dyn Read + Send> = Box::new(read);
         let mut prefix = read_prefix(&mut raw, 2).map_err(io_err)?;
         if prefix.starts_with(&[0x1f, 0x8b]) {
             let chained = io::Cursor::new(prefix).chain(raw);
@@ -155,23 +237,7 @@ impl Source {
         if let Some(encoding) = encoding {
             stream = Box::new(Transcoder::new(stream, encoding));
         }
-        Ok(Source {
-            inner: stream,
-            buf: vec![0; BUF_SIZE].into_boxed_slice(),
-            pos: 0,
-            len: 0,
-            eof: false,
-            offset: 0,
-            read_total: 0,
-            line: 1,
-            line_start: 0,
-            counted: 0,
-            mark: 0,
-            mark_line: Some((1, 0)),
-            limits,
-            failure: None,
-            track_lines: true,
-        })
+        Ok(Source::over(stream, Cow::Owned(vec![0; BUF_SIZE]), limits))
     }
 
     /// The decoded bytes at the start of the input (up to 64 KiB), without consuming them.
@@ -372,6 +438,9 @@ impl Source {
 
     /// Reads more decoded bytes into the buffer, keeping what is not consumed yet.
     fn read_more(&mut self) -> io::Result<()> {
+        if self.eof {
+            return Ok(()); // also: an input read in place is never refilled
+        }
         if self.pos == self.len {
             self.count_lines();
             self.pos = 0;
@@ -382,13 +451,13 @@ impl Source {
                 return Ok(());
             }
             self.count_lines();
-            self.buf.copy_within(self.pos..self.len, 0);
+            self.buf.to_mut().copy_within(self.pos..self.len, 0);
             self.len -= self.pos;
             self.pos = 0;
             self.counted = 0;
         }
         let n = loop {
-            match self.inner.read(&mut self.buf[self.len..]) {
+            match self.inner.read(&mut self.buf.to_mut()[self.len..]) {
                 Ok(n) => break n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
@@ -416,6 +485,23 @@ impl Source {
         self.len += n;
         Ok(())
     }
+}
+
+/// The whole input, taken without a copy, when `read` is a type that holds it in memory: a
+/// `&'static [u8]`, or an `io::Cursor` over a `Vec<u8>` (from its position on).
+fn whole_input<R: Read + 'static>(read: &mut Option<R>) -> Option<Cow<'static, [u8]>> {
+    let any: &mut dyn Any = read;
+    if let Some(slot) = any.downcast_mut::<Option<&'static [u8]>>() {
+        return slot.take().map(Cow::Borrowed);
+    }
+    if let Some(slot) = any.downcast_mut::<Option<io::Cursor<Vec<u8>>>>() {
+        let cursor = slot.take()?;
+        let at = usize::try_from(cursor.position()).unwrap_or(usize::MAX);
+        let mut bytes = cursor.into_inner();
+        bytes.drain(..at.min(bytes.len()));
+        return Some(Cow::Owned(bytes));
+    }
+    None
 }
 
 /// Counts `\n` bytes, 64 at a time with a byte-wide sum (which the compiler vectorizes).
@@ -726,6 +812,55 @@ mod tests {
         src.consume(4);
         let p = src.current_position();
         assert_eq!((p.line, p.column, p.byte_offset), (2, 2, 4));
+    }
+
+    #[test]
+    fn inputs_in_memory_are_read_in_place_unless_they_need_decoding() {
+        // Right after `open`, only a source read in place has all its input (a stream has
+        // not filled its buffer yet).
+        let in_place = |source: &Source| source.eof;
+        let text = |mut source: Source| {
+            let mut out = String::new();
+            source.read_to_string(&mut out).unwrap();
+            out
+        };
+        // A static slice, a Cursor over a Vec from its position on; a BOM passed over.
+        let source = Source::open(&b"\xEF\xBB\xBF<a/>"[..], Limits::default()).unwrap();
+        assert!(matches!(source.buf, Cow::Borrowed(_)) && source.eof);
+        assert_eq!(text(source), "<a/>");
+        let source = Source::open(io::Cursor::new(b"<a/>".to_vec()), Limits::default()).unwrap();
+        assert!(in_place(&source));
+        assert_eq!(text(source), "<a/>");
+        let mut cursor = io::Cursor::new(b"xx<a/>".to_vec());
+        cursor.set_position(2);
+        let source = Source::open(cursor, Limits::default()).unwrap();
+        assert!(in_place(&source));
+        assert_eq!(text(source), "<a/>");
+        // gzip, UTF-16 and a declared Latin-1 are decoded as a stream.
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        io::Write::write_all(&mut gz, b"<a/>").unwrap();
+        let gz = io::Cursor::new(gz.finish().unwrap());
+        let source = Source::open(gz, Limits::default()).unwrap();
+        assert!(!in_place(&source));
+        assert_eq!(text(source), "<a/>");
+        let utf16: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain("<a/>".encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        let source = Source::open(io::Cursor::new(utf16), Limits::default()).unwrap();
+        assert!(!in_place(&source));
+        assert_eq!(text(source), "<a/>");
+        let latin1 = b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a>\xE9</a>".to_vec();
+        let source = Source::open(io::Cursor::new(latin1), Limits::default()).unwrap();
+        assert!(!in_place(&source));
+        assert!(text(source).ends_with("<a>\u{e9}</a>"));
+        // Larger than the token limit: streamed, so that refills check it.
+        let limits = Limits {
+            max_token_bytes: 3,
+            ..Limits::default()
+        };
+        let source = Source::open(io::Cursor::new(b"<a/>".to_vec()), limits).unwrap();
+        assert!(!in_place(&source));
     }
 
     /// The position of `offset` in `bytes`, counted the plain way.

@@ -111,7 +111,7 @@ impl JunitReader {
 
     /// Whether a repeated testcase is always a rerun (true once a pytest suite was seen:
     /// pytest's ids are unique, and pytest-rerunfailures writes failed attempts as plain
-    /// testcases). See the rules in [`crate::merge`].
+    /// testcases). See the rules in the `merge` module.
     pub fn repeats_are_reruns(&self) -> bool {
         self.pytest
     }

@@ -98,6 +98,10 @@ impl ReportReader {
 
 /// Opens a report for streaming: detects compression, encoding and format from the content.
 ///
+/// Any `Read` will do; a report already in memory as a `&'static [u8]` or an
+/// `io::Cursor<Vec<u8>>` is read where it is, without copying it through a buffer, when it
+/// is plain UTF-8 no larger than [`Limits::max_token_bytes`].
+///
 /// # Errors
 /// The input cannot be read, its encoding is unsupported, or it is none of the formats.
 pub fn open(read: impl Read + Send + 'static, options: &Options) -> Result<ReportReader> {

@@ -1,9 +1,11 @@
 //! The XML layer reads plain tags and text itself when its buffer holds them whole, and leaves
 //! every other token to quick-xml (`ingest/src/xml.rs`, "The fast path"). These tests read the
-//! same bytes three ways and want the same report, or the same error at the same position:
+//! same bytes four ways and want the same report, or the same error at the same position:
 //! - whole: the fast path takes nearly every token;
 //! - one byte per read: the buffer never holds a whole tag, so quick-xml reads everything;
-//! - in uneven chunks: the two alternate at every chunk boundary, inside texts and tags.
+//! - in uneven chunks: the two alternate at every chunk boundary, inside texts and tags;
+//! - in a `Cursor<Vec<u8>>`: read in place, without a buffer or a refill (when plain UTF-8;
+//!   gzip, UTF-16 and other encodings are read as a stream all the same).
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -36,7 +38,18 @@ fn read_as(bytes: &[u8], chunks: &[usize]) -> String {
         chunks: chunks.to_vec(),
         turn: 0,
     };
-    match cimetrics_ingest::parse(reader) {
+    answer(cimetrics_ingest::parse(reader))
+}
+
+/// Reads `bytes` given whole, in a `Cursor` over a `Vec<u8>`: read in place when plain UTF-8.
+fn read_in_place(bytes: &[u8]) -> String {
+    answer(cimetrics_ingest::parse(std::io::Cursor::new(
+        bytes.to_vec(),
+    )))
+}
+
+fn answer(result: cimetrics_ingest::Result<cimetrics_ingest::Report>) -> String {
+    match result {
         Ok(report) => serde_json::to_string(&report).expect("a report serializes"),
         Err(e) => format!("error: {e} at byte {}", e.position().byte_offset),
     }
@@ -75,6 +88,8 @@ fn the_fast_path_and_quick_xml_read_every_report_alike() {
             );
             let uneven = read_as(bytes, &[7, 61, 3, 200, 1, 29]);
             assert_eq!(whole, uneven, "{}: whole vs uneven chunks", path.display());
+            let in_place = read_in_place(bytes);
+            assert_eq!(whole, in_place, "{}: streamed vs in place", path.display());
             if whole.starts_with("error: ") {
                 errors += 1;
             } else {
@@ -119,6 +134,7 @@ fn mismatched_and_stray_end_tags_are_errors_on_both_paths() {
 /// Reads `bytes` whole, a byte per read and in uneven chunks; wants one answer and returns it.
 fn read_alike(bytes: &[u8]) -> String {
     let whole = read_as(bytes, &[1 << 20]);
+    assert_eq!(whole, read_in_place(bytes), "streamed vs in place");
     for chunks in [&[1][..], &[7, 61, 3, 200, 1, 29][..]] {
         assert_eq!(whole, read_as(bytes, chunks), "chunks {chunks:?}");
     }
