@@ -951,34 +951,61 @@ fn is_utf8(bytes: &[u8]) -> bool {
 }
 
 /// Reads the empty element `<name a="v" .../>` that `tag` starts with when it is of the
-/// plainest kind: white space between the attributes, at most [`MAX_PLAIN_ATTRS`] of them, keys
-/// without a namespace prefix, double-quoted values without `&` or `<`, UTF-8, the whole tag in
-/// `tag`. Calls `attr` with each key and value, in order, and returns the tag's length. `None`
-/// (from `attr` too) for anything else: the careful path reads that tag, and reports what is
-/// wrong with it.
+/// plainest kind: white space between the attributes, keys without a namespace prefix,
+/// double-quoted values, no `&`, `<` or `>` anywhere inside, UTF-8, the whole tag in `tag`.
+/// Calls `attr` with each key and value, in order, and returns the tag's length. `None` (from
+/// `attr` too) for anything else: the careful path reads that tag, and reports what is wrong
+/// with it.
+///
+/// The tag is found whole first, from its first `>`, and checked once (no `&` or `<`, UTF-8);
+/// its values are then found from their closing quote, not byte by byte: testcase names and
+/// classnames are long.
 #[inline]
 pub(crate) fn plain_empty_tag(
     tag: &[u8],
     name: &[u8],
     mut attr: impl FnMut(&str, &str) -> Option<()>,
 ) -> Option<usize> {
-    let mut spans = [[0u32; 4]; MAX_PLAIN_ATTRS];
-    let mut count = 0;
-    let end = scan_plain_empty_tag(tag, name, false, |span| {
-        *spans.get_mut(count)? = span.map(|at| at as u32);
-        count += 1;
-        Some(())
-    })?;
-    let text = simdutf8::basic::from_utf8(&tag[..end]).ok()?;
-    for span in &spans[..count] {
-        let [key_start, key_end, value_start, value_end] = span.map(|at| at as usize);
-        // Every span starts and ends at an ASCII delimiter: a character boundary.
+    if tag.first() != Some(&b'<') || !tag[1..].starts_with(name) {
+        return None;
+    }
+    let attrs_start = 1 + name.len();
+    // A `>` inside a value ends this early, and what is left is no plain tag: `None`.
+    let gt = attrs_start + memchr::memchr(b'>', &tag[attrs_start..])?;
+    if tag[gt - 1] != b'/' || memchr::memchr2(b'<', b'&', &tag[attrs_start..gt]).is_some() {
+        return None;
+    }
+    let text = simdutf8::basic::from_utf8(&tag[..=gt]).ok()?;
+    let attrs_end = gt - 1;
+    let mut i = attrs_start;
+    loop {
+        let white_from = i;
+        while i < attrs_end && matches!(tag[i], b' ' | b'\t' | b'\r' | b'\n') {
+            i += 1;
+        }
+        if i == attrs_end {
+            return Some(gt + 1);
+        }
+        if i == white_from {
+            return None;
+        }
+        let key_start = i;
+        while i < attrs_end && is_name_byte(tag[i]) && tag[i] != b':' {
+            i += 1;
+        }
+        let key_end = i;
+        if key_end == key_start || tag.get(i..i + 2)? != b"=\"" {
+            return None;
+        }
+        let value_start = i + 2;
+        let value_end = value_start + memchr::memchr(b'"', tag.get(value_start..attrs_end)?)?;
+        // Every bound is at an ASCII delimiter: a character boundary.
         attr(
             text.get(key_start..key_end)?,
             text.get(value_start..value_end)?,
         )?;
+        i = value_end + 1;
     }
-    Some(end)
 }
 
 /// [`plain_empty_tag`] for tags that are ASCII only (what coverage lines are): the keys and
@@ -989,24 +1016,19 @@ pub(crate) fn plain_ascii_empty_tag(
     name: &[u8],
     mut attr: impl FnMut(&[u8], &[u8]) -> Option<()>,
 ) -> Option<usize> {
-    scan_plain_empty_tag(
-        tag,
-        name,
-        true,
-        |[key_start, key_end, value_start, value_end]| {
-            attr(&tag[key_start..key_end], &tag[value_start..value_end])
-        },
-    )
+    scan_plain_empty_tag(tag, name, |[key_start, key_end, value_start, value_end]| {
+        attr(&tag[key_start..key_end], &tag[value_start..value_end])
+    })
 }
 
-/// Walks the tag [`plain_empty_tag`] reads, calling `found` with each attribute's key start,
-/// key end, value start and value end; returns the tag's length. With `ascii_only`, a byte
-/// that is not ASCII is `None`.
+/// Walks the tag [`plain_ascii_empty_tag`] reads, calling `found` with each attribute's key
+/// start, key end, value start and value end; returns the tag's length. A byte that is not
+/// ASCII is `None`. (A separate function from the caller's closure: it compiles to faster code
+/// for the coverage readers than the same loop written inline.)
 #[inline]
 fn scan_plain_empty_tag(
     tag: &[u8],
     name: &[u8],
-    ascii_only: bool,
     mut found: impl FnMut([usize; 4]) -> Option<()>,
 ) -> Option<usize> {
     if tag.first() != Some(&b'<') || !tag[1..].starts_with(name) {
@@ -1034,11 +1056,7 @@ fn scan_plain_empty_tag(
         }
         i += 2;
         let value_start = i;
-        let (value_end, amp) = if ascii_only {
-            value_end::<true>(tag, i, b'"')?
-        } else {
-            value_end::<false>(tag, i, b'"')?
-        };
+        let (value_end, amp) = value_end::<true>(tag, i, b'"')?;
         if amp {
             return None;
         }
@@ -1047,9 +1065,6 @@ fn scan_plain_empty_tag(
         i += 1;
     }
 }
-
-/// The most attributes [`plain_empty_tag`] takes (more go the careful way).
-const MAX_PLAIN_ATTRS: usize = 10;
 
 /// Where the attribute value that starts at `i` ends (the index of its closing `quote`), and
 /// whether it holds a `&`. `None` at a `<`, at the end of `bytes`, and (with `ASCII_ONLY`) at a

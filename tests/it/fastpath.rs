@@ -330,6 +330,9 @@ fn plain_testcases_read_in_place_agree_with_the_careful_reading() {
         <testcase name=\"g\" classname=\"C\" time=\"-1\"/>
         <testcase name=\"h\" classname=\"C\" a1=\"1\" a2=\"2\" a3=\"3\" a4=\"4\" a5=\"5\" a6=\"6\" a7=\"7\" a8=\"8\" a9=\"9\" time=\"4\"/>
         <testcase name='i' classname='C' time='5'/>
+        <testcase name=\"j>k\" classname=\"C\" time=\"6\"/>
+        <testcase name=\"l/>m\" classname=\"C\" time=\"7\" />
+        <testcase\tname=\"n\"\r\n classname=\"C\"/>
         </testsuite>";
     let got = read_alike(junit.as_bytes());
     let report: serde_json::Value = serde_json::from_str(&got).expect(&got);
@@ -357,6 +360,9 @@ fn plain_testcases_read_in_place_agree_with_the_careful_reading() {
         ("g", "C", 0.0, "passed"),
         ("h", "C", 4.0, "passed"),
         ("i", "C", 5.0, "passed"),
+        ("j>k", "C", 6.0, "passed"),
+        ("l/>m", "C", 7.0, "passed"),
+        ("n", "C", -9.0, "passed"),
     ];
     let want: Vec<(String, String, f64, String)> = want
         .iter()
