@@ -104,27 +104,49 @@ fn add_declared(a: Option<(u64, u64)>, b: Option<(u64, u64)>) -> Option<(u64, u6
 
 /// Per-file state for summaries: two bits per line number, and branch counts for the few lines
 /// that have branches.
+///
+/// The bitmaps grow only as far as the lines seen so far justify (at most
+/// `max(DENSE_WORDS, 2 × lines seen)` words); a line numbered past that (`DA:4000000000,1`)
+/// goes to `far`, 8 bytes each, so that no line number makes the summary allocate more than
+/// the report's own size warrants.
 #[derive(Default)]
 struct FileBits {
     valid: Vec<u64>,
     covered: Vec<u64>,
+    /// Lines set so far, repeats included.
+    seen: usize,
+    /// (line, covered) of the lines beyond the bitmaps; sorted and merged now and then.
+    far: Vec<(u32, bool)>,
+    /// How long `far` was after it was last merged.
+    far_merged: usize,
     /// (line, covered, total) for each line with branches, sorted by line.
     branches: Vec<(u32, u32, u32)>,
     declared_lines: Option<(u64, u64)>,
     declared_branches: Option<(u64, u64)>,
 }
 
+/// The bitmap words a file may have whatever few lines it has (64 Ki line numbers, 16 KiB).
+const DENSE_WORDS: usize = 1024;
+
 impl FileBits {
     fn set(&mut self, l: &LineCoverage) {
+        self.seen += 1;
         let word = (l.line / 64) as usize;
         let bit = 1u64 << (l.line % 64);
-        if word >= self.valid.len() {
-            self.valid.resize(word + 1, 0);
-            self.covered.resize(word + 1, 0);
-        }
-        self.valid[word] |= bit;
-        if l.hits > 0 {
-            self.covered[word] |= bit;
+        if word >= self.valid.len() && word >= DENSE_WORDS.max(2 * self.seen) {
+            self.far.push((l.line, l.hits > 0));
+            if self.far.len() >= 2 * self.far_merged.max(DENSE_WORDS) {
+                self.merge_far();
+            }
+        } else {
+            if word >= self.valid.len() {
+                self.valid.resize(word + 1, 0);
+                self.covered.resize(word + 1, 0);
+            }
+            self.valid[word] |= bit;
+            if l.hits > 0 {
+                self.covered[word] |= bit;
+            }
         }
         if l.branches_total > 0 {
             let covered = l.branches_covered.min(l.branches_total);
@@ -145,9 +167,31 @@ impl FileBits {
         }
     }
 
-    fn totals(&self) -> CoverageTotals {
-        let lines_valid: u64 = self.valid.iter().map(|w| u64::from(w.count_ones())).sum();
-        let lines_covered: u64 = self.covered.iter().map(|w| u64::from(w.count_ones())).sum();
+    /// Sorts `far` and merges its repeated lines (covered when any of them is).
+    fn merge_far(&mut self) {
+        self.far.sort_unstable_by_key(|&(line, _)| line);
+        self.far.dedup_by(|next, kept| {
+            let same = next.0 == kept.0;
+            if same {
+                kept.1 |= next.1;
+            }
+            same
+        });
+        self.far_merged = self.far.len();
+    }
+
+    fn totals(&mut self) -> CoverageTotals {
+        let mut lines_valid: u64 = self.valid.iter().map(|w| u64::from(w.count_ones())).sum();
+        let mut lines_covered: u64 = self.covered.iter().map(|w| u64::from(w.count_ones())).sum();
+        self.merge_far();
+        for &(line, covered) in &self.far {
+            let (word, bit) = ((line / 64) as usize, 1u64 << (line % 64));
+            // The bitmaps may have grown over a far line since: count it once.
+            let in_bitmap = self.valid.get(word).is_some_and(|w| w & bit != 0);
+            let covered_in_bitmap = self.covered.get(word).is_some_and(|w| w & bit != 0);
+            lines_valid += u64::from(!in_bitmap);
+            lines_covered += u64::from(covered && !covered_in_bitmap);
+        }
         let (mut bc, mut bv) = (0u64, 0u64);
         for &(_, c, v) in &self.branches {
             bc = bc.saturating_add(u64::from(c));
@@ -182,9 +226,9 @@ impl CoverageCounter {
         bits.declared_branches = add_declared(bits.declared_branches, fragment.declared_branches);
     }
 
-    pub(crate) fn finish(self) -> CoverageTotals {
+    pub(crate) fn finish(mut self) -> CoverageTotals {
         let mut totals = CoverageTotals::default();
-        for f in self.files.values() {
+        for f in self.files.values_mut() {
             totals.merge(&f.totals());
         }
         totals
@@ -288,6 +332,43 @@ pub(crate) fn parse_condition_coverage(s: &str) -> Option<(u32, u32)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn far_line_numbers_are_counted_without_growing_the_bitmaps() {
+        let mut bits = FileBits::default();
+        // Near lines, a far one (twice, covered the second time), another far one, and a
+        // near line set again.
+        for (number, hits) in [
+            (1, 1),
+            (2, 0),
+            (u32::MAX, 0),
+            (4_000_000_000, 0),
+            (u32::MAX, 3),
+        ]
+        .into_iter()
+        .chain([(2, 5)])
+        {
+            bits.set(&line(number, hits));
+        }
+        assert!(
+            bits.valid.len() <= DENSE_WORDS,
+            "{} words",
+            bits.valid.len()
+        );
+        let totals = bits.totals();
+        assert_eq!((totals.lines_valid, totals.lines_covered), (4, 3));
+        // Many lines that reach far, once the near ones justify the bitmap: counted once each.
+        let mut bits = FileBits::default();
+        for number in (0..200_000).chain([70_000, 150_000, 1 << 30, 1 << 30]) {
+            bits.set(&line(number, u64::from(number % 2)));
+        }
+        assert!(bits.valid.len() * 64 <= 2 * 200_004 + 64 * DENSE_WORDS);
+        let totals = bits.totals();
+        assert_eq!(
+            (totals.lines_valid, totals.lines_covered),
+            (200_001, 100_000)
+        );
+    }
 
     fn line(line: u32, hits: u64) -> LineCoverage {
         LineCoverage {

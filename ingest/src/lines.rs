@@ -565,7 +565,16 @@ pub(crate) struct GoReader {
     done: bool,
     /// The next file's first block, read while finishing the previous file.
     carry: Option<(String, u32, u32, u64)>,
+    /// Lines the blocks read so far span, repeats included (see [`GO_LINES_PER_BYTE`]).
+    lines_made: u64,
 }
+
+/// A block `a.go:1.1,900000.2 1 1` is 24 bytes that stand for 900,000 lines: the lines the
+/// blocks of a profile span may be at most this many per byte of the profile, plus
+/// [`GO_LINES_BASE`], so that no profile costs more memory than its size warrants. Real
+/// profiles span well under one line per byte (a block of a few lines takes 30 to 80 bytes).
+const GO_LINES_PER_BYTE: u64 = 4;
+const GO_LINES_BASE: u64 = 1_000_000;
 
 impl GoReader {
     pub(crate) fn new(source: Source, _options: Options) -> Self {
@@ -577,6 +586,7 @@ impl GoReader {
             started: false,
             done: false,
             carry: None,
+            lines_made: 0,
         }
     }
 
@@ -617,6 +627,20 @@ impl GoReader {
                 None if self.done => None,
                 None => self.read_block()?,
             };
+            if let Some((_, start, end, _)) = &block {
+                self.lines_made += u64::from(end - start) + 1;
+                let budget = GO_LINES_BASE + GO_LINES_PER_BYTE * self.lines.line_offset;
+                if self.lines_made > budget {
+                    return Err(self.lines.error(
+                        0,
+                        ErrorKind::Limit(format!(
+                            "the blocks up to here span {} lines, more than {GO_LINES_PER_BYTE} \
+                             per byte of the profile (and {GO_LINES_BASE}): not a coverprofile",
+                            self.lines_made
+                        )),
+                    ));
+                }
+            }
             let Some((path, start, end, count)) = block else {
                 self.done = true;
                 return Ok(current.map(|mut f| {

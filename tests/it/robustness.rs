@@ -29,6 +29,32 @@ fn run(bytes: Vec<u8>) -> Result<(), cimetrics_ingest::Error> {
     cimetrics_ingest::parse(Cursor::new(bytes)).map(|_| ())
 }
 
+#[test]
+fn go_blocks_spanning_far_more_lines_than_the_profile_has_bytes_are_an_error() {
+    // 24 bytes a block, a million lines each: a few KB that would stand for gigabytes.
+    let mut profile = b"mode: set\n".to_vec();
+    for _ in 0..200 {
+        profile.extend_from_slice(b"a.go:1.1,1000000.2 1 1\n");
+    }
+    for result in [
+        cimetrics_ingest::parse(Cursor::new(profile.clone())).map(|_| ()),
+        cimetrics_ingest::summarize(Cursor::new(profile), &Options::default()).map(|_| ()),
+    ] {
+        let err = result.unwrap_err();
+        assert!(matches!(err.kind(), ErrorKind::Limit(_)), "{err}");
+        // The first million lines are allowed; the second block goes past them.
+        assert_eq!(err.position().line, 3, "{err}");
+    }
+    // One block of a long generated file is fine.
+    let profile = b"mode: count\na.go:1.1,600000.2 1 1\nb.go:3.1,4.2 2 0\n".to_vec();
+    let summary = cimetrics_ingest::summarize(Cursor::new(profile), &Options::default()).unwrap();
+    let coverage = summary.coverage.expect("coverage");
+    assert_eq!(
+        (coverage.lines_valid, coverage.lines_covered),
+        (600_002, 600_000)
+    );
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
