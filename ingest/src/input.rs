@@ -141,21 +141,9 @@ impl Source {
         bytes: Cow<'static, [u8]>,
         limits: Limits,
     ) -> std::result::Result<Source, Cow<'static, [u8]>> {
-        let bom = if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
-            3
-        } else {
-            0
-        };
+        let (bom, encoding) = byte_order(&bytes);
         let text = &bytes[bom..];
-        let encoded = [
-            &[0x1f, 0x8b][..],
-            &[0xFF, 0xFE],
-            &[0xFE, 0xFF],
-            b"<\0?\0",
-            b"\0<\0?",
-        ]
-        .iter()
-        .any(|lead| bytes.starts_with(lead));
+        let encoded = bytes.starts_with(&GZIP_MAGIC) || encoding.is_some();
         let declared = declared_encoding(&text[..text.len().min(256)]);
         let limit = limits.max_input_bytes.min(limits.max_token_bytes);
         if encoded || !matches!(declared, Ok(None)) || text.len() as u64 > limit {
@@ -201,26 +189,14 @@ impl Source {
     fn decoding(mut raw: Box<dyn Read + Send>, limits: Limits) -> Result<Source, Error> {
         let io_err = |e: io::Error| Error::new(ErrorKind::Io(e.to_string()), Position::START);
         let mut prefix = read_prefix(&mut raw, 2).map_err(io_err)?;
-        if prefix.starts_with(&[0x1f, 0x8b]) {
+        if prefix.starts_with(&GZIP_MAGIC) {
             let chained = io::Cursor::new(prefix).chain(raw);
             raw = Box::new(GzipReader::new(chained));
             prefix = Vec::new();
         }
         let mut rest = read_prefix(&mut raw, 4).map_err(|e| map_open_error(&e))?;
         prefix.append(&mut rest);
-        let (skip, encoding) = if prefix.starts_with(&[0xEF, 0xBB, 0xBF]) {
-            (3, None)
-        } else if prefix.starts_with(&[0xFF, 0xFE]) {
-            (2, Some(UTF_16LE))
-        } else if prefix.starts_with(&[0xFE, 0xFF]) {
-            (2, Some(UTF_16BE))
-        } else if prefix.starts_with(&[b'<', 0, b'?', 0]) {
-            (0, Some(UTF_16LE))
-        } else if prefix.starts_with(&[0, b'<', 0, b'?']) {
-            (0, Some(UTF_16BE))
-        } else {
-            (0, None)
-        };
+        let (skip, encoding) = byte_order(&prefix);
         let head: Vec<u8> = prefix[skip..].to_vec();
         let mut stream: Box<dyn Read + Send> = Box::new(io::Cursor::new(head).chain(raw));
         let encoding = match encoding {
@@ -484,6 +460,28 @@ impl Source {
         }
         self.len += n;
         Ok(())
+    }
+}
+
+/// The first two bytes of a gzip member.
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// What the first bytes of decompressed input say of its encoding: how many bytes of BOM to
+/// pass over, and the encoding to transcode from (`None`: UTF-8, or whatever the XML
+/// declaration says). UTF-16 is known by its BOM, or without one by `<?` in two bytes each.
+fn byte_order(head: &[u8]) -> (usize, Option<&'static Encoding>) {
+    if head.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        (3, None)
+    } else if head.starts_with(&[0xFF, 0xFE]) {
+        (2, Some(UTF_16LE))
+    } else if head.starts_with(&[0xFE, 0xFF]) {
+        (2, Some(UTF_16BE))
+    } else if head.starts_with(&[b'<', 0, b'?', 0]) {
+        (0, Some(UTF_16LE))
+    } else if head.starts_with(&[0, b'<', 0, b'?']) {
+        (0, Some(UTF_16BE))
+    } else {
+        (0, None)
     }
 }
 

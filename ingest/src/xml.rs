@@ -268,7 +268,11 @@ impl Xml {
                     let text = match utf8(buf) {
                         Ok(text) => text,
                         Err(e) => {
-                            let lead = if matches!(fast, Fast::CData) { 9 } else { 0 };
+                            let lead = if matches!(fast, Fast::CData) {
+                                CDATA_OPEN.len() as u64
+                            } else {
+                                0
+                            };
                             return Err(self.utf8_error(lead, e));
                         }
                     };
@@ -442,7 +446,7 @@ impl Xml {
             Fast::End => trim_end_ascii_whitespace(&avail[2..used - 1]),
             Fast::Text => &avail[..used],
             Fast::Ref => &avail[1..used - 1],
-            Fast::CData => &avail[b"<![CDATA[".len()..used - b"]]>".len()],
+            Fast::CData => &avail[CDATA_OPEN.len()..used - CDATA_CLOSE.len()],
             Fast::No | Fast::Skipped | Fast::Unescaped => return Ok(Fast::No),
         };
         // `read` checks that it is UTF-8.
@@ -740,21 +744,11 @@ fn scan_token(avail: &[u8], top_by_quick_xml: bool, attrs: &mut AttrSpans) -> (F
                 None => NO,
             }
         }
-        [
-            b'<',
-            b'!',
-            b'[',
-            b'C',
-            b'D',
-            b'A',
-            b'T',
-            b'A',
-            b'[',
-            content @ ..,
-        ] => {
+        [b'<', b'!', ..] if avail.starts_with(CDATA_OPEN) => {
+            let content = &avail[CDATA_OPEN.len()..];
             // Whole in the buffer: up to the first `]]>`, which ends it.
             match cdata_end(content) {
-                Some(end) => (Fast::CData, b"<![CDATA[".len() + end + b"]]>".len()),
+                Some(end) => (Fast::CData, CDATA_OPEN.len() + end + CDATA_CLOSE.len()),
                 None => NO,
             }
         }
@@ -776,6 +770,10 @@ fn scan_token(avail: &[u8], top_by_quick_xml: bool, attrs: &mut AttrSpans) -> (F
         },
     }
 }
+
+/// What opens and what closes a CDATA section.
+const CDATA_OPEN: &[u8] = b"<![CDATA[";
+const CDATA_CLOSE: &[u8] = b"]]>";
 
 /// Where the first `]]>` in `content` starts: found from its `>`, which log lines and stack
 /// traces seldom hold (cheaper than setting up a substring search per section).
