@@ -246,6 +246,12 @@ impl Source {
         &self.buf[self.pos..self.len]
     }
 
+    /// The last `n` bytes consumed, while the buffer still holds them (no refill since):
+    /// fewer when it does not.
+    pub(crate) fn just_consumed(&self, n: usize) -> &[u8] {
+        &self.buf[self.pos.saturating_sub(n)..self.pos]
+    }
+
     /// Bytes consumed so far.
     #[inline]
     pub(crate) fn offset(&self) -> u64 {

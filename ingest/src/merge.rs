@@ -15,9 +15,6 @@
 //! and pytest-rerunfailures writes each failed attempt as a plain, passing-looking testcase),
 //! so there an earlier attempt counts as failed. Testcases without a name are never merged.
 
-use std::collections::HashMap;
-use std::collections::hash_map::Entry;
-use std::hash::BuildHasherDefault;
 use std::sync::Arc;
 
 use xxhash_rust::xxh3::xxh3_64_with_seed;
@@ -106,10 +103,8 @@ pub(crate) fn earlier(before: Tally, reruns: bool) -> Tally {
 /// Builds a full report's tests: merges retries, keeping every attempt's evidence.
 #[derive(Default)]
 pub(crate) struct TestMerger {
-    /// Hash of an identity (invocation aside) → index of the latest invocation.
-    index: HashMap<u64, usize, BuildHasherDefault<IdentityHasher>>,
-    /// Identities whose hash collides with another identity's (almost never used).
-    collided: HashMap<TestId, usize>,
+    /// Identity (invocation aside) → index of the latest invocation.
+    index: IndexTable,
     tests: Vec<TestCase>,
     counts: TestCounts,
     hasher: IdHasher,
@@ -117,6 +112,77 @@ pub(crate) struct TestMerger {
 
 /// The most tests [`TestMerger::reserve`] makes room for before they are read.
 const MAX_RESERVED_TESTS: usize = 1 << 18;
+
+/// Where a test's identity was found in an [`IndexTable`], or the empty slot it goes to.
+enum Found {
+    /// (slot, index of the test).
+    At(usize, usize),
+    Vacant(usize),
+}
+
+/// An open-addressing table from a test identity's hash to the index of a test: each slot is
+/// one `u64`, the top 32 bits of the hash above the index + 1 (0 is an empty slot), kept at
+/// most half full, probed linearly. Finding that a test is new (nearly every test) reads one
+/// slot: a general hash map reads a control byte and a bucket, two cache misses each on a
+/// report of 100,000 tests, which took a sixth of a JUnit parse. Equal hash bits are checked
+/// against the identities themselves, so a collision only costs a probe.
+#[derive(Default)]
+struct IndexTable {
+    slots: Vec<u64>,
+    len: usize,
+}
+
+impl IndexTable {
+    /// The slot of the test with hash `hash` that `same` accepts (given its index), or the
+    /// empty slot where it goes.
+    fn find(&mut self, hash: u64, same: impl Fn(usize) -> bool) -> Found {
+        if (self.len + 1) * 2 > self.slots.len() {
+            self.grow(self.slots.len() * 2);
+        }
+        let tag = hash >> 32;
+        let mask = self.slots.len() - 1;
+        let mut slot = tag as usize & mask;
+        loop {
+            let entry = self.slots[slot];
+            if entry == 0 {
+                return Found::Vacant(slot);
+            }
+            if entry >> 32 == tag && same((entry & u64::from(u32::MAX)) as usize - 1) {
+                return Found::At(slot, (entry & u64::from(u32::MAX)) as usize - 1);
+            }
+            slot = (slot + 1) & mask;
+        }
+    }
+
+    /// Puts test `index` (with hash `hash`) in `slot`, found by [`IndexTable::find`]. A test
+    /// past the 4,294,967,294th is not indexed: it counts as a new test.
+    fn set(&mut self, slot: usize, hash: u64, index: usize) {
+        let Some(index) = u32::try_from(index + 1).ok().filter(|&i| i != u32::MAX) else {
+            return;
+        };
+        if self.slots[slot] == 0 {
+            self.len += 1;
+        }
+        self.slots[slot] = (hash >> 32) << 32 | u64::from(index);
+    }
+
+    /// Grows to at least `slots` slots (a power of two, 1024 or more).
+    fn grow(&mut self, slots: usize) {
+        let capacity = slots.max(1024).next_power_of_two();
+        if capacity <= self.slots.len() {
+            return;
+        }
+        let old = std::mem::replace(&mut self.slots, vec![0; capacity]);
+        let mask = capacity - 1;
+        for entry in old.into_iter().filter(|&e| e != 0) {
+            let mut slot = (entry >> 32) as usize & mask;
+            while self.slots[slot] != 0 {
+                slot = (slot + 1) & mask;
+            }
+            self.slots[slot] = entry;
+        }
+    }
+}
 
 fn same_test(a: &TestId, b: &TestId) -> bool {
     a.name == b.name && a.classname == b.classname && a.suite == b.suite && a.file == b.file
@@ -143,31 +209,17 @@ impl TestMerger {
             return;
         }
         let key = self.hasher.hash(&case.id);
-        let found = match self.index.entry(key) {
-            Entry::Vacant(slot) => {
-                slot.insert(next);
-                None
+        let tests = &self.tests;
+        let found = self
+            .index
+            .find(key, |i| same_test(&tests[i].id, &tests[next].id));
+        let (slot, i) = match found {
+            Found::Vacant(slot) => {
+                self.index.set(slot, key, next);
+                self.counts.add(tally.status, tally.is_flaky(), duration);
+                return;
             }
-            Entry::Occupied(slot) if same_test(&self.tests[*slot.get()].id, &case.id) => {
-                Some(*slot.get())
-            }
-            Entry::Occupied(_) => {
-                let base = TestId {
-                    invocation: 0,
-                    ..case.id.clone()
-                };
-                match self.collided.get(&base) {
-                    Some(&i) => Some(i),
-                    None => {
-                        self.collided.insert(base, next);
-                        None
-                    }
-                }
-            }
-        };
-        let Some(i) = found else {
-            self.counts.add(tally.status, tally.is_flaky(), duration);
-            return;
+            Found::At(slot, i) => (slot, i),
         };
         let before = Tally::of(&self.tests[i].outcome);
         if !is_retry(before, reruns) {
@@ -175,15 +227,7 @@ impl TestMerger {
             let invocation = self.tests[i].id.invocation + 1;
             self.tests[next].id.invocation = invocation;
             self.counts.add(tally.status, tally.is_flaky(), duration);
-            if self.index.get(&key) == Some(&i) {
-                self.index.insert(key, next);
-            } else {
-                let base = TestId {
-                    invocation: 0,
-                    ..self.tests[next].id.clone()
-                };
-                self.collided.insert(base, next);
-            }
+            self.index.set(slot, key, next);
             return;
         }
         let case = self.tests.pop().expect("the last testcase, read above");
@@ -211,12 +255,13 @@ impl TestMerger {
     }
 
     /// Makes room for `tests` tests, at most [`MAX_RESERVED_TESTS`] (a report's own count is a
-    /// hint, not a promise): spares the list its regrowth.
+    /// hint, not a promise): spares the list and the index their regrowth.
     pub(crate) fn reserve(&mut self, tests: u64) {
         let tests = usize::try_from(tests)
             .unwrap_or(usize::MAX)
             .min(MAX_RESERVED_TESTS);
         self.tests.reserve(tests);
+        self.index.grow(tests * 2);
     }
 }
 
@@ -509,6 +554,38 @@ mod tests {
                 assert_ne!(a, b, "{:?} and {:?}", variants[i], variants[j]);
             }
         }
+    }
+
+    #[test]
+    fn the_index_table_finds_each_test_through_growth_and_shared_hashes() {
+        let mut table = IndexTable::default();
+        // Tests 2k and 2k+1 share a hash: only their identities (here, the index) tell them
+        // apart. 5,000 tests grow the table from 1,024 slots several times.
+        let hash_of = |i: usize| ((i / 2) as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        for i in 0..5000 {
+            match table.find(hash_of(i), |j| j == i) {
+                Found::Vacant(slot) => table.set(slot, hash_of(i), i),
+                Found::At(_, j) => panic!("test {i} found as {j} before it was put"),
+            }
+        }
+        for i in 0..5000 {
+            match table.find(hash_of(i), |j| j == i) {
+                Found::At(_, j) => assert_eq!(j, i),
+                Found::Vacant(_) => panic!("test {i} was lost"),
+            }
+        }
+        assert_eq!(table.len, 5000);
+        assert!(table.slots.len() >= 2 * 5000);
+        // Pointing a slot at a later test (the next invocation) replaces it, not adds one.
+        let Found::At(slot, _) = table.find(hash_of(7), |j| j == 7) else {
+            panic!("test 7 was lost");
+        };
+        table.set(slot, hash_of(7), 9000);
+        assert_eq!(table.len, 5000);
+        assert!(matches!(
+            table.find(hash_of(7), |j| j == 9000),
+            Found::At(_, 9000)
+        ));
     }
 
     #[test]

@@ -226,8 +226,18 @@ impl TestCounts {
     fn add_duration(&mut self, seconds: f64) {
         // Durations are finite and non-negative by the time they get here; clamp anyway.
         let nanos = (seconds.max(0.0) * 1e9).round();
-        self.duration_nanos = self.duration_nanos.saturating_add(nanos as u128);
-        self.duration_seconds = self.duration_nanos as f64 / 1e9;
+        // Through u64 while the numbers fit one (always, short of 584 years): converting a
+        // u128 to and from f64 takes a software routine, once per test.
+        let nanos = if nanos < u64::MAX as f64 {
+            u128::from(nanos as u64)
+        } else {
+            nanos as u128
+        };
+        self.duration_nanos = self.duration_nanos.saturating_add(nanos);
+        self.duration_seconds = match u64::try_from(self.duration_nanos) {
+            Ok(total) => total as f64 / 1e9,
+            Err(_) => self.duration_nanos as f64 / 1e9,
+        };
     }
 
     /// Takes one test with this status out again (used when a later attempt replaces it).

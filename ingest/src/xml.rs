@@ -264,7 +264,24 @@ impl Xml {
                     };
                     Event::End(BytesEnd::new(name))
                 }
-                Fast::Text | Fast::Unescaped | Fast::CData => {
+                Fast::Unescaped => {
+                    // The text's runs were copied unchecked: checked here, once. Where one is
+                    // not UTF-8, so is the input there (references resolve to whole
+                    // characters), and the input, still in the buffer, says where.
+                    let text = match utf8(buf) {
+                        Ok(text) => text,
+                        Err(_) => {
+                            let source = self.reader.get_ref();
+                            let used = (source.offset() - self.event_start) as usize;
+                            let e = std::str::from_utf8(source.just_consumed(used))
+                                .err()
+                                .map(|e| e.valid_up_to() as u64);
+                            return Err(self.utf8_error_at(e.unwrap_or(0)));
+                        }
+                    };
+                    Event::Text(BytesText::from_escaped(text))
+                }
+                Fast::Text | Fast::CData => {
                     let text = match utf8(buf) {
                         Ok(text) => text,
                         Err(e) => {
@@ -554,9 +571,18 @@ impl Xml {
     /// The error for a fast-path token that is not UTF-8; its text starts `lead` bytes after
     /// the token's start.
     fn utf8_error(&self, lead: u64, e: std::str::Utf8Error) -> Error {
-        let at = self.event_start + lead + e.valid_up_to() as u64;
-        let position = self.reader.get_ref().position_of(at, None);
-        Error::new(ErrorKind::Encoding(e.to_string()), position)
+        self.utf8_error_at(lead + e.valid_up_to() as u64)
+    }
+
+    /// The error for a fast-path token that is not UTF-8 from `valid` bytes after its start
+    /// (the position says where: the same wherever the buffer happened to split the text).
+    fn utf8_error_at(&self, valid: u64) -> Error {
+        let position = self
+            .reader
+            .get_ref()
+            .position_of(self.event_start + valid, None);
+        let message = "invalid UTF-8 byte sequence".to_string();
+        Error::new(ErrorKind::Encoding(message), position)
             .with_path(self.path.render())
             .with_format(self.format)
     }
@@ -831,11 +857,11 @@ fn coalesce_text(avail: &[u8], mut out: Option<&mut Vec<u8>>) -> usize {
                 break;
             };
             let run = &avail[at..at + len];
-            if !is_utf8(run) {
-                break;
-            }
-            if let Some(out) = out.as_deref_mut() {
-                out.extend_from_slice(run);
+            match out.as_deref_mut() {
+                // The caller checks the whole text once.
+                Some(out) => out.extend_from_slice(run),
+                None if !is_utf8(run) => break,
+                None => {}
             }
             at += len;
             if avail[at] == b'<' {
@@ -1163,6 +1189,10 @@ impl TextAccumulator {
     pub(crate) fn push(&mut self, s: &str) {
         self.any = true;
         let room = self.cap.saturating_sub(self.text.len());
+        if self.text.capacity() == 0 {
+            // Most texts come in one piece: one allocation of their size, not a regrowth.
+            self.text.reserve_exact(s.len().min(room));
+        }
         if s.len() <= room {
             self.text.push_str(s);
         } else {
