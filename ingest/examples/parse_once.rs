@@ -8,7 +8,9 @@
 //! ```
 //!
 //! Formats: junit, cobertura, jacoco, lcov. Modes: `raw` (the floor: quick-xml's event scan,
-//! or a line split for LCOV), `summarize`, `parse` (the full model, dropped as it is timed).
+//! or a line split for LCOV), `summarize`, `parse` (the full model, dropped as it is timed),
+//! and `ratio`: the floor and `parse` in turns, REPEATS times each, for their ratio on a
+//! machine whose speed drifts (both see the same drift; criterion times one after the other).
 
 #[path = "../../benches/support/floor.rs"]
 mod floor;
@@ -24,12 +26,14 @@ use cimetrics_ingest::Options;
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (Some(format), Some(mode)) = (args.first(), args.get(1)) else {
-        eprintln!("usage: parse_once junit|cobertura|jacoco|lcov raw|summarize|parse [REPEATS]");
+        eprintln!(
+            "usage: parse_once junit|cobertura|jacoco|lcov raw|summarize|parse|ratio [REPEATS]"
+        );
         return ExitCode::from(2);
     };
     let (Some(generate), true) = (
         generator::by_name(format),
-        matches!(mode.as_str(), "raw" | "summarize" | "parse"),
+        matches!(mode.as_str(), "raw" | "summarize" | "parse" | "ratio"),
     ) else {
         eprintln!("parse_once: unknown format {format:?} or mode {mode:?}");
         return ExitCode::from(2);
@@ -41,6 +45,29 @@ fn main() -> ExitCode {
         .unwrap_or(20_000_000);
     let bytes: &'static [u8] = Box::leak(generate(size).into_boxed_slice());
     let lines = format == "lcov";
+    if mode == "ratio" {
+        let (mut raw, mut parse) = (Vec::new(), Vec::new());
+        for _ in 0..repeats.max(1) {
+            for (mode, times) in [("raw", &mut raw), ("parse", &mut parse)] {
+                let start = Instant::now();
+                measure(mode, lines, bytes);
+                times.push(start.elapsed().as_secs_f64());
+            }
+        }
+        let median = |t: &mut Vec<f64>| {
+            t.sort_by(f64::total_cmp);
+            t[t.len() / 2]
+        };
+        let (raw, parse) = (median(&mut raw), median(&mut parse));
+        println!(
+            "{format}: {} bytes, medians of {repeats} turns: raw {:.1} ms, parse {:.1} ms, parse/raw throughput {:.2}",
+            bytes.len(),
+            raw * 1e3,
+            parse * 1e3,
+            raw / parse
+        );
+        return ExitCode::SUCCESS;
+    }
     let mut best = f64::MAX;
     for _ in 0..repeats.max(1) {
         let start = Instant::now();

@@ -8,6 +8,7 @@
 //! tests); branches keep the larger total and the larger covered count.
 
 use std::collections::HashMap;
+use std::hash::BuildHasher;
 
 use crate::model::{CoverageTotals, FileCoverage, LineCoverage};
 
@@ -48,7 +49,10 @@ pub(crate) fn normalize(lines: &mut Vec<LineCoverage>, how: HitMerge) {
 
 /// Builds a full report's files from fragments.
 pub(crate) struct CoverageMerger {
-    index: ByPath<usize>,
+    /// Each file's position in `files`, found by its path's hash and compared with the path
+    /// kept there (no second copy of every path).
+    index: hashbrown::HashTable<usize>,
+    hasher: foldhash::fast::RandomState,
     files: Vec<FileCoverage>,
     /// Each file's totals, counted when its lines change (while they are in the cache), so
     /// that the report's totals need no second pass over every line.
@@ -59,7 +63,8 @@ pub(crate) struct CoverageMerger {
 impl CoverageMerger {
     pub(crate) fn new(how: HitMerge) -> Self {
         CoverageMerger {
-            index: ByPath::default(),
+            index: hashbrown::HashTable::new(),
+            hasher: foldhash::fast::RandomState::default(),
             files: Vec::new(),
             file_totals: Vec::new(),
             how,
@@ -67,10 +72,15 @@ impl CoverageMerger {
     }
 
     pub(crate) fn push(&mut self, mut fragment: FileCoverage) {
-        match self.index.get(&fragment.path) {
+        let hash = self.hasher.hash_one(fragment.path.as_str());
+        let files = &self.files;
+        match self.index.find(hash, |&i| files[i].path == fragment.path) {
             None => {
                 normalize(&mut fragment.lines, self.how);
-                self.index.insert(fragment.path.clone(), self.files.len());
+                let hasher = &self.hasher;
+                self.index.insert_unique(hash, files.len(), |&i| {
+                    hasher.hash_one(files[i].path.as_str())
+                });
                 self.file_totals.push(fragment.totals());
                 self.files.push(fragment);
             }
@@ -394,6 +404,30 @@ mod tests {
         assert_eq!(files.len(), 1);
         assert_eq!(files[0].lines, vec![line(1, 2), line(3, 5), line(7, 0)]);
         assert_eq!((totals.lines_valid, totals.lines_covered), (3, 2));
+    }
+
+    #[test]
+    fn files_keep_their_first_place_and_merge_through_the_index_growing() {
+        // 3,000 files, each in two fragments far apart: the index grows many times between a
+        // file's first fragment and its second, and must still find it.
+        let mut m = CoverageMerger::new(HitMerge::Sum);
+        for round in 0..2u64 {
+            for i in 0..3000u32 {
+                m.push(FileCoverage {
+                    path: format!("src/module{}/file{i}.rs", i % 7),
+                    lines: vec![line(i + 1, round + 1)],
+                    declared_lines: None,
+                    declared_branches: None,
+                });
+            }
+        }
+        let (files, totals) = m.finish();
+        assert_eq!(files.len(), 3000);
+        for (i, f) in files.iter().enumerate() {
+            assert_eq!(f.path, format!("src/module{}/file{i}.rs", i % 7));
+            assert_eq!(f.lines, vec![line(i as u32 + 1, 3)], "{}", f.path);
+        }
+        assert_eq!((totals.lines_valid, totals.lines_covered), (3000, 3000));
     }
 
     #[test]
