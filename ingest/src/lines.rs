@@ -123,19 +123,16 @@ impl Lines {
         loop {
             let rest = &avail[at..];
             let used = if let Some(da) = rest.strip_prefix(b"DA:") {
-                let Some((line, a)) = leading_digits(da) else {
+                let Some((line, a)) = number_and_comma(da) else {
                     break;
                 };
-                if da.get(a) != Some(&b',') {
-                    break;
-                }
-                let Some((hits, b)) = leading_digits(&da[a + 1..]) else {
+                let Some((hits, b)) = leading_digits(&da[a..]) else {
                     break;
                 };
                 let Ok(line) = u32::try_from(line) else {
                     break;
                 };
-                let end = 3 + a + 1 + b;
+                let end = 3 + a + b;
                 let used = match &rest[end..] {
                     [b'\n', ..] => end + 1,
                     [b'\r', b'\n', ..] => end + 2,
@@ -518,24 +515,22 @@ fn short_line_end(bytes: &[u8]) -> Option<(usize, bool)> {
 /// `12,0,1,5` or `12,0,1,-` (block and branch may be free text) → (12, taken).
 #[inline]
 fn parse_brda(rest: &[u8]) -> Option<(u32, bool)> {
-    let (line, first) = leading_digits(rest)?;
-    if rest.get(first) != Some(&b',') {
-        return None;
-    }
-    let after = &rest[first + 1..];
+    let (line, used) = number_and_comma(rest)?;
+    let after = &rest[used..];
     // Block and branch numbers (what gcov and most tools write) are read as numbers; free text
     // there is found from the commas. The taken count follows the last comma.
-    let taken =
-        match numbers_then_comma(after).and_then(|b| Some(b + numbers_then_comma(&after[b..])?)) {
-            Some(end) => &after[end..],
-            None => {
-                let last = after.iter().rposition(|&b| b == b',')?;
-                if !after[..last].contains(&b',') {
-                    return None;
-                }
-                &after[last + 1..]
+    let block_and_branch =
+        number_and_comma(after).and_then(|(_, b)| Some(b + number_and_comma(&after[b..])?.1));
+    let taken = match block_and_branch {
+        Some(end) => &after[end..],
+        None => {
+            let last = after.iter().rposition(|&b| b == b',')?;
+            if !after[..last].contains(&b',') {
+                return None;
             }
-        };
+            &after[last + 1..]
+        }
+    };
     let line = u32::try_from(line).ok()?;
     let taken = match taken {
         b"-" => false,
@@ -550,11 +545,11 @@ fn parse_brda(rest: &[u8]) -> Option<(u32, bool)> {
     Some((line, taken))
 }
 
-/// How many bytes `digits,` at the start of `s` take (`None` when it does not start so).
+/// The number `s` starts with when a comma follows it: (the number, the bytes both take).
 #[inline]
-fn numbers_then_comma(s: &[u8]) -> Option<usize> {
-    let digits = s.iter().position(|b| !b.is_ascii_digit())?;
-    (digits > 0 && s[digits] == b',').then_some(digits + 1)
+fn number_and_comma(s: &[u8]) -> Option<(u64, usize)> {
+    let (n, len) = leading_digits(s)?;
+    (s.get(len) == Some(&b',')).then_some((n, len + 1))
 }
 
 /// The decimal number `s` starts with and how many digits it has; `None` when it starts with

@@ -226,18 +226,14 @@ impl TestCounts {
     fn add_duration(&mut self, seconds: f64) {
         // Durations are finite and non-negative by the time they get here; clamp anyway.
         let nanos = (seconds.max(0.0) * 1e9).round();
-        // Through u64 while the numbers fit one (always, short of 584 years): converting a
-        // u128 to and from f64 takes a software routine, once per test.
+        // Through u64 while it fits, as in `seconds_of`.
         let nanos = if nanos < u64::MAX as f64 {
             u128::from(nanos as u64)
         } else {
             nanos as u128
         };
         self.duration_nanos = self.duration_nanos.saturating_add(nanos);
-        self.duration_seconds = match u64::try_from(self.duration_nanos) {
-            Ok(total) => total as f64 / 1e9,
-            Err(_) => self.duration_nanos as f64 / 1e9,
-        };
+        self.duration_seconds = seconds_of(self.duration_nanos);
     }
 
     /// Takes one test with this status out again (used when a later attempt replaces it).
@@ -268,7 +264,16 @@ impl TestCounts {
             other.duration_nanos
         };
         self.duration_nanos = self.duration_nanos.saturating_add(other_nanos);
-        self.duration_seconds = self.duration_nanos as f64 / 1e9;
+        self.duration_seconds = seconds_of(self.duration_nanos);
+    }
+}
+
+/// Whole nanoseconds as seconds; through `u64` while they fit (always, short of 584 years):
+/// converting a `u128` to `f64` takes a software routine, and this runs once per test.
+fn seconds_of(nanos: u128) -> f64 {
+    match u64::try_from(nanos) {
+        Ok(nanos) => nanos as f64 / 1e9,
+        Err(_) => nanos as f64 / 1e9,
     }
 }
 

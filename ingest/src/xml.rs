@@ -816,11 +816,12 @@ fn cdata_end(content: &[u8]) -> Option<usize> {
 }
 
 /// Reads text runs and the entity and character references between them as one piece of
-/// text, appending it resolved to `out` (or only checking it, when `out` is `None`). Stops
-/// before the first `<`, before anything it does not read (an unknown or invalid reference,
-/// a run the buffer does not hold up to its end), and before a run that is not UTF-8, so that
-/// the token-by-token path reports that with its own position. Returns the bytes read, 0 when
-/// the first piece is such a thing.
+/// text, appending it resolved to `out`, unchecked (the caller checks the whole text as UTF-8
+/// once), or only checking it, when `out` is `None`. Stops before the first `<`, before
+/// anything it does not read (an unknown or invalid reference, a run the buffer does not hold
+/// up to its end), and, when only checking, before a run that is not UTF-8, so that the
+/// token-by-token path reports that with its own position. Returns the bytes read, 0 when the
+/// first piece is such a thing.
 fn coalesce_text(avail: &[u8], mut out: Option<&mut Vec<u8>>) -> usize {
     let mut at = 0;
     while at < avail.len() {
