@@ -5,12 +5,15 @@
 //! ```text
 //! cargo run --release -p cimetrics-ingest --example parse_once -- junit parse 10
 //! SIZE=1000000 cargo run --release -p cimetrics-ingest --example parse_once -- lcov raw
+//! FILE=report.xml cargo run --release -p cimetrics-ingest --example parse_once -- junit split 10
 //! ```
 //!
 //! Formats: junit, cobertura, jacoco, lcov. Modes: `raw` (the floor: quick-xml's event scan,
 //! or a line split for LCOV), `summarize`, `parse` (the full model, dropped as it is timed),
-//! and `ratio`: the floor and `parse` in turns, REPEATS times each, for their ratio on a
-//! machine whose speed drifts (both see the same drift; criterion times one after the other).
+//! `split` (`parse`, with the read and the drop of the model timed apart), and `ratio`: the
+//! floor and `parse` in turns, REPEATS times each, for their ratio on a machine whose speed
+//! drifts (both see the same drift; criterion times one after the other). `FILE` reads that
+//! report instead of generating one.
 
 #[path = "../../benches/support/floor.rs"]
 mod floor;
@@ -27,13 +30,16 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (Some(format), Some(mode)) = (args.first(), args.get(1)) else {
         eprintln!(
-            "usage: parse_once junit|cobertura|jacoco|lcov raw|summarize|parse|ratio [REPEATS]"
+            "usage: parse_once junit|cobertura|jacoco|lcov raw|summarize|parse|split|ratio [REPEATS]"
         );
         return ExitCode::from(2);
     };
     let (Some(generate), true) = (
         generator::by_name(format),
-        matches!(mode.as_str(), "raw" | "summarize" | "parse" | "ratio"),
+        matches!(
+            mode.as_str(),
+            "raw" | "summarize" | "parse" | "ratio" | "split"
+        ),
     ) else {
         eprintln!("parse_once: unknown format {format:?} or mode {mode:?}");
         return ExitCode::from(2);
@@ -43,7 +49,18 @@ fn main() -> ExitCode {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(20_000_000);
-    let bytes: &'static [u8] = Box::leak(generate(size).into_boxed_slice());
+    // FILE=path reads that file instead of generating one (any report of the format).
+    let input = match std::env::var("FILE") {
+        Ok(path) => match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                eprintln!("parse_once: {path}: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        Err(_) => generate(size),
+    };
+    let bytes: &'static [u8] = Box::leak(input.into_boxed_slice());
     let lines = format == "lcov";
     if mode == "ratio" {
         let (mut raw, mut parse) = (Vec::new(), Vec::new());
@@ -65,6 +82,23 @@ fn main() -> ExitCode {
             raw * 1e3,
             parse * 1e3,
             raw / parse
+        );
+        return ExitCode::SUCCESS;
+    }
+    if mode == "split" {
+        let (mut bp, mut bd) = (f64::MAX, f64::MAX);
+        for _ in 0..repeats.max(1) {
+            let start = Instant::now();
+            let report = cimetrics_ingest::parse(bytes).expect("parse");
+            let mid = Instant::now();
+            drop(black_box(report));
+            bp = bp.min((mid - start).as_secs_f64());
+            bd = bd.min(mid.elapsed().as_secs_f64());
+        }
+        println!(
+            "{format} split: best of {repeats}: parse {:.1} ms, drop {:.1} ms",
+            bp * 1e3,
+            bd * 1e3
         );
         return ExitCode::SUCCESS;
     }

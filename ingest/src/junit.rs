@@ -58,6 +58,42 @@ struct SuiteFrame {
     element: &'static str,
 }
 
+/// Where [`JunitReader::next_case_into`] puts the tests it reads.
+pub(crate) trait CaseSink {
+    /// The list the reader pushes the next test onto.
+    fn list(&mut self) -> &mut Vec<TestCase>;
+
+    /// Takes the test just pushed onto [`CaseSink::list`] (`reruns`: the report has pytest's
+    /// rerun semantics, see [`JunitReader::repeats_are_reruns`]); whether the reader goes on
+    /// to the next test in the same call.
+    fn take_last(&mut self, reruns: bool) -> bool;
+
+    /// Makes room for `tests` tests (the report's declared count: a hint), before the first.
+    fn reserve(&mut self, _tests: u64) {}
+}
+
+/// One test at a time, left on the list for the caller.
+impl CaseSink for Vec<TestCase> {
+    fn list(&mut self) -> &mut Vec<TestCase> {
+        self
+    }
+
+    fn take_last(&mut self, _reruns: bool) -> bool {
+        false
+    }
+}
+
+/// What a run of empty testcases read in place ([`JunitReader::step`]) shares with its
+/// closures.
+struct Run<'a, S> {
+    /// The head of a testcase the careful path read (its test is made after the run).
+    careful: Option<CaseHead>,
+    /// The sink said to stop.
+    stop: bool,
+    last_classname: &'a mut Option<Arc<str>>,
+    sink: &'a mut S,
+}
+
 /// Streams the tests of a JUnit XML report, one `<testcase>` element at a time.
 pub struct JunitReader {
     xml: Xml,
@@ -80,6 +116,8 @@ pub struct JunitReader {
     top_level_suites: u32,
     /// The last testcase's classname, shared with the next ones of the same class.
     last_classname: Option<Arc<str>>,
+    /// The sink was told the declared count.
+    reserved: bool,
 }
 
 impl JunitReader {
@@ -98,6 +136,7 @@ impl JunitReader {
             first_suite_declared: None,
             top_level_suites: 0,
             last_classname: None,
+            reserved: false,
             details: true,
         }
     }
@@ -174,15 +213,16 @@ impl JunitReader {
         read.map(|_| case)
     }
 
-    /// Reads the next testcase onto the end of `out` (where a full report keeps it: no move
-    /// of the testcase through return values); `false` at the end of the document.
-    pub(crate) fn next_case_into(&mut self, out: &mut Vec<TestCase>) -> Result<bool> {
+    /// Reads testcases onto the end of `sink`'s list (where a full report keeps them: no
+    /// move of a testcase through return values), handing each to the sink, until the sink
+    /// says to stop (`true`) or the document ends (`false`).
+    pub(crate) fn next_case_into(&mut self, sink: &mut impl CaseSink) -> Result<bool> {
         if self.done {
             return Ok(false);
         }
         loop {
             let mut buf = std::mem::take(&mut self.buf);
-            let step = self.step(&mut buf, out);
+            let step = self.step(&mut buf, sink);
             self.buf = buf;
             match step {
                 Ok(true) => return Ok(true),
@@ -196,38 +236,54 @@ impl JunitReader {
         }
     }
 
-    /// Reads one event; pushes a test onto `out` when one was completed.
-    fn step(&mut self, buf: &mut Vec<u8>, out: &mut Vec<TestCase>) -> Result<bool> {
+    /// Reads one event, or a run of empty testcases; hands each test completed to `sink`.
+    /// `true` when the sink said to stop.
+    fn step(&mut self, buf: &mut Vec<u8>, sink: &mut impl CaseSink) -> Result<bool> {
         if self
             .suites
             .last()
             .is_some_and(|s| s.depth == self.xml.depth())
         {
-            // Most testcases are empty elements in a row: read the next one in place.
-            let (options, warnings) = (self.options, &mut self.warnings);
-            let mut run = (None, &mut self.last_classname);
+            if !self.reserved {
+                self.reserved = true;
+                sink.reserve(self.declared_tests());
+            }
+            // Most testcases are empty elements in a row: read them in place, each straight
+            // onto the sink's list.
+            let suite = self.current_suite();
+            let (options, warnings, reruns) = (self.options, &mut self.warnings, self.pytest);
+            let mut run = Run {
+                careful: None,
+                stop: false,
+                last_classname: &mut self.last_classname,
+                sink,
+            };
             self.xml.read_empty_run(
                 Some(b"testcase"),
                 &mut run,
-                |tag, (head, last_classname)| {
-                    let (found, used) = quick_testcase_head(tag, options, last_classname)?;
-                    *head = Some(found);
-                    Some((used, false))
+                |tag, run| {
+                    let (head, used) = quick_testcase_head(tag, options, run.last_classname)?;
+                    run.sink.list().push(head.into_plain_case(suite.clone()));
+                    run.stop = !run.sink.take_last(reruns);
+                    Some((used, !run.stop))
                 },
-                |xml, start, (head, last_classname)| {
-                    *head = Some(testcase_head(
+                |xml, start, run| {
+                    run.careful = Some(testcase_head(
                         xml,
                         options,
                         warnings,
-                        last_classname,
+                        run.last_classname,
                         start,
                     )?);
                     Ok(false)
                 },
             )?;
-            let head = run.0;
-            if let Some(head) = head {
-                self.testcase_body(head, true, buf, out)?;
+            let (careful, stop) = (run.careful, run.stop);
+            if let Some(head) = careful {
+                self.testcase_body(head, true, buf, sink)?;
+                return Ok(!sink.take_last(reruns));
+            }
+            if stop {
                 return Ok(true);
             }
         }
@@ -266,8 +322,8 @@ impl JunitReader {
                             &start,
                         )?;
                         drop(start);
-                        self.testcase_body(head, empty, buf, out)?;
-                        Ok(true)
+                        self.testcase_body(head, empty, buf, sink)?;
+                        Ok(!sink.take_last(self.pytest))
                     }
                     "error" | "failure" if self.in_suite_directly() => {
                         let element = if name == "error" { "error" } else { "failure" };
@@ -283,7 +339,7 @@ impl JunitReader {
                         self.warnings.push(format!(
                             "suite \"{suite}\" has a <{element}> outside any testcase; counted as an errored test named \"(suite error)\""
                         ));
-                        out.push(TestCase {
+                        sink.list().push(TestCase {
                             id: TestId {
                                 classname: Some(suite.clone()),
                                 suite,
@@ -300,7 +356,7 @@ impl JunitReader {
                             system_out: None,
                             system_err: None,
                         });
-                        Ok(true)
+                        Ok(!sink.take_last(self.pytest))
                     }
                     _ => {
                         drop(start);
@@ -406,18 +462,8 @@ impl JunitReader {
         head: CaseHead,
         empty: bool,
         buf: &mut Vec<u8>,
-        out: &mut Vec<TestCase>,
+        sink: &mut impl CaseSink,
     ) -> Result<()> {
-        let CaseHead {
-            name: test_name,
-            classname,
-            file,
-            time,
-            line,
-            status_skipped,
-            negative: _,
-        } = head;
-
         let mut failures: Vec<Attempt> = Vec::new();
         let mut retries: Vec<Attempt> = Vec::new();
         let mut flaky: Vec<Attempt> = Vec::new();
@@ -502,7 +548,7 @@ impl JunitReader {
             }
         } else if let Some(message) = skipped_message {
             Outcome::Skipped { message }
-        } else if status_skipped {
+        } else if head.status_skipped {
             Outcome::Skipped { message: None }
         } else if !retries.is_empty() {
             // Reruns without a final failure element: the last rerun is the final result.
@@ -522,21 +568,11 @@ impl JunitReader {
             Outcome::Passed
         };
 
-        out.push(TestCase {
-            id: TestId {
-                suite: self.current_suite(),
-                classname,
-                name: test_name,
-                file,
-                invocation: 0,
-            },
-            outcome,
-            attempts,
-            duration_seconds: time,
-            line,
-            system_out,
-            system_err,
-        });
+        let mut case = head.into_case(self.current_suite(), outcome);
+        case.attempts = attempts;
+        case.system_out = system_out;
+        case.system_err = system_err;
+        sink.list().push(case);
         Ok(())
     }
 
@@ -628,7 +664,7 @@ fn testcase_head(
 ) -> Result<CaseHead> {
     let mut head = CaseHead::default();
     for_each_attr(xml, start, |attr| {
-        let key = attr.local_name();
+        let key = attr.local_name().as_bytes();
         if !head.wants(key) {
             return Ok(());
         }
@@ -664,9 +700,6 @@ fn quick_testcase_head(
 ) -> Option<(CaseHead, usize)> {
     let mut head = CaseHead::default();
     let used = plain_empty_tag(tag, b"testcase", |key, value| {
-        if !head.wants(key) {
-            return Some(());
-        }
         head.take(key, value, options, last_classname).ok()
     })?;
     head.negative.is_none().then_some((head, used))
@@ -695,13 +728,44 @@ struct CaseHead {
 }
 
 impl CaseHead {
+    /// The test of an empty testcase with this head.
+    #[inline]
+    fn into_plain_case(self, suite: Arc<str>) -> TestCase {
+        let outcome = if self.status_skipped {
+            Outcome::Skipped { message: None }
+        } else {
+            Outcome::Passed
+        };
+        self.into_case(suite, outcome)
+    }
+
+    /// The test with this head in `suite`, with `outcome`, one attempt and no output.
+    #[inline]
+    fn into_case(self, suite: Arc<str>, outcome: Outcome) -> TestCase {
+        TestCase {
+            id: TestId {
+                suite,
+                classname: self.classname,
+                name: self.name,
+                file: self.file,
+                invocation: 0,
+            },
+            outcome,
+            attempts: 1,
+            duration_seconds: self.time,
+            line: self.line,
+            system_out: None,
+            system_err: None,
+        }
+    }
+
     /// Whether the attribute `key` (without its prefix) is one to take: `class` only when no
     /// `classname` came before it.
-    fn wants(&self, key: &str) -> bool {
+    fn wants(&self, key: &[u8]) -> bool {
         match key {
-            "name" | "classname" | "file" | "time" | "duration" | "line" | "status" | "result"
-            | "ignored" | "skipped" => true,
-            "class" => self.classname.is_none(),
+            b"name" | b"classname" | b"file" | b"time" | b"duration" | b"line" | b"status"
+            | b"result" | b"ignored" | b"skipped" => true,
+            b"class" => self.classname.is_none(),
             _ => false,
         }
     }
@@ -710,16 +774,17 @@ impl CaseHead {
     /// and what is wrong.
     fn take(
         &mut self,
-        key: &str,
+        key: &[u8],
         value: &str,
         options: Options,
         last_classname: &mut Option<Arc<str>>,
     ) -> std::result::Result<(), (&'static str, String)> {
         match key {
-            "name" => self.name = value.to_owned(),
-            "classname" | "class" => self.classname = Some(shared(last_classname, value)),
-            "file" => self.file = Some(value.to_owned()),
-            "time" | "duration" => match parse_duration(value) {
+            b"name" => self.name = value.to_owned(),
+            b"class" if self.classname.is_some() => {}
+            b"classname" | b"class" => self.classname = Some(shared(last_classname, value)),
+            b"file" => self.file = Some(value.to_owned()),
+            b"time" | b"duration" => match parse_duration(value) {
                 Ok(Some(t)) if t < 0.0 => {
                     if options.reject_negative_durations {
                         return Err(("time", format!("negative duration \"{value}\"")));
@@ -728,18 +793,18 @@ impl CaseHead {
                     self.time = Some(0.0);
                 }
                 Ok(t) => {
-                    if key == "time" || self.time.is_none() {
+                    if key == b"time" || self.time.is_none() {
                         self.time = t;
                     }
                 }
                 Err(why) => {
-                    let attr = if key == "time" { "time" } else { "duration" };
+                    let attr = if key == b"time" { "time" } else { "duration" };
                     return Err((attr, format!("{why} \"{value}\"")));
                 }
             },
-            "line" => self.line = value.trim().parse::<u32>().ok(),
-            "status" | "result" => self.status_skipped |= is_skip_status(value),
-            "ignored" | "skipped" => {
+            b"line" => self.line = value.trim().parse::<u32>().ok(),
+            b"status" | b"result" => self.status_skipped |= is_skip_status(value),
+            b"ignored" | b"skipped" => {
                 self.status_skipped |= value.trim().eq_ignore_ascii_case("true");
             }
             _ => {}

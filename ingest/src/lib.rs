@@ -141,13 +141,8 @@ pub fn parse_with(read: impl Read + Send + 'static, options: &Options) -> Result
                 reader = reader.without_details();
             }
             let mut merger = TestMerger::default();
-            while reader.next_case_into(merger.list())? {
-                if merger.list().len() == 1 {
-                    // The root's declared count, read by now, sizes the list once.
-                    merger.reserve(reader.declared_tests());
-                }
-                merger.place_last(reader.repeats_are_reruns());
-            }
+            // The merger takes every test as it is read: one call reads the whole report.
+            while reader.next_case_into(&mut merger)? {}
             let (tests, counts) = merger.finish();
             let warnings = reader.finish(&counts);
             Ok(Report {
@@ -186,10 +181,8 @@ pub fn summarize(read: impl Read + Send + 'static, options: &Options) -> Result<
         ReportReader::Tests(reader) => {
             let mut reader = reader.without_details();
             let mut counter = TestCounter::default();
-            while let Some(case) = reader.next_case()? {
-                let reruns = reader.repeats_are_reruns();
-                counter.push(&case.id, &case.outcome, case.duration_seconds, reruns);
-            }
+            // The counter takes every test as it is read: one call reads the whole report.
+            while reader.next_case_into(&mut counter)? {}
             let counts = counter.finish();
             Ok(Summary {
                 format: Format::Junit,

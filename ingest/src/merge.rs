@@ -19,6 +19,7 @@ use std::sync::Arc;
 
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
+use crate::junit::CaseSink;
 use crate::model::{Attempt, Outcome, Status, TestCase, TestCounts, TestId};
 
 /// The part of an outcome that decides how attempts merge: the final status, and whether any
@@ -108,6 +109,9 @@ pub(crate) struct TestMerger {
     tests: Vec<TestCase>,
     counts: TestCounts,
     hasher: IdHasher,
+    /// The last test of the list when it is not placed yet: its hash (none without a name)
+    /// and the rerun semantics it came with (see [`TestMerger::place_last`]).
+    pending: Option<(Option<u64>, bool)>,
 }
 
 /// The most tests [`TestMerger::reserve`] makes room for before they are read.
@@ -153,6 +157,24 @@ impl IndexTable {
         }
     }
 
+    /// Asks the processor to fetch the slot where the test with hash `hash` would be found
+    /// first, so that [`IndexTable::find`] need not wait for it.
+    #[inline]
+    fn prefetch(&self, hash: u64) {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(slot) = self
+            .slots
+            .get((hash >> 32) as usize & self.slots.len().wrapping_sub(1))
+        {
+            use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+            // SAFETY: a prefetch is a hint: it reads nothing into the program and cannot
+            // fault; the address is of a live slot anyway. SSE is part of the x86-64 baseline.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(slot).cast()) };
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = hash;
+    }
+
     /// Puts test `index` (with hash `hash`) in `slot`, found by [`IndexTable::find`]. A test
     /// past the 4,294,967,294th is not indexed: it counts as a new test.
     fn set(&mut self, slot: usize, hash: u64, index: usize) {
@@ -194,26 +216,36 @@ fn same_test(a: &TestId, b: &TestId) -> bool {
 }
 
 impl TestMerger {
-    /// The list the reader puts each testcase onto (see [`TestMerger::place_last`]).
-    pub(crate) fn list(&mut self) -> &mut Vec<TestCase> {
-        &mut self.tests
-    }
-
     /// Takes the testcase just put at the end of the list: keeps it there as a test, or
     /// merges it into the earlier attempts of its test. `reruns` when the report has pytest's
     /// rerun semantics.
+    ///
+    /// The testcase is placed when the next one comes (or at [`TestMerger::finish`]): its
+    /// slot of the index is fetched from memory now, while the next one is read, rather than
+    /// waited for.
     pub(crate) fn place_last(&mut self, reruns: bool) {
         let Some(case) = self.tests.last() else {
             return;
         };
-        let next = self.tests.len() - 1;
+        let key = (!case.id.name.is_empty()).then(|| self.hasher.hash(&case.id));
+        if let Some(key) = key {
+            self.index.prefetch(key);
+        }
+        if let Some((key, reruns)) = self.pending.replace((key, reruns)) {
+            self.place(self.tests.len() - 2, key, reruns);
+        }
+    }
+
+    /// Places the test at `next`, with hash `key` (none for a test without a name), the last
+    /// but one or the last of the list.
+    fn place(&mut self, next: usize, key: Option<u64>, reruns: bool) {
+        let case = &self.tests[next];
         let tally = Tally::of(&case.outcome);
         let duration = case.duration_seconds;
-        if case.id.name.is_empty() {
+        let Some(key) = key else {
             self.counts.add(tally.status, tally.is_flaky(), duration);
             return;
-        }
-        let key = self.hasher.hash(&case.id);
+        };
         let tests = &self.tests;
         let found = self
             .index
@@ -235,7 +267,7 @@ impl TestMerger {
             self.index.set(slot, key, next);
             return;
         }
-        let case = self.tests.pop().expect("the last testcase, read above");
+        let case = self.tests.remove(next);
         let prev = &mut self.tests[i];
         if reruns && before.status == Status::Passed {
             prev.outcome = Outcome::Failed {
@@ -255,7 +287,10 @@ impl TestMerger {
         merge_into(prev, case, after);
     }
 
-    pub(crate) fn finish(self) -> (Vec<TestCase>, TestCounts) {
+    pub(crate) fn finish(mut self) -> (Vec<TestCase>, TestCounts) {
+        if let Some((key, reruns)) = self.pending.take() {
+            self.place(self.tests.len() - 1, key, reruns);
+        }
         (self.tests, self.counts)
     }
 
@@ -341,6 +376,38 @@ pub(crate) struct TestCounter {
     seen: TallyTable,
     counts: TestCounts,
     hasher: IdHasher,
+    /// Where the reader puts each testcase (it is counted and dropped at once).
+    one: Vec<TestCase>,
+}
+
+/// Counts each test as it is read, without keeping it.
+impl CaseSink for TestCounter {
+    fn list(&mut self) -> &mut Vec<TestCase> {
+        &mut self.one
+    }
+
+    fn take_last(&mut self, reruns: bool) -> bool {
+        if let Some(case) = self.one.pop() {
+            self.push(&case.id, &case.outcome, case.duration_seconds, reruns);
+        }
+        true
+    }
+}
+
+/// Keeps every test, merging retries as they come.
+impl CaseSink for TestMerger {
+    fn list(&mut self) -> &mut Vec<TestCase> {
+        &mut self.tests
+    }
+
+    fn take_last(&mut self, reruns: bool) -> bool {
+        self.place_last(reruns);
+        true
+    }
+
+    fn reserve(&mut self, tests: u64) {
+        TestMerger::reserve(self, tests);
+    }
 }
 
 /// A set of 61-bit hashes, each with a 3-bit tally ([`Tally::pack`]) in the top bits of its

@@ -980,57 +980,191 @@ fn is_utf8(bytes: &[u8]) -> bool {
 /// double-quoted values, no `&`, `<` or `>` anywhere inside, UTF-8, the whole tag in `tag`.
 /// Calls `attr` with each key and value, in order, and returns the tag's length. `None` (from
 /// `attr` too) for anything else: the careful path reads that tag, and reports what is wrong
-/// with it.
+/// with it. The values come as bytes: the whole tag is UTF-8, and every bound is at an ASCII
+/// delimiter, so each is UTF-8 too.
 ///
-/// The tag is found whole first, from its first `>`, and checked once (no `&` or `<`, UTF-8);
-/// its values are then found from their closing quote, not byte by byte: testcase names and
-/// classnames are long.
+/// The tag is read in one pass ([`scan_to_gt`]), which finds its end, its quotes and anything
+/// that makes it not plain; the keys between the values are then checked byte by byte (they
+/// are short), the values are not read again here.
 #[inline]
 pub(crate) fn plain_empty_tag(
     tag: &[u8],
     name: &[u8],
-    mut attr: impl FnMut(&str, &str) -> Option<()>,
+    mut attr: impl FnMut(&[u8], &str) -> Option<()>,
 ) -> Option<usize> {
     if tag.first() != Some(&b'<') || !tag[1..].starts_with(name) {
         return None;
     }
     let attrs_start = 1 + name.len();
-    // A `>` inside a value ends this early, and what is left is no plain tag: `None`.
-    let gt = attrs_start + memchr::memchr(b'>', &tag[attrs_start..])?;
-    if tag[gt - 1] != b'/' || memchr::memchr2(b'<', b'&', &tag[attrs_start..gt]).is_some() {
+    let scan = scan_to_gt(&tag[attrs_start..])?;
+    let gt = attrs_start + scan.gt;
+    // `/>` ends it, and the quotes pair up.
+    if scan.gt == 0 || tag[gt - 1] != b'/' || scan.quotes.len() % 2 != 0 {
         return None;
     }
-    let text = simdutf8::basic::from_utf8(&tag[..=gt]).ok()?;
-    let attrs_end = gt - 1;
-    let mut i = attrs_start;
-    loop {
-        let white_from = i;
-        while i < attrs_end && matches!(tag[i], b' ' | b'\t' | b'\r' | b'\n') {
-            i += 1;
-        }
-        if i == attrs_end {
-            return Some(gt + 1);
-        }
-        if i == white_from {
+    let text = if scan.ascii {
+        // SAFETY: `scan_to_gt` saw no byte of 0x80 or above before the `>`: ASCII, which is
+        // UTF-8.
+        unsafe { std::str::from_utf8_unchecked(&tag[..gt]) }
+    } else {
+        simdutf8::basic::from_utf8(&tag[..gt]).ok()?
+    };
+    let attrs = &text.as_bytes()[attrs_start..gt - 1];
+    let is_white = |b: &u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
+    let mut from = 0;
+    for pair in scan.quotes.as_slice().chunks_exact(2) {
+        let (open, close) = (pair[0] as usize, pair[1] as usize);
+        // White space, the key, `=`, right up to the opening quote.
+        let (&eq, before) = attrs[from..open].split_last()?;
+        let key_start = before.iter().position(|b| !is_white(b))?;
+        let key = &before[key_start..];
+        if key_start == 0 || eq != b'=' || !key.iter().all(|&b| PLAIN_KEY_BYTES[usize::from(b)]) {
             return None;
         }
-        let key_start = i;
-        while i < attrs_end && is_name_byte(tag[i]) && tag[i] != b':' {
-            i += 1;
-        }
-        let key_end = i;
-        if key_end == key_start || tag.get(i..i + 2)? != b"=\"" {
-            return None;
-        }
-        let value_start = i + 2;
-        let value_end = value_start + memchr::memchr(b'"', tag.get(value_start..attrs_end)?)?;
         // Every bound is at an ASCII delimiter: a character boundary.
-        attr(
-            text.get(key_start..key_end)?,
-            text.get(value_start..value_end)?,
-        )?;
-        i = value_end + 1;
+        attr(key, text.get(attrs_start + open + 1..attrs_start + close)?)?;
+        from = close + 1;
     }
+    attrs[from..].iter().all(is_white).then_some(gt + 1)
+}
+
+/// What [`scan_to_gt`] found before the first `>`.
+struct GtScan {
+    /// Where the `>` is.
+    gt: usize,
+    /// Where the `"`s before it are.
+    quotes: Quotes,
+    /// Whether every byte before it is ASCII.
+    ascii: bool,
+}
+
+/// Up to 16 positions, in a fixed array (a plain tag has a few attributes).
+#[derive(Default)]
+struct Quotes {
+    at: [u32; 16],
+    len: usize,
+}
+
+impl Quotes {
+    fn as_slice(&self) -> &[u32] {
+        &self.at[..self.len]
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Adds the positions `base + i` for each bit `i` of `bits`; `None` past 16.
+    #[inline]
+    fn add_bits(&mut self, base: usize, mut bits: u32) -> Option<()> {
+        while bits != 0 {
+            let slot = self.at.get_mut(self.len)?;
+            *slot = u32::try_from(base).ok()? + bits.trailing_zeros();
+            self.len += 1;
+            bits &= bits - 1;
+        }
+        Some(())
+    }
+}
+
+/// Finds the first `>` of `bytes`, with the `"`s before it and whether all before it is ASCII,
+/// 16 bytes at a time. `None` when there is no `>`, or a `<` or `&` comes before it, or more
+/// than 16 quotes do: no plain tag.
+#[inline]
+fn scan_to_gt(bytes: &[u8]) -> Option<GtScan> {
+    let mut quotes = Quotes::default();
+    let mut high = 0u32;
+    let mut base = 0;
+    while base < bytes.len() {
+        let rest = &bytes[base..];
+        let masks = match rest.first_chunk::<16>() {
+            Some(block) => block_masks(block),
+            None => {
+                let mut block = [0u8; 16];
+                block[..rest.len()].copy_from_slice(rest);
+                block_masks(&block)
+            }
+        };
+        // The bits before the block's first `>` (all of them when it has none).
+        let before = masks.gt.wrapping_sub(1) & !masks.gt;
+        if masks.lt_amp & before != 0 {
+            return None;
+        }
+        high |= masks.high & before;
+        quotes.add_bits(base, masks.quote & before)?;
+        if masks.gt != 0 {
+            return Some(GtScan {
+                gt: base + masks.gt.trailing_zeros() as usize,
+                quotes,
+                ascii: high == 0,
+            });
+        }
+        base += 16;
+    }
+    None
+}
+
+/// Bit `i` set where byte `i` of a block is the character (zero padding matches none).
+struct BlockMasks {
+    gt: u32,
+    quote: u32,
+    lt_amp: u32,
+    /// Bytes of 0x80 and above.
+    high: u32,
+}
+
+/// The masks of one block, by SSE2.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn block_masks(block: &[u8; 16]) -> BlockMasks {
+    use std::arch::x86_64::{
+        _mm_cmpeq_epi8, _mm_movemask_epi8, _mm_or_si128, _mm_set_epi64x, _mm_set1_epi8,
+    };
+    let half = |i: usize| {
+        i64::from_le_bytes(
+            block[i..i + 8]
+                .try_into()
+                .expect("eight bytes of a 16-byte block"),
+        )
+    };
+    let (low, high) = (half(0), half(8));
+    // SAFETY: SSE2 is part of the x86-64 baseline, so every x86-64 processor has these
+    // instructions; they only compute on values (no memory is read through a pointer).
+    unsafe {
+        let v = _mm_set_epi64x(high, low);
+        let bits = |c: u8| _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(c as i8))) as u32;
+        let lt = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'<' as i8));
+        let amp = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'&' as i8));
+        BlockMasks {
+            gt: bits(b'>'),
+            quote: bits(b'"'),
+            lt_amp: _mm_movemask_epi8(_mm_or_si128(lt, amp)) as u32,
+            high: _mm_movemask_epi8(v) as u32,
+        }
+    }
+}
+
+/// The masks of one block, a byte at a time (targets without SSE2).
+#[cfg(not(target_arch = "x86_64"))]
+#[inline]
+fn block_masks(block: &[u8; 16]) -> BlockMasks {
+    let mut m = BlockMasks {
+        gt: 0,
+        quote: 0,
+        lt_amp: 0,
+        high: 0,
+    };
+    for (i, &b) in block.iter().enumerate() {
+        let bit = 1u32 << i;
+        match b {
+            b'>' => m.gt |= bit,
+            b'"' => m.quote |= bit,
+            b'<' | b'&' => m.lt_amp |= bit,
+            0x80.. => m.high |= bit,
+            _ => {}
+        }
+    }
+    m
 }
 
 /// [`plain_empty_tag`] for tags that are ASCII only (what coverage lines are): the keys and
@@ -1147,6 +1281,13 @@ fn is_plain_name(name: &[u8]) -> bool {
 fn is_name_byte(b: u8) -> bool {
     NAME_BYTES[usize::from(b)]
 }
+
+/// The bytes of a key [`plain_empty_tag`] reads: [`is_name_byte`] but `:` (no namespace prefix).
+static PLAIN_KEY_BYTES: [bool; 256] = {
+    let mut table = NAME_BYTES;
+    table[b':' as usize] = false;
+    table
+};
 
 /// [`is_name_byte`] as a table: the tag scanner asks it of every byte of every name.
 static NAME_BYTES: [bool; 256] = {
@@ -1560,5 +1701,123 @@ pub(crate) trait XmlFragments {
             base.done = true;
         }
         result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What [`scan_to_gt`] should find, byte by byte.
+    fn scan_by_bytes(bytes: &[u8]) -> Option<(usize, Vec<u32>, bool)> {
+        let gt = bytes.iter().position(|&b| b == b'>')?;
+        let before = &bytes[..gt];
+        if before.iter().any(|&b| b == b'<' || b == b'&') {
+            return None;
+        }
+        let quotes: Vec<u32> = (0..gt)
+            .filter(|&i| before[i] == b'"')
+            .map(|i| i as u32)
+            .collect();
+        (quotes.len() <= 16).then_some((gt, quotes, before.is_ascii()))
+    }
+
+    #[test]
+    fn the_block_scan_finds_what_a_byte_walk_finds() {
+        // Every length up to 70 (block ends and tails), each special byte at every position,
+        // alone and with a `>` at every later position.
+        let specials = [b'"', b'<', b'&', 0xC3, b'>'];
+        let mut checked = 0;
+        for len in 1..70 {
+            for &special in &specials {
+                for at in 0..len {
+                    for gt in (at..len).map(Some).chain([None]) {
+                        let mut bytes = vec![b'a'; len];
+                        bytes[at] = special;
+                        if let Some(gt) = gt.filter(|&g| g != at) {
+                            bytes[gt] = b'>';
+                        }
+                        let found = scan_to_gt(&bytes)
+                            .map(|s| (s.gt, s.quotes.as_slice().to_vec(), s.ascii));
+                        assert_eq!(
+                            found,
+                            scan_by_bytes(&bytes),
+                            "{:?}",
+                            String::from_utf8_lossy(&bytes)
+                        );
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        // Many quotes: 16 are kept, a 17th makes it no plain tag.
+        for n in 15..18 {
+            let mut bytes = b"\"".repeat(n);
+            bytes.push(b'>');
+            let found = scan_to_gt(&bytes).map(|s| s.quotes.len());
+            assert_eq!(found, (n <= 16).then_some(n), "{n} quotes");
+        }
+        assert!(checked > 10_000);
+    }
+
+    fn plain(tag: &str) -> Option<(usize, Vec<(String, String)>)> {
+        let mut seen = Vec::new();
+        let used = plain_empty_tag(tag.as_bytes(), b"testcase", |k, v| {
+            seen.push((String::from_utf8(k.to_vec()).unwrap(), v.to_owned()));
+            Some(())
+        })?;
+        Some((used, seen))
+    }
+
+    #[test]
+    fn a_plain_empty_tag_gives_its_attributes_and_length() {
+        let tag = "<testcase name=\"shouldCreateInvoiceWhenCustomerExists_0\" classname=\"com.example.billing.InvoiceServiceTest\" time=\"0.137\"/>\n    <testcase";
+        let (used, attrs) = plain(tag).expect("a plain tag");
+        assert_eq!(&tag[..used], &tag[..tag.find('\n').unwrap()]);
+        let keys: Vec<&str> = attrs.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["name", "classname", "time"]);
+        assert_eq!(attrs[0].1, "shouldCreateInvoiceWhenCustomerExists_0");
+        assert_eq!(attrs[2].1, "0.137");
+        // White space of every kind, before `/>` too; no attributes at all; non-ASCII.
+        assert_eq!(
+            plain("<testcase\tname=\"a\"\r\n time=\"1\" />").map(|p| p.1.len()),
+            Some(2)
+        );
+        assert_eq!(plain("<testcase/>"), Some((11, Vec::new())));
+        assert_eq!(
+            plain("<testcase name=\"préféré ✓\"/>").map(|p| p.1[0].1.clone()),
+            Some("préféré ✓".to_owned())
+        );
+    }
+
+    #[test]
+    fn anything_but_the_plainest_tag_is_left_to_the_careful_path() {
+        for tag in [
+            "<testcase name=\"a\">",            // not empty
+            "<testcase name='a'/>",             // single quotes
+            "<testcase x:name=\"a\"/>",         // a prefix
+            "<testcase name=\"a\"time=\"1\"/>", // no space between attributes
+            "<testcase name = \"a\"/>",         // space around `=`
+            "<testcase name=\"a > b\"/>",       // `>` in a value
+            "<testcase name=\"a &amp; b\"/>",   // a reference
+            "<testcase name=\"a\" b/>",         // a key without a value
+            "<testcase name=\"a/>",             // an open quote
+            "<testcase =\"a\"/>",               // no key
+            "<testcases name=\"a\"/>",          // another element
+            "<testcase name=\"a\"/",            // cut short
+        ] {
+            assert_eq!(plain(tag), None, "{tag}");
+        }
+        // Invalid UTF-8 in a value.
+        let bytes = b"<testcase name=\"\xff\"/>";
+        assert_eq!(plain_empty_tag(bytes, b"testcase", |_, _| Some(())), None);
+        // Nine attributes (18 quotes): more than the scan keeps.
+        let nine: String = (0..9).map(|i| format!(" a{i}=\"{i}\"")).collect();
+        assert_eq!(plain(&format!("<testcase{nine}/>")), None);
+        let eight: String = (0..8).map(|i| format!(" a{i}=\"{i}\"")).collect();
+        assert_eq!(
+            plain(&format!("<testcase{eight}/>")).map(|p| p.1.len()),
+            Some(8)
+        );
     }
 }
