@@ -953,7 +953,7 @@ fn is_thousands_grouped(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Options, Report, ReportReader, TestCounts, summarize};
+    use crate::{Content, Options, Report, ReportReader, TestCounts, summarize};
 
     fn counts(xml: &'static str) -> TestCounts {
         summarize(xml.as_bytes(), &Options::default())
@@ -1052,19 +1052,48 @@ mod tests {
 
     #[test]
     fn a_repeated_testcase_after_a_failure_is_a_retry_and_passing_makes_it_flaky() {
-        let c = counts(
-            r#"<testsuite name="s">
+        let xml = r#"<testsuite name="s">
             <testcase classname="C" name="t" time="1"><failure/></testcase>
             <testcase classname="C" name="t" time="2"><error/></testcase>
             <testcase classname="C" name="t" time="3"/>
             <testcase classname="D" name="t" time="4"/>
-        </testsuite>"#,
-        );
+            <testcase classname="D" name="u" time="5"><failure/></testcase>
+            <testcase classname="D" name="u" time="6"/>
+        </testsuite>"#;
+        let c = counts(xml);
         assert_eq!(
             (c.total, c.passed, c.flaky, c.failed, c.errored),
-            (2, 2, 1, 0, 0)
+            (3, 3, 2, 0, 0)
         );
-        assert_eq!(c.duration_seconds, 10.0);
+        assert_eq!(c.duration_seconds, 21.0);
+        // The full report merges the same way: each retry into the test before it (the last
+        // one, `D.u`, when the report ends).
+        let r = report(xml);
+        let tests: Vec<(&str, &str, u32, bool, Option<f64>)> = tests_of(&r)
+            .iter()
+            .map(|t| {
+                let class = t.id.classname.as_deref().unwrap_or("");
+                (
+                    class,
+                    t.id.name.as_str(),
+                    t.attempts,
+                    t.outcome.is_flaky(),
+                    t.duration_seconds,
+                )
+            })
+            .collect();
+        assert_eq!(
+            tests,
+            [
+                ("C", "t", 3, true, Some(6.0)),
+                ("D", "t", 1, false, Some(4.0)),
+                ("D", "u", 2, true, Some(11.0)),
+            ]
+        );
+        let Content::Tests(t) = &r.content else {
+            panic!("a test report");
+        };
+        assert_eq!(t.counts, c);
     }
 
     #[test]

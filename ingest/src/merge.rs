@@ -161,18 +161,7 @@ impl IndexTable {
     /// first, so that [`IndexTable::find`] need not wait for it.
     #[inline]
     fn prefetch(&self, hash: u64) {
-        #[cfg(target_arch = "x86_64")]
-        if let Some(slot) = self
-            .slots
-            .get((hash >> 32) as usize & self.slots.len().wrapping_sub(1))
-        {
-            use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-            // SAFETY: a prefetch is a hint: it reads nothing into the program and cannot
-            // fault; the address is of a live slot anyway. SSE is part of the x86-64 baseline.
-            unsafe { _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(slot).cast()) };
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = hash;
+        prefetch_slot(&self.slots, (hash >> 32) as usize);
     }
 
     /// Puts test `index` (with hash `hash`) in `slot`, found by [`IndexTable::find`]. A test
@@ -194,6 +183,21 @@ impl IndexTable {
             regrow(&mut self.slots, capacity, |entry| (entry >> 32) as usize);
         }
     }
+}
+
+/// Asks the processor to fetch `slots[home & (len - 1)]` (a table of a power of two slots)
+/// into its cache, for a probe that comes a little later not to wait for memory.
+#[inline]
+fn prefetch_slot(slots: &[u64], home: usize) {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(slot) = slots.get(home & slots.len().wrapping_sub(1)) {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        // SAFETY: a prefetch is a hint: it reads nothing into the program and cannot fault;
+        // the address is of a live slot anyway. SSE is part of the x86-64 baseline.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(slot).cast()) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (slots, home);
 }
 
 /// Moves an open-addressing table of `u64` slots (0 is empty) to `capacity` slots (a power of
@@ -378,6 +382,7 @@ pub(crate) struct TestCounter {
     hasher: IdHasher,
     /// Where the reader puts each testcase (it is counted and dropped at once).
     one: Vec<TestCase>,
+    pending: Option<Pending>,
 }
 
 /// Counts each test as it is read, without keeping it.
@@ -388,7 +393,7 @@ impl CaseSink for TestCounter {
 
     fn take_last(&mut self, reruns: bool) -> bool {
         if let Some(case) = self.one.pop() {
-            self.push(&case.id, &case.outcome, case.duration_seconds, reruns);
+            self.push(&case, reruns);
         }
         true
     }
@@ -444,20 +449,37 @@ impl TallyTable {
 }
 
 impl TestCounter {
-    /// Counts the next testcase, with the rules of [`TestMerger::push`].
-    pub(crate) fn push(
-        &mut self,
-        id: &TestId,
-        outcome: &Outcome,
-        duration: Option<f64>,
-        reruns: bool,
-    ) {
-        let tally = Tally::of(outcome);
-        if id.name.is_empty() {
+    /// Counts a testcase, with the rules of [`TestMerger::place_last`]: the one before it now,
+    /// and it when the next one comes (or at [`TestCounter::finish`]), its slot fetched from
+    /// memory meanwhile.
+    fn push(&mut self, case: &TestCase, reruns: bool) {
+        let key =
+            (!case.id.name.is_empty()).then(|| (self.hasher.hash(&case.id) & HASH_BITS).max(1));
+        if let Some(key) = key {
+            prefetch_slot(&self.seen.slots, key as usize);
+        }
+        let next = Pending {
+            key,
+            tally: Tally::of(&case.outcome),
+            duration: case.duration_seconds,
+            reruns,
+        };
+        if let Some(before) = self.pending.replace(next) {
+            self.count(before);
+        }
+    }
+
+    fn count(&mut self, test: Pending) {
+        let Pending {
+            key,
+            tally,
+            duration,
+            reruns,
+        } = test;
+        let Some(key) = key else {
             self.counts.add(tally.status, tally.is_flaky(), duration);
             return;
-        }
-        let key = (self.hasher.hash(id) & HASH_BITS).max(1);
+        };
         let slot = self.seen.slot(key);
         if *slot == 0 {
             self.counts.add(tally.status, tally.is_flaky(), duration);
@@ -478,9 +500,21 @@ impl TestCounter {
         *slot = key | u64::from(now.pack()) << 61;
     }
 
-    pub(crate) fn finish(self) -> TestCounts {
+    pub(crate) fn finish(mut self) -> TestCounts {
+        if let Some(last) = self.pending.take() {
+            self.count(last);
+        }
         self.counts
     }
+}
+
+/// A test [`TestCounter`] has read and not counted yet: its key (none without a name), its
+/// tally and time, and the rerun semantics it came with.
+struct Pending {
+    key: Option<u64>,
+    tally: Tally,
+    duration: Option<f64>,
+    reruns: bool,
 }
 
 /// Hashes test identities to 64 bits (collisions: about 1 in 10^7 for a million tests).
