@@ -25,7 +25,7 @@ use crate::error::{ErrorKind, Result};
 use crate::input::{Options, Source};
 use crate::model::{FileCoverage, Format, LineCoverage};
 use crate::xml::{
-    Ev, MAX_LINES_HINT, Outline, Xml, XmlCoverage, XmlFragments, attr_or, attr_value,
+    Ev, MAX_LINES_HINT, Outline, Quick, Xml, XmlCoverage, XmlFragments, attr_or, attr_value,
     for_each_attr, parse_attr, plain_ascii_empty_tag,
 };
 
@@ -79,7 +79,7 @@ impl XmlFragments for CoberturaReader {
                         |tag, into| {
                             let (line, used) = quick_line(tag)?;
                             into.push(line);
-                            Some((used, true))
+                            Some((used, Quick::Empty { more: true }))
                         },
                         |xml, start, into| {
                             into.push(read_line(xml, start)?);

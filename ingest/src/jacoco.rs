@@ -26,7 +26,7 @@ use crate::error::{ErrorKind, Result};
 use crate::input::{Options, Source};
 use crate::model::{FileCoverage, Format, LineCoverage};
 use crate::xml::{
-    Ev, MAX_LINES_HINT, Outline, Xml, XmlCoverage, XmlFragments, attr_named, attr_value,
+    Ev, MAX_LINES_HINT, Outline, Quick, Xml, XmlCoverage, XmlFragments, attr_named, attr_value,
     for_each_attr, parse_attr, plain_ascii_empty_tag,
 };
 
@@ -114,7 +114,7 @@ impl XmlFragments for JacocoReader {
                             let (line, has_instructions, used) = quick_line(tag)?;
                             **any_instructions |= has_instructions;
                             lines.extend(line);
-                            Some((used, true))
+                            Some((used, Quick::Empty { more: true }))
                         },
                         |xml, start, (lines, any_instructions)| {
                             let (line, has_instructions) = read_line(xml, start)?;

@@ -39,7 +39,7 @@ use crate::input::{Options, Source};
 use crate::model::{Attempt, AttemptKind, Format, Outcome, TestCase, TestId};
 use crate::warnings::Warnings;
 use crate::xml::{
-    Ev, TextAccumulator, Xml, attr_named, attr_value, for_each_attr, plain_empty_tag,
+    Ev, Quick, TextAccumulator, Xml, attr_named, attr_value, for_each_attr, plain_tag,
 };
 
 /// Totals a suite element declares in its attributes.
@@ -88,6 +88,8 @@ impl CaseSink for Vec<TestCase> {
 struct Run<'a, S> {
     /// The head of a testcase the careful path read (its test is made after the run).
     careful: Option<CaseHead>,
+    /// The head of a testcase with content, read in place and left open.
+    open: Option<CaseHead>,
     /// The sink said to stop.
     stop: bool,
     last_classname: &'a mut Option<Arc<str>>,
@@ -249,11 +251,12 @@ impl JunitReader {
                 sink.reserve(self.declared_tests());
             }
             // Most testcases are empty elements in a row: read them in place, each straight
-            // onto the sink's list.
+            // onto the sink's list. A testcase with content ends the run, open, its head read.
             let suite = self.current_suite();
             let (options, warnings, reruns) = (self.options, &mut self.warnings, self.pytest);
             let mut run = Run {
                 careful: None,
+                open: None,
                 stop: false,
                 last_classname: &mut self.last_classname,
                 sink,
@@ -262,10 +265,15 @@ impl JunitReader {
                 Some(b"testcase"),
                 &mut run,
                 |tag, run| {
-                    let (head, used) = quick_testcase_head(tag, options, run.last_classname)?;
+                    let (head, used, empty) =
+                        quick_testcase_head(tag, options, run.last_classname)?;
+                    if !empty {
+                        run.open = Some(head);
+                        return Some((used, Quick::Open));
+                    }
                     run.sink.list().push(head.into_plain_case(suite.clone()));
                     run.stop = !run.sink.take_last(reruns);
-                    Some((used, !run.stop))
+                    Some((used, Quick::Empty { more: !run.stop }))
                 },
                 |xml, start, run| {
                     run.careful = Some(testcase_head(
@@ -278,9 +286,13 @@ impl JunitReader {
                     Ok(false)
                 },
             )?;
-            let (careful, stop) = (run.careful, run.stop);
+            let (careful, open, stop) = (run.careful, run.open, run.stop);
             if let Some(head) = careful {
                 self.testcase_body(head, true, buf, sink)?;
+                return Ok(!sink.take_last(reruns));
+            }
+            if let Some(head) = open {
+                self.testcase_body(head, false, buf, sink)?;
                 return Ok(!sink.take_last(reruns));
             }
             if stop {
@@ -689,20 +701,20 @@ fn testcase_head(
     Ok(head)
 }
 
-/// [`testcase_head`] for an empty `<testcase/>` of the plainest kind (see [`plain_empty_tag`])
-/// whose values all read without a warning or an error: the head and the tag's length. `None`
-/// leaves the tag to `testcase_head`.
+/// [`testcase_head`] for a `<testcase>` tag of the plainest kind (see [`plain_tag`]) whose
+/// values all read without a warning or an error: the head, the tag's length, and whether
+/// the testcase is empty. `None` leaves the tag to `testcase_head`.
 #[inline]
 fn quick_testcase_head(
     tag: &[u8],
     options: Options,
     last_classname: &mut Option<Arc<str>>,
-) -> Option<(CaseHead, usize)> {
+) -> Option<(CaseHead, usize, bool)> {
     let mut head = CaseHead::default();
-    let used = plain_empty_tag(tag, b"testcase", |key, value| {
+    let (used, empty) = plain_tag(tag, b"testcase", |key, value| {
         head.take(key, value, options, last_classname).ok()
     })?;
-    head.negative.is_none().then_some((head, used))
+    head.negative.is_none().then_some((head, used, empty))
 }
 
 /// `text` as the shared string `last` holds when it is the same (the testcases of a class

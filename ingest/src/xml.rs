@@ -484,14 +484,17 @@ impl Xml {
     /// of `read` and the close that follows.
     ///
     /// Before that, `quick` is offered each element's bytes (the buffer from its `<` on) with
-    /// `state`: it may read an element of the plainest kind itself (see [`plain_empty_tag`])
-    /// and return its length and whether to go on; `None` leaves the element to `f`. An element `quick` reads is
-    /// counted among its siblings all the same, so later errors name the right index.
+    /// `state`: it may read an element of the plainest kind itself (see [`plain_tag`]) and
+    /// return its length and what it was ([`Quick`]); `None` leaves the element to `f`. An
+    /// element `quick` reads is counted among its siblings all the same, so later errors name
+    /// the right index. When it read a start tag, the element is open (on the fast path's
+    /// terms: either path may read its end tag) and the run ends: the caller reads the
+    /// element's content next.
     pub(crate) fn read_empty_run<S>(
         &mut self,
         name: Option<&[u8]>,
         state: &mut S,
-        mut quick: impl FnMut(&[u8], &mut S) -> Option<(usize, bool)>,
+        mut quick: impl FnMut(&[u8], &mut S) -> Option<(usize, Quick)>,
         mut f: impl FnMut(&Xml, &BytesStart<'_>, &mut S) -> Result<bool>,
     ) -> Result<()> {
         if self.pending_pop {
@@ -520,15 +523,26 @@ impl Xml {
             let tag = self.reader.get_ref().buffered();
             if let Some(name) = name
                 && self.path.frames.len() < self.limits.max_depth
-                && let Some((used, more)) = quick(tag, state)
+                && let Some((used, read)) = quick(tag, state)
             {
-                self.path.count(name);
-                self.reader.get_mut().consume(used);
-                self.fast_consumed += used as u64;
-                if !more {
-                    break;
+                match read {
+                    Quick::Empty { more } => {
+                        self.path.count(name);
+                        self.reader.get_mut().consume(used);
+                        self.fast_consumed += used as u64;
+                        if !more {
+                            break;
+                        }
+                        continue;
+                    }
+                    Quick::Open => {
+                        let line = self.reader.get_mut().mark_line_counted();
+                        self.path.push(name, line, false);
+                        self.reader.get_mut().consume(used);
+                        self.fast_consumed += used as u64;
+                        break;
+                    }
                 }
-                continue;
             }
             let (fast, used) = scan_token(tag, false, &mut self.attrs);
             let Fast::Start {
@@ -616,7 +630,8 @@ impl Xml {
         let depth = self.depth();
         self.skipping = true;
         let done = loop {
-            if let Err(e) = self.read_empty_run(None, &mut (), |_, _| None, |_, _, _| Ok(true)) {
+            let quick = |_: &[u8], _: &mut ()| None;
+            if let Err(e) = self.read_empty_run(None, &mut (), quick, |_, _, _| Ok(true)) {
                 break Err(e);
             }
             match self.read(buf) {
@@ -740,6 +755,15 @@ fn predefined_entity(name: &str) -> Option<&'static str> {
         "quot" => Some("\""),
         _ => None,
     }
+}
+
+/// What a `quick` matcher of [`Xml::read_empty_run`] read.
+#[derive(Clone, Copy)]
+pub(crate) enum Quick {
+    /// An empty element; whether to go on to the next one.
+    Empty { more: bool },
+    /// The start tag of an element with content.
+    Open,
 }
 
 /// The fast path's tokenizer: what token `avail` starts with, and its length in bytes (0 when
@@ -975,31 +999,30 @@ fn is_utf8(bytes: &[u8]) -> bool {
     simdutf8::basic::from_utf8(bytes).is_ok()
 }
 
-/// Reads the empty element `<name a="v" .../>` that `tag` starts with when it is of the
-/// plainest kind: white space between the attributes, keys without a namespace prefix,
+/// Reads the tag `<name a="v" ...>` or `<name a="v" .../>` that `tag` starts with when it is
+/// of the plainest kind: white space between the attributes, keys without a namespace prefix,
 /// double-quoted values, no `&`, `<` or `>` anywhere inside, UTF-8, the whole tag in `tag`.
-/// Calls `attr` with each key and value, in order, and returns the tag's length. `None` (from
-/// `attr` too) for anything else: the careful path reads that tag, and reports what is wrong
-/// with it. The values come as bytes: the whole tag is UTF-8, and every bound is at an ASCII
-/// delimiter, so each is UTF-8 too.
+/// Calls `attr` with each key and value, in order, and returns the tag's length and whether
+/// it is an empty element. `None` (from `attr` too) for anything else: the careful path reads
+/// that tag, and reports what is wrong with it.
 ///
 /// The tag is read in one pass ([`scan_to_gt`]), which finds its end, its quotes and anything
 /// that makes it not plain; the keys between the values are then checked byte by byte (they
 /// are short), the values are not read again here.
 #[inline]
-pub(crate) fn plain_empty_tag(
+pub(crate) fn plain_tag(
     tag: &[u8],
     name: &[u8],
     mut attr: impl FnMut(&[u8], &str) -> Option<()>,
-) -> Option<usize> {
+) -> Option<(usize, bool)> {
     if tag.first() != Some(&b'<') || !tag[1..].starts_with(name) {
         return None;
     }
     let attrs_start = 1 + name.len();
     let scan = scan_to_gt(&tag[attrs_start..])?;
     let gt = attrs_start + scan.gt;
-    // `/>` ends it, and the quotes pair up.
-    if scan.gt == 0 || tag[gt - 1] != b'/' || scan.quotes.len() % 2 != 0 {
+    let empty = scan.gt > 0 && tag[gt - 1] == b'/';
+    if scan.quotes.len() % 2 != 0 {
         return None;
     }
     let text = if scan.ascii {
@@ -1009,7 +1032,7 @@ pub(crate) fn plain_empty_tag(
     } else {
         simdutf8::basic::from_utf8(&tag[..gt]).ok()?
     };
-    let attrs = &text.as_bytes()[attrs_start..gt - 1];
+    let attrs = &text.as_bytes()[attrs_start..gt - usize::from(empty)];
     let is_white = |b: &u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
     let mut from = 0;
     for pair in scan.quotes.as_slice().chunks_exact(2) {
@@ -1025,7 +1048,10 @@ pub(crate) fn plain_empty_tag(
         attr(key, text.get(attrs_start + open + 1..attrs_start + close)?)?;
         from = close + 1;
     }
-    attrs[from..].iter().all(is_white).then_some(gt + 1)
+    attrs[from..]
+        .iter()
+        .all(is_white)
+        .then_some((gt + 1, empty))
 }
 
 /// What [`scan_to_gt`] found before the first `>`.
@@ -1167,7 +1193,7 @@ fn block_masks(block: &[u8; 16]) -> BlockMasks {
     m
 }
 
-/// [`plain_empty_tag`] for tags that are ASCII only (what coverage lines are): the keys and
+/// [`plain_tag`] for empty tags that are ASCII only (what coverage lines are): the keys and
 /// values come as bytes, as they are found, with no UTF-8 check to pay for.
 #[inline]
 pub(crate) fn plain_ascii_empty_tag(
@@ -1282,7 +1308,7 @@ fn is_name_byte(b: u8) -> bool {
     NAME_BYTES[usize::from(b)]
 }
 
-/// The bytes of a key [`plain_empty_tag`] reads: [`is_name_byte`] but `:` (no namespace prefix).
+/// The bytes of a key [`plain_tag`] reads: [`is_name_byte`] but `:` (no namespace prefix).
 static PLAIN_KEY_BYTES: [bool; 256] = {
     let mut table = NAME_BYTES;
     table[b':' as usize] = false;
@@ -1760,40 +1786,47 @@ mod tests {
         assert!(checked > 10_000);
     }
 
-    fn plain(tag: &str) -> Option<(usize, Vec<(String, String)>)> {
+    /// The length, emptiness and attributes [`plain_tag`] reads from `tag`.
+    fn plain(tag: &str) -> Option<(usize, bool, Vec<(String, String)>)> {
         let mut seen = Vec::new();
-        let used = plain_empty_tag(tag.as_bytes(), b"testcase", |k, v| {
+        let (used, empty) = plain_tag(tag.as_bytes(), b"testcase", |k, v| {
             seen.push((String::from_utf8(k.to_vec()).unwrap(), v.to_owned()));
             Some(())
         })?;
-        Some((used, seen))
+        Some((used, empty, seen))
     }
 
     #[test]
-    fn a_plain_empty_tag_gives_its_attributes_and_length() {
+    fn a_plain_tag_gives_its_attributes_length_and_emptiness() {
         let tag = "<testcase name=\"shouldCreateInvoiceWhenCustomerExists_0\" classname=\"com.example.billing.InvoiceServiceTest\" time=\"0.137\"/>\n    <testcase";
-        let (used, attrs) = plain(tag).expect("a plain tag");
+        let (used, empty, attrs) = plain(tag).expect("a plain tag");
         assert_eq!(&tag[..used], &tag[..tag.find('\n').unwrap()]);
+        assert!(empty);
         let keys: Vec<&str> = attrs.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(keys, ["name", "classname", "time"]);
         assert_eq!(attrs[0].1, "shouldCreateInvoiceWhenCustomerExists_0");
         assert_eq!(attrs[2].1, "0.137");
-        // White space of every kind, before `/>` too; no attributes at all; non-ASCII.
+        // A start tag: the same attributes, not empty, up to its `>`.
+        let start = tag.replacen("\"/>", "\">", 1);
+        let (used, empty, open_attrs) = plain(&start).expect("a plain start tag");
+        assert_eq!((&start[used - 2..used], empty), ("\">", false));
+        assert_eq!(open_attrs, attrs);
+        // White space of every kind, before `/>` and `>` too; no attributes at all; non-ASCII.
+        let white = "<testcase\tname=\"a\"\r\n time=\"1\" />";
+        assert_eq!(plain(white).map(|p| (p.1, p.2.len())), Some((true, 2)));
         assert_eq!(
-            plain("<testcase\tname=\"a\"\r\n time=\"1\" />").map(|p| p.1.len()),
-            Some(2)
+            plain("<testcase name=\"a\" >").map(|p| (p.0, p.1)),
+            Some((20, false))
         );
-        assert_eq!(plain("<testcase/>"), Some((11, Vec::new())));
-        assert_eq!(
-            plain("<testcase name=\"préféré ✓\"/>").map(|p| p.1[0].1.clone()),
-            Some("préféré ✓".to_owned())
-        );
+        assert_eq!(plain("<testcase/>"), Some((11, true, Vec::new())));
+        assert_eq!(plain("<testcase>"), Some((10, false, Vec::new())));
+        let accents = plain("<testcase name=\"préféré ✓\"/>").map(|p| p.2[0].1.clone());
+        assert_eq!(accents, Some("préféré ✓".to_owned()));
     }
 
     #[test]
     fn anything_but_the_plainest_tag_is_left_to_the_careful_path() {
         for tag in [
-            "<testcase name=\"a\">",            // not empty
             "<testcase name='a'/>",             // single quotes
             "<testcase x:name=\"a\"/>",         // a prefix
             "<testcase name=\"a\"time=\"1\"/>", // no space between attributes
@@ -1801,22 +1834,24 @@ mod tests {
             "<testcase name=\"a > b\"/>",       // `>` in a value
             "<testcase name=\"a &amp; b\"/>",   // a reference
             "<testcase name=\"a\" b/>",         // a key without a value
+            "<testcase name=\"a\" b>",          // the same in a start tag
             "<testcase name=\"a/>",             // an open quote
             "<testcase =\"a\"/>",               // no key
             "<testcases name=\"a\"/>",          // another element
             "<testcase name=\"a\"/",            // cut short
+            "<testcase name=\"a\"/ >",          // a `/` that does not end it
         ] {
             assert_eq!(plain(tag), None, "{tag}");
         }
         // Invalid UTF-8 in a value.
         let bytes = b"<testcase name=\"\xff\"/>";
-        assert_eq!(plain_empty_tag(bytes, b"testcase", |_, _| Some(())), None);
+        assert_eq!(plain_tag(bytes, b"testcase", |_, _| Some(())), None);
         // Nine attributes (18 quotes): more than the scan keeps.
         let nine: String = (0..9).map(|i| format!(" a{i}=\"{i}\"")).collect();
         assert_eq!(plain(&format!("<testcase{nine}/>")), None);
         let eight: String = (0..8).map(|i| format!(" a{i}=\"{i}\"")).collect();
         assert_eq!(
-            plain(&format!("<testcase{eight}/>")).map(|p| p.1.len()),
+            plain(&format!("<testcase{eight}/>")).map(|p| p.2.len()),
             Some(8)
         );
     }
