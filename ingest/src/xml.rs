@@ -1082,10 +1082,9 @@ impl Quotes {
 
     /// Adds the positions `base + i` for each bit `i` of `bits`; `None` past 16.
     #[inline]
-    fn add_bits(&mut self, base: usize, mut bits: u32) -> Option<()> {
+    fn add_bits(&mut self, base: u32, mut bits: u32) -> Option<()> {
         while bits != 0 {
-            let slot = self.at.get_mut(self.len)?;
-            *slot = u32::try_from(base).ok()? + bits.trailing_zeros();
+            *self.at.get_mut(self.len)? = base + bits.trailing_zeros();
             self.len += 1;
             bits &= bits - 1;
         }
@@ -1093,11 +1092,12 @@ impl Quotes {
     }
 }
 
-/// Finds the first `>` of `bytes`, with the `"`s before it and whether all before it is ASCII,
-/// 16 bytes at a time. `None` when there is no `>`, or a `<` or `&` comes before it, or more
-/// than 16 quotes do: no plain tag.
+/// Finds the first `>` of `bytes` (in its first 64 KiB), with the `"`s before it and whether
+/// all before it is ASCII, 16 bytes at a time. `None` when there is no `>`, or a `<` or `&`
+/// comes before it, or more than 16 quotes do: no plain tag.
 #[inline]
 fn scan_to_gt(bytes: &[u8]) -> Option<GtScan> {
+    let bytes = &bytes[..bytes.len().min(1 << 16)];
     let mut quotes = Quotes::default();
     let mut high = 0u32;
     let mut base = 0;
@@ -1117,7 +1117,8 @@ fn scan_to_gt(bytes: &[u8]) -> Option<GtScan> {
             return None;
         }
         high |= masks.high & before;
-        quotes.add_bits(base, masks.quote & before)?;
+        // `base` is below 2^16.
+        quotes.add_bits(base as u32, masks.quote & before)?;
         if masks.gt != 0 {
             return Some(GtScan {
                 gt: base + masks.gt.trailing_zeros() as usize,
@@ -1784,6 +1785,12 @@ mod tests {
             assert_eq!(found, (n <= 16).then_some(n), "{n} quotes");
         }
         assert!(checked > 10_000);
+        // A tag is looked for in the first 64 KiB only.
+        let mut long = vec![b'a'; 1 << 16];
+        long.push(b'>');
+        assert!(scan_to_gt(&long).is_none());
+        long.drain(..2);
+        assert_eq!(scan_to_gt(&long).map(|s| s.gt), Some((1 << 16) - 2));
     }
 
     /// The length, emptiness and attributes [`plain_tag`] reads from `tag`.
