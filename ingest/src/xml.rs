@@ -1793,8 +1793,11 @@ mod tests {
         assert_eq!(scan_to_gt(&long).map(|s| s.gt), Some((1 << 16) - 2));
     }
 
+    /// Keys and values, in order.
+    type Attrs = Vec<(String, String)>;
+
     /// The length, emptiness and attributes [`plain_tag`] reads from `tag`.
-    fn plain(tag: &str) -> Option<(usize, bool, Vec<(String, String)>)> {
+    fn plain(tag: &str) -> Option<(usize, bool, Attrs)> {
         let mut seen = Vec::new();
         let (used, empty) = plain_tag(tag.as_bytes(), b"testcase", |k, v| {
             seen.push((String::from_utf8(k.to_vec()).unwrap(), v.to_owned()));
