@@ -1257,6 +1257,21 @@ mod tests {
             err.to_string().contains("<testsuite> (opened on line 2)"),
             "{err}"
         );
+        // A testcase with content, its start tag read in place: open on its own line, and
+        // counted among its siblings.
+        let cut = b"<testsuites>\n<testsuite name=\"s\">\n<testcase name=\"a\"/>\n<testcase name=\"b\">\n";
+        let err = crate::parse(&cut[..]).unwrap_err();
+        assert!(
+            err.to_string().contains("<testcase> (opened on line 4)"),
+            "{err}"
+        );
+        let bad = b"<testsuites>\n<testsuite name=\"s\">\n<testcase name=\"a\"/>\n<testcase name=\"b\">\n  <skipped message=\"&bogus;\"/>\n</testcase></testsuite></testsuites>";
+        let err = crate::parse(&bad[..]).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("testsuite[1]/testcase[2]/skipped[1]/@message (line 5"),
+            "{err}"
+        );
     }
 
     #[test]
