@@ -86,10 +86,10 @@ impl CaseSink for Vec<TestCase> {
 /// What a run of empty testcases read in place ([`JunitReader::step`]) shares with its
 /// closures.
 struct Run<'a, S> {
-    /// The head of a testcase the careful path read (its test is made after the run).
-    careful: Option<CaseHead>,
-    /// The head of a testcase with content, read in place and left open.
-    open: Option<CaseHead>,
+    /// The head of the testcase that ended the run, and whether it is empty: its test is
+    /// made after the run (an empty one the careful path read, or one with content read in
+    /// place and left open).
+    last: Option<(CaseHead, bool)>,
     /// The sink said to stop.
     stop: bool,
     last_classname: &'a mut Option<Arc<str>>,
@@ -255,8 +255,7 @@ impl JunitReader {
             let suite = self.current_suite();
             let (options, warnings, reruns) = (self.options, &mut self.warnings, self.pytest);
             let mut run = Run {
-                careful: None,
-                open: None,
+                last: None,
                 stop: false,
                 last_classname: &mut self.last_classname,
                 sink,
@@ -268,7 +267,7 @@ impl JunitReader {
                     let (head, used, empty) =
                         quick_testcase_head(tag, options, run.last_classname)?;
                     if !empty {
-                        run.open = Some(head);
+                        run.last = Some((head, false));
                         return Some((used, Quick::Open));
                     }
                     run.sink.list().push(head.into_plain_case(suite.clone()));
@@ -276,23 +275,14 @@ impl JunitReader {
                     Some((used, Quick::Empty { more: !run.stop }))
                 },
                 |xml, start, run| {
-                    run.careful = Some(testcase_head(
-                        xml,
-                        options,
-                        warnings,
-                        run.last_classname,
-                        start,
-                    )?);
+                    let head = testcase_head(xml, options, warnings, run.last_classname, start)?;
+                    run.last = Some((head, true));
                     Ok(false)
                 },
             )?;
-            let (careful, open, stop) = (run.careful, run.open, run.stop);
-            if let Some(head) = careful {
-                self.testcase_body(head, true, buf, sink)?;
-                return Ok(!sink.take_last(reruns));
-            }
-            if let Some(head) = open {
-                self.testcase_body(head, false, buf, sink)?;
+            let (last, stop) = (run.last, run.stop);
+            if let Some((head, empty)) = last {
+                self.testcase_body(head, empty, buf, sink)?;
                 return Ok(!sink.take_last(reruns));
             }
             if stop {

@@ -382,6 +382,7 @@ pub(crate) struct TestCounter {
     hasher: IdHasher,
     /// Where the reader puts each testcase (it is counted and dropped at once).
     one: Vec<TestCase>,
+    /// The last test read, counted when the next one comes (see [`TestCounter::push`]).
     pending: Option<Pending>,
 }
 
