@@ -783,6 +783,7 @@ impl CaseHead {
     ) -> std::result::Result<(), (&'static str, String)> {
         match key {
             b"name" => self.name = value.to_owned(),
+            // `wants` says the same for the careful path; the quick one calls `take` alone.
             b"class" if self.classname.is_some() => {}
             b"classname" | b"class" => self.classname = Some(shared(last_classname, value)),
             b"file" => self.file = Some(value.to_owned()),

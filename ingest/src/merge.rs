@@ -227,7 +227,7 @@ impl TestMerger {
     /// The testcase is placed when the next one comes (or at [`TestMerger::finish`]): its
     /// slot of the index is fetched from memory now, while the next one is read, rather than
     /// waited for.
-    pub(crate) fn place_last(&mut self, reruns: bool) {
+    fn place_last(&mut self, reruns: bool) {
         let Some(case) = self.tests.last() else {
             return;
         };

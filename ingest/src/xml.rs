@@ -526,23 +526,20 @@ impl Xml {
                 && let Some((used, read)) = quick(tag, state)
             {
                 match read {
-                    Quick::Empty { more } => {
+                    Quick::Empty { .. } => {
                         self.path.count(name);
-                        self.reader.get_mut().consume(used);
-                        self.fast_consumed += used as u64;
-                        if !more {
-                            break;
-                        }
-                        continue;
                     }
                     Quick::Open => {
                         let line = self.reader.get_mut().mark_line_counted();
                         self.path.push(name, line, false);
-                        self.reader.get_mut().consume(used);
-                        self.fast_consumed += used as u64;
-                        break;
                     }
                 }
+                self.reader.get_mut().consume(used);
+                self.fast_consumed += used as u64;
+                if let Quick::Empty { more: true } = read {
+                    continue;
+                }
+                break;
             }
             let (fast, used) = scan_token(tag, false, &mut self.attrs);
             let Fast::Start {
