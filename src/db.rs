@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use cimetrics_api::store::{Project, Store};
+use cimetrics_history::History;
+use cimetrics_history::store::Store;
 
 /// The database options shared by the commands that read or write history.
 #[derive(clap::Args, Debug, Clone)]
@@ -29,17 +30,17 @@ impl DbArgs {
         }
     }
 
-    pub async fn project(&self, store: &Store) -> Result<Project> {
-        store
-            .project(&self.project)
-            .await?
-            .with_context(|| format!("no project {:?} in this database", self.project))
+    /// The history over the store (questions), with the service's default cache period.
+    pub async fn history(&self) -> Result<History> {
+        Ok(History::new(self.open().await?, 120))
     }
 }
 
-/// A single-threaded runtime for a command's database work.
+/// The runtime a command's database work and questions run on (multi-threaded: polars
+/// blocks in place inside it, and refuses a single-threaded one).
 pub fn runtime() -> Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread()
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
         .enable_all()
         .build()
         .context("cannot start the async runtime")

@@ -21,7 +21,7 @@ use std::process::ExitCode;
 use std::sync::mpsc;
 
 use anyhow::{Context, Result, bail};
-use cimetrics_api::store::{BuildMeta, UploadMeta, digest};
+use cimetrics_history::store::{BuildMeta, UploadMeta, digest};
 use serde::Deserialize;
 
 use crate::db::{DbArgs, parse_time, runtime};

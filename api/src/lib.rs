@@ -1,11 +1,6 @@
-//! The cimetrics service crate: storage (SQLite embedded, or PostgreSQL), and (to come) the
-//! HTTP API, charts and dashboard over it.
-//!
-//! [`store::Store`] keeps projects, builds, uploads, tests, results and coverage; the
-//! metrics crate computes over what [`store::Store::history`] reads back.
+//! The cimetrics service: HTTP only. Routes, tokens, uploads, JSON and CSV, charts, badges
+//! and the dashboard, over the history crate's store and questions
+//! ([`cimetrics_history::History`]).
 #![warn(missing_docs)]
 
-pub mod history;
-pub mod queries;
 pub mod service;
-pub mod store;

@@ -165,3 +165,36 @@ pub fn mttr(builds: LazyFrame) -> Result<DataFrame> {
         .sort([BRANCH], SortMultipleOptions::default())
         .collect()?)
 }
+
+/// **Build success rate** of a set of builds: `successful / finished`, where finished builds
+/// are those whose status is `passed` or `failed` (cancelled and running builds are not
+/// counted) and successful ones `passed`; `None` when none finished. [`success_rate`]
+/// computes the same per window.
+pub fn success_rate_of<'a>(statuses: impl IntoIterator<Item = &'a str>) -> Option<f64> {
+    let (mut successful, mut finished) = (0u64, 0u64);
+    for status in statuses {
+        if status == PASSED {
+            successful += 1;
+        }
+        if status == PASSED || status == FAILED {
+            finished += 1;
+        }
+    }
+    crate::ratio(successful, finished)
+}
+
+/// **Median** of some values (build times): the middle value of the sorted values, or the
+/// mean of the two middle ones; `None` without values. NaN values are left out.
+pub fn median(values: impl IntoIterator<Item = f64>) -> Option<f64> {
+    let mut v: Vec<f64> = values.into_iter().filter(|x| !x.is_nan()).collect();
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let mid = v.len() / 2;
+    Some(if v.len() % 2 == 1 {
+        v[mid]
+    } else {
+        (v[mid - 1] + v[mid]) / 2.0
+    })
+}

@@ -171,6 +171,13 @@ pub fn coverage_per_file(
     with_package(frame)
 }
 
+/// **Coverage delta** of one build against another, in percentage points:
+/// `(line_rate − previous_line_rate) × 100`; `None` when either rate is unknown. The frame
+/// functions here compute the same per build ([`coverage_per_build`]) and per file.
+pub fn delta_pp(line_rate: Option<f64>, previous_line_rate: Option<f64>) -> Option<f64> {
+    Some((line_rate? - previous_line_rate?) * 100.0)
+}
+
 /// The package of a path: its directory, up to the last `/` (empty for a top-level file).
 pub fn package_of(path: &str) -> &str {
     path.rfind('/').map_or("", |i| &path[..i])

@@ -41,7 +41,9 @@ impl Default for FlakyConfig {
 ///
 /// - `same_commit`: the test passed in one build and failed or errored in another build of
 ///   the same commit, on at least `same_commit_min_commits` commits. Evidence:
-///   `same_commit_commits` (those commits) and `same_commit_builds` (their failing builds).
+///   `same_commit_commits` (those commits, sorted), `same_commit_builds` (their failing
+///   builds), and per commit in the same order `same_commit_failed_in` and
+///   `same_commit_passed_in` (a list of build lists each).
 /// - `pass_on_retry`: the test passed after a failed attempt within one build (`flaky`
 ///   results) in at least `pass_on_retry_min_builds` builds. Evidence: `retry_builds`.
 /// - `flip_rate`: over the test's last `flip_runs` runs in `finished_at` order, `flips` =
@@ -99,6 +101,7 @@ pub fn flaky_tests(
             col("_fail").any(true).alias("_any_fail"),
             count_if(col("_fail")).alias("_fails_on_commit"),
             col(BUILD_ID).filter(col("_fail")).alias("_fail_builds"),
+            col(BUILD_ID).filter(col("_pass")).alias("_pass_builds"),
         ])
         .filter(col("_any_pass").and(col("_any_fail")));
     let same_commit = per_commit.group_by([col(TEST_ID)]).agg([
@@ -114,6 +117,12 @@ pub fn flaky_tests(
             })
             .sort(SortOptions::default())
             .alias("same_commit_builds"),
+        col("_fail_builds")
+            .sort_by([col(COMMIT)], SortMultipleOptions::default())
+            .alias("same_commit_failed_in"),
+        col("_pass_builds")
+            .sort_by([col(COMMIT)], SortMultipleOptions::default())
+            .alias("same_commit_passed_in"),
     ]);
 
     // pass_on_retry and totals, per test.
@@ -176,6 +185,8 @@ pub fn flaky_tests(
             col("same_commit"),
             col("same_commit_commits"),
             col("same_commit_builds"),
+            col("same_commit_failed_in"),
+            col("same_commit_passed_in"),
             col("pass_on_retry"),
             col("_retry_passes").alias("retry_passes"),
             col("retry_builds"),

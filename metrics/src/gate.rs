@@ -105,6 +105,30 @@ impl GateFacts {
     }
 }
 
+impl GateFacts {
+    /// The facts one build gives on its own, from its test counts (total, passed, failed,
+    /// errored, skipped, flaky) and coverage totals (lines valid, covered, branches valid,
+    /// covered): `coverage = lines_covered / lines_valid × 100`, `branch_coverage` likewise,
+    /// `pass_rate` = [`crate::pass_rate_of`] × 100. The comparisons with another build
+    /// (`coverage_delta`, `new_failures`) and the flaky exclusions are the caller's.
+    pub fn of_build(tests: Option<[u64; 6]>, coverage: Option<[u64; 4]>) -> GateFacts {
+        let pct = |r: Option<f64>| r.map(|r| r * 100.0);
+        let count = |i: usize| tests.map(|t| t[i] as f64);
+        GateFacts {
+            coverage: pct(coverage.and_then(|c| crate::ratio(c[1], c[0]))),
+            branch_coverage: pct(coverage.and_then(|c| crate::ratio(c[3], c[2]))),
+            total: count(0),
+            passed: count(1),
+            failed: count(2),
+            errored: count(3),
+            skipped: count(4),
+            flaky: count(5),
+            pass_rate: pct(tests.and_then(|t| crate::pass_rate_of(t[1], t[2], t[3]))),
+            ..GateFacts::default()
+        }
+    }
+}
+
 /// A comparison operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Op {

@@ -61,9 +61,12 @@ mod table;
 mod tests;
 mod window;
 
-pub use builds::{duration_trend, mttr, rolling_success_rate, success_rate};
+pub use builds::{
+    duration_trend, median, mttr, rolling_success_rate, success_rate, success_rate_of,
+};
 pub use coverage::{
-    coverage_per_build, coverage_per_file, coverage_per_package, coverage_per_window, package_of,
+    coverage_per_build, coverage_per_file, coverage_per_package, coverage_per_window, delta_pp,
+    package_of,
 };
 pub use durations::{SlowestBy, duration_regressions, slowest_tests};
 pub use flaky::{FlakyConfig, flaky_tests};
@@ -75,8 +78,8 @@ pub use score::{
 };
 pub use table::{Table, Value};
 pub use tests::{
-    COUNT_COLUMNS, failing_since, failure_rate_per_test, pass_rate_per_build, pass_rate_per_window,
-    pass_rate_per_window_of_counts,
+    COUNT_COLUMNS, failing_since, failure_rate_per_test, pass_rate_of, pass_rate_per_build,
+    pass_rate_per_window, pass_rate_per_window_of_counts,
 };
 pub use window::{Window, WindowSpec};
 
@@ -96,6 +99,12 @@ impl Error {
     pub(crate) fn invalid(message: impl Into<String>) -> Error {
         Error::Invalid(message.into())
     }
+}
+
+/// `numerator / denominator`; `None` when the denominator is 0 (a rate of nothing is
+/// unknown, never 0 and never NaN). Line rate = covered / valid lines, and so on.
+pub fn ratio(numerator: u64, denominator: u64) -> Option<f64> {
+    (denominator > 0).then(|| numerator as f64 / denominator as f64)
 }
 
 /// This crate's result type.

@@ -24,6 +24,13 @@ pub(crate) fn with_builds(results: LazyFrame, builds: LazyFrame) -> LazyFrame {
     )
 }
 
+/// **Pass rate** of one set of counts: `passed / (passed + failed + errored)`. Skipped tests
+/// did not run; flaky tests are part of `passed`. `None` when nothing ran. The frame
+/// functions below compute the same formula per build and per window.
+pub fn pass_rate_of(passed: u64, failed: u64, errored: u64) -> Option<f64> {
+    crate::ratio(passed, passed + failed + errored)
+}
+
 fn status_counts() -> [Expr; 6] {
     [
         len().cast(DataType::UInt32).alias("total"),
@@ -85,7 +92,8 @@ pub const COUNT_COLUMNS: [&str; 6] = ["total", "passed", "failed", "errored", "s
 /// **Test pass rate per window, from per-build counts**: [`pass_rate_per_window`] when each
 /// build's outcomes are already counted (the stored build totals, which outlive the raw
 /// results a retention setting prunes, and are 2,000 times fewer rows). `counts` has one row
-/// per build: `build_id` and the integer columns [`COUNT_COLUMNS`]. Same output, same formula.
+/// per build: `build_id` and the integer columns [`COUNT_COLUMNS`]. Same formula, and the
+/// output has `builds` (u32, builds with tests in the window) too.
 ///
 /// # Errors
 /// An unknown time zone, or frames that lack the documented columns.
@@ -103,10 +111,18 @@ pub fn pass_rate_per_window_of_counts(
     let aggregated = spec
         .filter(joined, col(FINISHED_AT))?
         .group_by([spec.window_start(col(FINISHED_AT))?.alias(WINDOW_START)])
-        .agg(COUNT_COLUMNS.map(|c| col(c).cast(DataType::UInt32).sum().alias(c)))
+        .agg({
+            let mut aggs = COUNT_COLUMNS
+                .map(|c| col(c).cast(DataType::UInt32).sum().alias(c))
+                .to_vec();
+            aggs.push(len().cast(DataType::UInt32).alias("builds"));
+            aggs
+        })
         .with_column(pass_rate())
         .collect()?;
-    spec.complete(aggregated, &[], &COUNT_COLUMNS)
+    let mut zero = COUNT_COLUMNS.to_vec();
+    zero.push("builds");
+    spec.complete(aggregated, &[], &zero)
 }
 
 /// **Per-test failure rate** over the given results: `runs` = results that were not
@@ -153,7 +169,8 @@ pub fn failure_rate_per_test(results: LazyFrame, builds: LazyFrame) -> Result<Da
 /// every run after the test's last pass (all its runs if it never passed).
 ///
 /// Output: `test_id`, `since_build_id`, `since` (datetime), `since_commit`, `failing_builds`
-/// (u32, runs in the streak), `last_build_id`; ordered by `since`, then `test_id`.
+/// (u32, runs in the streak), `last_build_id`, `streak_builds` (the streak's builds, oldest
+/// first); ordered by `since`, then `test_id`.
 ///
 /// # Errors
 /// Frames that lack the documented columns.
@@ -181,6 +198,7 @@ pub fn failing_since(results: LazyFrame, builds: LazyFrame, branch: &str) -> Res
             col(COMMIT).first().alias("since_commit"),
             len().cast(DataType::UInt32).alias("failing_builds"),
             col(BUILD_ID).last().alias("last_build_id"),
+            col(BUILD_ID).alias("streak_builds"),
         ])
         .sort(["since", TEST_ID], SortMultipleOptions::default())
         .collect()?)

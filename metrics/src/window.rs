@@ -20,6 +20,17 @@ pub enum Window {
     Month,
 }
 
+impl Window {
+    /// `day`, `week` or `month`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Window::Day => "day",
+            Window::Week => "week",
+            Window::Month => "month",
+        }
+    }
+}
+
 impl std::str::FromStr for Window {
     type Err = Error;
     fn from_str(s: &str) -> Result<Window> {

@@ -7,10 +7,11 @@
 //! on a writing route, is 403.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::{Problem, Shared};
-use crate::store::{Project, TokenGrant, TokenKind, new_token};
+use cimetrics_history::store::{Project, TokenGrant, TokenKind, new_token};
 
 fn presented(req: &HttpRequest) -> Option<&str> {
     let headers = req.headers();
@@ -35,7 +36,7 @@ fn presented(req: &HttpRequest) -> Option<&str> {
 async fn grant(state: &Shared, req: &HttpRequest) -> Result<Option<TokenGrant>, Problem> {
     match presented(req) {
         None | Some("") => Ok(None),
-        Some(token) => match state.store.check_token(token).await? {
+        Some(token) => match state.history.store().check_token(token).await? {
             Some(g) => Ok(Some(g)),
             None => Err(Problem::unauthorized("the token is unknown or revoked")),
         },
@@ -45,7 +46,8 @@ async fn grant(state: &Shared, req: &HttpRequest) -> Result<Option<TokenGrant>, 
 /// The project named in the path, or 404.
 pub(crate) async fn project(state: &Shared, name: &str) -> Result<Project, Problem> {
     state
-        .store
+        .history
+        .store()
         .project(name)
         .await?
         .ok_or_else(|| Problem::not_found(format!("no project {name:?}")))
@@ -102,40 +104,78 @@ pub(crate) async fn reader(
     }
 }
 
-#[derive(Deserialize)]
+/// A project to create.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewProject {
+    /// Its name, 1 to 200 characters.
     name: String,
 }
 
-/// `POST /api/v1/projects {"name": ...}` (admin): creates the project (or finds it) and a
-/// new upload token for it, shown once.
+/// A project created (or found), with a new upload token, shown once.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct CreatedProject {
+    /// The project.
+    project: String,
+    /// An upload token for it.
+    upload_token: String,
+}
+
+/// A token created, shown once.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct CreatedToken {
+    /// The project.
+    project: String,
+    /// `upload` or `read`.
+    kind: String,
+    /// The token.
+    token: String,
+}
+
+/// A project's read access as it now stands.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ReadAccess {
+    /// The project.
+    project: String,
+    /// Whether anyone may read it.
+    public_read: bool,
+}
+
+/// Creates a project (or finds it) and a new upload token for it (admin).
+#[utoipa::path(post, path = "/api/v1/projects", tag = "admin", request_body = NewProject,
+    responses((status = 201, description = "Created", body = CreatedProject),
+        (status = 401, description = "No admin token", body = super::ProblemDetails)))]
 pub(crate) async fn create_project(
     state: Shared,
     req: HttpRequest,
     body: web::Json<NewProject>,
 ) -> Result<HttpResponse, Problem> {
     admin(&state, &req).await?;
-    let project = state.store.create_project(&body.name).await?;
+    let project = state.history.store().create_project(&body.name).await?;
     let token = new_token()?;
     state
-        .store
+        .history
+        .store()
         .add_token(&token, TokenKind::Upload, Some(project.id))
         .await?;
-    Ok(HttpResponse::Created().json(serde_json::json!({
-        "project": project.name,
-        "id": project.id,
-        "upload_token": token,
-    })))
+    Ok(HttpResponse::Created().json(CreatedProject {
+        project: project.name,
+        upload_token: token,
+    }))
 }
 
-#[derive(Deserialize)]
+/// A token to create.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewToken {
+    /// `upload` or `read`.
     kind: String,
 }
 
-/// `POST /api/v1/projects/{project}/tokens {"kind": "upload"|"read"}` (admin).
+/// Another token for a project (admin).
+#[utoipa::path(post, path = "/api/v1/projects/{project}/tokens", tag = "admin",
+    params(("project" = String, Path, description = "Project name")), request_body = NewToken,
+    responses((status = 201, description = "Created", body = CreatedToken)))]
 pub(crate) async fn create_token(
     state: Shared,
     req: HttpRequest,
@@ -155,24 +195,29 @@ pub(crate) async fn create_token(
     };
     let token = new_token()?;
     state
-        .store
+        .history
+        .store()
         .add_token(&token, kind, Some(project.id))
         .await?;
-    Ok(HttpResponse::Created().json(serde_json::json!({
-        "project": project.name,
-        "kind": kind,
-        "token": token,
-    })))
+    Ok(HttpResponse::Created().json(CreatedToken {
+        project: project.name,
+        kind: body.kind.clone(),
+        token,
+    }))
 }
 
-#[derive(Deserialize)]
+/// A project's settings.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ProjectSettings {
     /// `true` public, `false` private (read tokens), `null` the server's default.
     public_read: Option<bool>,
 }
 
-/// `PUT /api/v1/projects/{project}/settings {"public_read": true|false|null}` (admin).
+/// Makes a project public, private, or as the server's default (admin).
+#[utoipa::path(put, path = "/api/v1/projects/{project}/settings", tag = "admin",
+    params(("project" = String, Path, description = "Project name")), request_body = ProjectSettings,
+    responses((status = 200, description = "Its read access now", body = ReadAccess)))]
 pub(crate) async fn project_settings(
     state: Shared,
     req: HttpRequest,
@@ -182,28 +227,33 @@ pub(crate) async fn project_settings(
     admin(&state, &req).await?;
     let project = project(&state, &path).await?;
     state
-        .store
+        .history
+        .store()
         .set_public_read(project.id, body.public_read)
         .await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "project": project.name,
-        "public_read": body.public_read.unwrap_or(state.settings.public_read),
-    })))
+    Ok(HttpResponse::Ok().json(ReadAccess {
+        project: project.name,
+        public_read: body.public_read.unwrap_or(state.settings.public_read),
+    }))
 }
 
-#[derive(Deserialize)]
+/// A token to revoke.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Revoke {
+    /// The token.
     token: String,
 }
 
-/// `POST /api/v1/tokens/revoke {"token": ...}` (admin).
+/// Revokes a token (admin).
+#[utoipa::path(post, path = "/api/v1/tokens/revoke", tag = "admin", request_body = Revoke,
+    responses((status = 204, description = "Revoked")))]
 pub(crate) async fn revoke_token(
     state: Shared,
     req: HttpRequest,
     body: web::Json<Revoke>,
 ) -> Result<HttpResponse, Problem> {
     admin(&state, &req).await?;
-    state.store.revoke_token(&body.token).await?;
+    state.history.store().revoke_token(&body.token).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -9,13 +9,13 @@
 use std::sync::Once;
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use cimetrics_metrics::{Table, Value};
+use cimetrics_history::answers::Trend;
+use cimetrics_history::questions::Metric;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::read::{TrendQuery, trend_table};
+use super::read::{TrendQuery, trend};
 use super::{Problem, Shared, analytics, auth, blocking};
-use crate::queries::{self, Metric};
 
 static FONT: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
 const FAMILY: &str = "DejaVu Sans";
@@ -67,23 +67,19 @@ pub(crate) struct Series {
 }
 
 impl Series {
-    pub(crate) fn from_table(metric: Metric, table: &Table, title: String) -> Series {
-        let mut labels = Vec::with_capacity(table.rows.len());
-        let mut values = Vec::with_capacity(table.rows.len());
-        for i in 0..table.rows.len() {
-            labels.push(
-                table
-                    .get(i, "window_start")
-                    .map(Value::to_csv)
-                    .unwrap_or_default(),
-            );
-            let v = table.get(i, metric.value_column()).and_then(Value::as_f64);
-            values.push(v.map(|v| if metric.is_rate() { v * 100.0 } else { v }));
-        }
+    pub(crate) fn from_trend(metric: Metric, trend: &Trend, title: String) -> Series {
         Series {
             title,
-            labels,
-            values,
+            labels: trend
+                .points
+                .iter()
+                .map(|p| p.window_start.to_string())
+                .collect(),
+            values: trend
+                .points
+                .iter()
+                .map(|p| p.value.map(|v| if metric.is_rate() { v * 100.0 } else { v }))
+                .collect(),
             percent: metric.is_rate() || metric == Metric::Quality,
         }
     }
@@ -227,7 +223,9 @@ pub(crate) async fn chart(
     let (metric, ext) = file
         .rsplit_once('.')
         .ok_or_else(|| Problem::not_found(format!("{file:?}: ask for METRIC.svg or METRIC.png")))?;
-    let metric: Metric = metric.parse().map_err(Problem::not_found)?;
+    let metric: Metric = metric
+        .parse()
+        .map_err(|e: cimetrics_history::Error| Problem::not_found(e.to_string()))?;
     if ext != "svg" && ext != "png" {
         return Err(Problem::not_found(format!(
             "{file:?}: charts are .svg or .png"
@@ -240,7 +238,7 @@ pub(crate) async fn chart(
         q.height.unwrap_or(300).clamp(120, 3000),
     );
     let dark = q.theme.as_deref() == Some("dark");
-    let table = trend_table(&state, &project, metric, &q).await?;
+    let params = q.params(metric)?;
     let mut title = format!(
         "{} · {} per {}",
         project.name,
@@ -250,7 +248,8 @@ pub(crate) async fn chart(
     if let Some(b) = &q.branch {
         title.push_str(&format!(" · {b}"));
     }
-    let series = Series::from_table(metric, &table, title);
+    let trend = trend(&state, project, params).await?;
+    let series = Series::from_trend(metric, &trend, title);
     let svg_wanted = ext == "svg";
     let body = blocking(move || {
         if svg_wanted {
@@ -258,7 +257,7 @@ pub(crate) async fn chart(
         } else {
             png(&series, size, dark)
         }
-        .map_err(|e| Problem::internal(format!("chart: {e}")))
+        .map_err(|e| Problem::internal(format_args!("chart: {e}")))
     })
     .await?;
     Ok(HttpResponse::Ok()
@@ -321,7 +320,7 @@ pub(crate) async fn badge(
         .ok_or_else(|| Problem::not_found("badges are .svg"))?;
     let project = auth::project(&state, &name).await?;
     auth::reader(&state, &req, &project).await?;
-    let (pid, branch) = (project.id, q.branch.clone());
+    let branch = q.branch.clone();
     let (label, value, color) = match kind {
         "coverage" | "success_rate" => {
             let metric = if kind == "coverage" {
@@ -329,16 +328,15 @@ pub(crate) async fn badge(
             } else {
                 Metric::SuccessRate
             };
-            let value = analytics(&state, move |state| async move {
-                let snapshot = state.cache.snapshot(&state.store, pid).await?;
-                Ok(queries::latest_value(
-                    &snapshot,
-                    metric,
-                    branch.as_deref(),
-                    30,
-                )?)
+            let current = analytics(&state, move |state| async move {
+                Ok(state.history.current(&project, branch.as_deref(), 30).await?)
             })
             .await?;
+            let value = if metric == Metric::Coverage {
+                current.line_rate
+            } else {
+                current.success_rate
+            };
             let label = if kind == "coverage" {
                 "coverage"
             } else {
@@ -350,7 +348,7 @@ pub(crate) async fn badge(
             }
         }
         "quality" => {
-            let score = super::read::score_of(&state, pid, branch, 30).await?;
+            let score = super::read::score_of(&state, project, branch, 30).await?;
             match (score.score, score.grade) {
                 (Some(s), Some(g)) => ("quality", format!("{g} ({s:.0})"), color_for(s)),
                 _ => ("quality", "unknown".to_owned(), "#9f9f9f"),

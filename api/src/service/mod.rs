@@ -10,21 +10,26 @@
 
 mod auth;
 mod charts;
+mod csv;
+mod openapi;
 mod pages;
 mod problem;
 mod read;
 mod upload;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use actix_web::dev::ServerHandle;
 use actix_web::{App, HttpResponse, HttpServer, web};
 
-use crate::history::HistoryCache;
-use crate::store::{Store, TokenKind, new_token};
+use cimetrics_history::History;
+use cimetrics_history::store::{Store, TokenKind, new_token};
 
+pub use openapi::document as openapi_document;
+pub use problem::ReportPosition;
 pub use problem::{Problem, ProblemDetails};
 
 /// How the service runs. Every field has a default; `cimetrics serve` fills them from its
@@ -115,8 +120,7 @@ impl Drop for Analytics {
 /// What every handler shares.
 pub(crate) struct State {
     pub(crate) analytics: Analytics,
-    pub(crate) store: Store,
-    pub(crate) cache: HistoryCache,
+    pub(crate) history: Arc<History>,
     pub(crate) settings: Settings,
     pub(crate) stats: Stats,
     pub(crate) spool: PathBuf,
@@ -173,8 +177,7 @@ pub async fn start(
         .build()?;
     let state = web::Data::new(State {
         analytics: Analytics(Some(analytics)),
-        store,
-        cache: HistoryCache::new(settings.cache_results_days),
+        history: Arc::new(History::new(store, settings.cache_results_days)),
         stats: Stats::default(),
         spool,
         settings: settings.clone(),
@@ -362,7 +365,7 @@ where
     };
     rt.spawn(f(state.clone()))
         .await
-        .map_err(|e| Problem::internal(format!("analytics: {e}")))?
+        .map_err(|e| Problem::internal(format_args!("analytics: {e}")))?
 }
 
 /// Runs blocking work (parsing, drawing) off the executor.
@@ -371,7 +374,7 @@ pub(crate) async fn blocking<T: Send + 'static>(
 ) -> Result<T, Problem> {
     web::block(f)
         .await
-        .map_err(|e| Problem::internal(format!("worker: {e}")))?
+        .map_err(|e| Problem::internal(format_args!("worker: {e}")))?
 }
 
 /// Runs the service on this thread until a signal stops it; `started` is told where it

@@ -4,12 +4,12 @@
 //! flaky and slowest tests.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use cimetrics_metrics::{FlakyConfig, GateConfig, ScoreWeights, SlowestBy, Table, Value};
+use cimetrics_history::questions::{
+    BuildsParams, FlakyParams, GateParams, Metric, SlowestParams,
+};
 use serde::Deserialize;
 
-use super::read::{build_facts, with_test_names};
 use super::{Problem, Shared, analytics, auth, percent_encode as url};
-use crate::queries::{self, Metric};
 
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -37,7 +37,7 @@ fn page(title: &str, body: &str) -> HttpResponse {
 
 /// `GET /`: the projects.
 pub(crate) async fn index(state: Shared) -> Result<HttpResponse, Problem> {
-    let mut projects = state.store.projects().await?;
+    let mut projects = state.history.store().projects().await?;
     projects.retain(|p| p.public_read.unwrap_or(state.settings.public_read));
     let mut body = String::from("<h1>Projects</h1><section>");
     if projects.is_empty() {
@@ -67,40 +67,34 @@ fn pct(v: Option<f64>) -> String {
     v.map_or("–".into(), |v| format!("{:.1}%", v * 100.0))
 }
 
-fn table_html(table: &Table, columns: &[(&str, &str)]) -> String {
-    if table.rows.is_empty() {
+/// A table of text cells; a cell that starts with a digit is a number (right-aligned).
+fn table_html(headers: &[&str], rows: &[Vec<String>]) -> String {
+    if rows.is_empty() {
         return "<p class=\"muted\">None in this period.</p>".into();
     }
     let mut out = String::from("<table><tr>");
-    for (_, title) in columns {
+    for title in headers {
         out.push_str(&format!("<th>{}</th>", esc(title)));
     }
     out.push_str("</tr>");
-    for i in 0..table.rows.len() {
+    for row in rows {
         out.push_str("<tr>");
-        for (col, _) in columns {
-            let cell = match table.get(i, col) {
-                Some(Value::Float(f)) if col.ends_with("rate") => format!("{:.1}%", f * 100.0),
-                Some(Value::Float(f)) => format!("{f:.2}"),
-                Some(Value::List(items)) => items
-                    .iter()
-                    .map(Value::to_csv)
-                    .collect::<Vec<_>>()
-                    .join(" "),
-                Some(v) => v.to_csv(),
-                None => String::new(),
-            };
-            let class = if matches!(table.get(i, col), Some(Value::Float(_) | Value::Int(_))) {
+        for cell in row {
+            let class = if cell.starts_with(|c: char| c.is_ascii_digit()) {
                 " class=\"num\""
             } else {
                 ""
             };
-            out.push_str(&format!("<td{class}>{}</td>", esc(&cell)));
+            out.push_str(&format!("<td{class}>{}</td>", esc(cell)));
         }
         out.push_str("</tr>");
     }
     out.push_str("</table>");
     out
+}
+
+fn seconds(v: Option<f64>) -> String {
+    v.map_or(String::new(), |v| format!("{v:.2}"))
 }
 
 /// `GET /projects/{project}?window=week&branch=&tz=`.
@@ -118,44 +112,60 @@ pub(crate) async fn project(
     }
     let branch = q.branch.clone().filter(|b| !b.is_empty());
     let tz = q.tz.clone().unwrap_or_else(|| "UTC".into());
-    let latest = state
-        .store
-        .builds(project.id, branch.as_deref(), None, None, 1, 0)
-        .await?;
-    let (pid, b) = (project.id, branch.clone());
-    let (score, flaky, slowest) = analytics(&state, move |state| async move {
-        let snapshot = state.cache.snapshot(&state.store, pid).await?;
-        let (store, b) = (&state.store, b.as_deref());
-        let score = queries::score(
-            store,
-            &snapshot,
-            pid,
-            b,
-            30,
-            &ScoreWeights::default(),
-            &FlakyConfig::default(),
-        )
-        .await?;
-        let flaky =
-            queries::flaky(store, &snapshot, pid, b, 90, &FlakyConfig::default(), 10).await?;
-        let slowest = queries::slowest(store, &snapshot, pid, b, 30, SlowestBy::P95, 10).await?;
-        Ok((score, flaky, slowest))
+    let b = branch.clone();
+    let p = project.clone();
+    let (latest, gate, score, flaky, slowest) = analytics(&state, move |state| async move {
+        let h = &state.history;
+        let latest = h
+            .builds(
+                &p,
+                &BuildsParams {
+                    branch: b.clone(),
+                    limit: 1,
+                    ..BuildsParams::default()
+                },
+            )
+            .await?
+            .builds
+            .into_iter()
+            .next();
+        let gate = match &latest {
+            Some(build) => Some(
+                h.gate(
+                    &p,
+                    &GateParams {
+                        build: Some(build.id.clone()),
+                        ..GateParams::default()
+                    },
+                )
+                .await?,
+            ),
+            None => None,
+        };
+        let score = h.score(&p, b.as_deref(), 30).await?;
+        let flaky = h
+            .flaky(
+                &p,
+                &FlakyParams {
+                    branch: b.clone(),
+                    limit: 10,
+                    ..FlakyParams::default()
+                },
+            )
+            .await?;
+        let slowest = h
+            .slowest(
+                &p,
+                &SlowestParams {
+                    branch: b.clone(),
+                    limit: 10,
+                    ..SlowestParams::default()
+                },
+            )
+            .await?;
+        Ok((latest, gate, score, flaky, slowest))
     })
     .await?;
-    let mut ids = Vec::new();
-    for frame in [&flaky, &slowest] {
-        if let Ok(c) = frame
-            .column(cimetrics_metrics::schema::TEST_ID)
-            .and_then(|c| c.i64().cloned())
-        {
-            ids.extend((0..c.len()).filter_map(|i| c.get(i)));
-        }
-    }
-    let names = state.store.test_names(project.id, &ids).await?;
-    let mut flaky_table = Table::from_frame(&flaky)?;
-    with_test_names(&mut flaky_table, &names);
-    let mut slow_table = Table::from_frame(&slowest)?;
-    with_test_names(&mut slow_table, &names);
 
     let mut body = format!("<h1>{}</h1>", esc(&project.name));
     body.push_str(&format!(
@@ -171,25 +181,21 @@ Time zone <input name=\"tz\" value=\"{}\" size=\"16\"> <button>Show</button></fo
 
     // Latest build and its gate.
     body.push_str("<div class=\"cards\">");
-    match latest.first() {
-        Some(b) => {
-            let status = b.status.clone().unwrap_or_else(|| "incomplete".into());
-            let class = if status == "passed" { "pass" } else { "fail" };
-            let t = b.tests;
-            let facts = build_facts(b);
-            let gate = cimetrics_metrics::gate::evaluate(&GateConfig::default(), &facts)?;
+    match (&latest, &gate) {
+        (Some(b), Some(gate)) => {
+            let class = if b.status == "passed" { "pass" } else { "fail" };
             body.push_str(&format!(
                 "<section class=\"card\" id=\"latest\"><h2>Latest build</h2><div class=\"big {class}\">{}</div>\
 <p>#{} · {} · <code>{}</code></p><p>{}</p><p>coverage {}</p></section>",
-                esc(&status),
-                esc(&b.ci_build_id),
+                esc(&b.status),
+                esc(&b.id),
                 if b.branch.is_empty() { "no branch".to_owned() } else { esc(&b.branch) },
                 esc(&b.commit.chars().take(10).collect::<String>()),
-                match t {
-                    Some(t) => format!("{} tests: {} passed ({} flaky), {} failed, {} errored, {} skipped", t[0], t[1], t[5], t[2], t[3], t[4]),
+                match &b.tests {
+                    Some(t) => format!("{} tests: {} passed ({} flaky), {} failed, {} errored, {} skipped", t.total, t.passed, t.flaky, t.failed, t.errored, t.skipped),
                     None => "no test report".into(),
                 },
-                pct(facts.coverage.map(|c| c / 100.0)),
+                pct(b.coverage.as_ref().and_then(|c| c.line_rate)),
             ));
             body.push_str(&format!(
                 "<section class=\"card\" id=\"gate\"><h2>Gate</h2><div class=\"big {}\">{}</div><ul>{}</ul></section>",
@@ -201,18 +207,18 @@ Time zone <input name=\"tz\" value=\"{}\" size=\"16\"> <button>Show</button></fo
                     .collect::<String>()
             ));
         }
-        None => body.push_str("<section class=\"card\"><h2>Latest build</h2><p class=\"muted\">No build yet.</p></section>"),
+        _ => body.push_str("<section class=\"card\"><h2>Latest build</h2><p class=\"muted\">No build yet.</p></section>"),
     }
     body.push_str(&format!(
         "<section class=\"card\" id=\"score\"><h2>Quality score (30 days)</h2><div class=\"big\">{}</div><ul>{}</ul></section></div>",
-        match (score.score, score.grade) {
+        match (score.score, &score.grade) {
             (Some(s), Some(g)) => format!("{g} · {s:.0}"),
             _ => "–".into(),
         },
         score
             .components
             .iter()
-            .map(|c| format!("<li>{}: {:.1} of {:.0} points</li>", esc(c.name), c.points, c.weight * 100.0))
+            .map(|c| format!("<li>{}: {:.1} of {:.0} points</li>", esc(&c.name), c.points, c.weight * 100.0))
             .collect::<String>()
     ));
 
@@ -235,32 +241,50 @@ Time zone <input name=\"tz\" value=\"{}\" size=\"16\"> <button>Show</button></fo
     body.push_str(&format!(
         "<section id=\"flaky\"><h2>Flaky tests (90 days)</h2>{}</section>",
         table_html(
-            &flaky_table,
             &[
-                ("classname", "class"),
-                ("name", "test"),
-                ("runs", "runs"),
-                ("pass_rate", "pass rate"),
-                ("flake_rate", "flake rate"),
-                ("same_commit", "same commit"),
-                ("pass_on_retry", "pass on retry"),
-                ("flip_rate_flaky", "flip rate"),
-                ("flip_sequence", "last runs")
-            ]
+                "class",
+                "test",
+                "runs",
+                "pass rate",
+                "flake rate",
+                "same commit",
+                "pass on retry",
+                "flip rate",
+                "last runs"
+            ],
+            &flaky
+                .tests
+                .iter()
+                .map(|t| vec![
+                    t.test.classname.clone(),
+                    t.test.name.clone(),
+                    t.runs.to_string(),
+                    pct(t.pass_rate),
+                    pct(t.flake_rate),
+                    t.same_commit.flaky.to_string(),
+                    t.pass_on_retry.flaky.to_string(),
+                    t.flip_rate.flaky.to_string(),
+                    t.flip_rate.sequence.clone(),
+                ])
+                .collect::<Vec<_>>()
         )
     ));
     body.push_str(&format!(
         "<section id=\"slowest\"><h2>Slowest tests (30 days, by p95)</h2>{}</section>",
         table_html(
-            &slow_table,
-            &[
-                ("classname", "class"),
-                ("name", "test"),
-                ("runs", "runs"),
-                ("p50_s", "p50 s"),
-                ("p95_s", "p95 s"),
-                ("max_s", "max s")
-            ]
+            &["class", "test", "runs", "p50 s", "p95 s", "max s"],
+            &slowest
+                .tests
+                .iter()
+                .map(|t| vec![
+                    t.test.classname.clone(),
+                    t.test.name.clone(),
+                    t.runs.to_string(),
+                    seconds(t.p50_s),
+                    seconds(t.p95_s),
+                    seconds(t.max_s),
+                ])
+                .collect::<Vec<_>>()
         )
     ));
     Ok(page(&format!("{} · cimetrics", project.name), &body))

@@ -1,11 +1,13 @@
-//! Errors as RFC 9457 problem details: `{"type", "title", "status", "detail"}` and, for a
-//! bad report, where in it (`position`: byte offset, line, column; `path`: element path).
+//! Errors as RFC 9457 problem details: `{"type", "code", "title", "status", "detail"}` and,
+//! for a bad report, where in it (`position`: byte offset, line, column; `path`: element
+//! path). `code` is stable for programs; `detail` is for people. An internal error's cause
+//! chain goes to the log, never to the client.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
+use cimetrics_history::store;
 use serde::Serialize;
-
-use crate::store;
+use utoipa::ToSchema;
 
 /// An error answer (boxed: handlers return it in every `Result`).
 #[derive(Debug, Clone, Serialize)]
@@ -25,12 +27,27 @@ impl std::ops::DerefMut for Problem {
     }
 }
 
+/// Where in a report reading stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ReportPosition {
+    /// 0-based byte offset (in the decoded report).
+    pub byte_offset: u64,
+    /// 1-based line.
+    pub line: u64,
+    /// 1-based column, in bytes.
+    pub column: u64,
+}
+
 /// The members of a problem details document.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ProblemDetails {
     /// A URI naming the problem kind (relative, under `/problems/`).
     #[serde(rename = "type")]
     pub kind: String,
+    /// The kind as a stable code: `bad-request`, `bad-report`, `unknown-format`,
+    /// `unauthorized`, `forbidden`, `not-found`, `conflict`, `timeout`, `too-large`,
+    /// `internal`.
+    pub code: &'static str,
     /// A short summary of the kind.
     pub title: &'static str,
     /// The HTTP status.
@@ -39,7 +56,7 @@ pub struct ProblemDetails {
     pub detail: String,
     /// Where in the report, for a report that could not be read.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub position: Option<cimetrics_ingest::Position>,
+    pub position: Option<ReportPosition>,
     /// The element path, for a report that could not be read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
@@ -49,12 +66,13 @@ impl Problem {
     /// A problem of a status, kind and detail.
     pub fn new(
         status: StatusCode,
-        kind: &str,
+        code: &'static str,
         title: &'static str,
         detail: impl Into<String>,
     ) -> Self {
         Problem(Box::new(ProblemDetails {
-            kind: format!("/problems/{kind}"),
+            kind: format!("/problems/{code}"),
+            code,
             title,
             status: status.as_u16(),
             detail: detail.into(),
@@ -108,16 +126,28 @@ impl Problem {
         )
     }
 
-    /// 500.
-    pub fn internal(detail: impl Into<String>) -> Self {
-        let detail = detail.into();
-        tracing::error!(%detail, "internal error");
+    /// 500: the cause (with its chain) goes to the log; the client learns only that it
+    /// happened.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(cause = %cause, "internal error");
         Problem::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal",
             "Internal error",
-            detail,
+            "the server failed to answer; the cause is in its log",
         )
+    }
+
+    /// An error and its sources, one line (for the log).
+    fn chain(e: &dyn std::error::Error) -> String {
+        let mut out = e.to_string();
+        let mut source = e.source();
+        while let Some(s) = source {
+            out.push_str(": ");
+            out.push_str(&s.to_string());
+            source = s.source();
+        }
+        out
     }
 
     /// A report the parser refused: 415 for an unknown format, 413 for a reader limit,
@@ -139,7 +169,12 @@ impl Problem {
                 e.to_string(),
             ),
         };
-        p.position = Some(e.position());
+        let at = e.position();
+        p.position = Some(ReportPosition {
+            byte_offset: at.byte_offset,
+            line: at.line,
+            column: at.column,
+        });
         if !e.path().is_empty() {
             p.path = Some(e.path().to_owned());
         }
@@ -176,19 +211,21 @@ impl From<store::Error> for Problem {
             ),
             store::Error::NotFound(d) => Problem::not_found(d),
             store::Error::Invalid(d) => Problem::bad_request(d),
-            other => Problem::internal(other.to_string()),
+            other => Problem::internal(Problem::chain(&other)),
         }
     }
 }
 
-impl From<crate::history::Error> for Problem {
-    fn from(e: crate::history::Error) -> Self {
+impl From<cimetrics_history::Error> for Problem {
+    fn from(e: cimetrics_history::Error) -> Self {
+        use cimetrics_history::Error;
         match e {
-            crate::history::Error::Store(s) => s.into(),
-            crate::history::Error::Metrics(cimetrics_metrics::Error::Invalid(d)) => {
+            Error::Store(s) => s.into(),
+            Error::NotFound(d) => Problem::not_found(d),
+            Error::Invalid(d) | Error::Metrics(cimetrics_metrics::Error::Invalid(d)) => {
                 Problem::bad_request(d)
             }
-            other => Problem::internal(other.to_string()),
+            other => Problem::internal(Problem::chain(&other)),
         }
     }
 }
@@ -197,7 +234,7 @@ impl From<cimetrics_metrics::Error> for Problem {
     fn from(e: cimetrics_metrics::Error) -> Self {
         match e {
             cimetrics_metrics::Error::Invalid(d) => Problem::bad_request(d),
-            other => Problem::internal(other.to_string()),
+            other => Problem::internal(Problem::chain(&other)),
         }
     }
 }

@@ -1,20 +1,26 @@
-//! Reading: JSON (and CSV for the tabular answers) under `/api/v1/projects/{project}/`.
+//! Reading: JSON (and CSV for the answers with rows) under `/api/v1/projects/{project}/`.
 //!
-//! Tabular answers come as `{"project", ..., "rows": [{column: value}, ...]}`, or as CSV
-//! with `Accept: text/csv` or `?format=csv`. Times in query parameters are RFC 3339 or ms;
-//! `from`/`to` of trends are local dates (`YYYY-MM-DD`) in `tz`.
-
-use std::collections::HashMap;
+//! Every handler asks one question of [`cimetrics_history::History`] and writes its typed
+//! answer: as JSON, or, for answers with rows, as CSV (`Accept: text/csv`, `?format=csv` or
+//! a `.csv` suffix) written from the same rows. Times in query parameters are RFC 3339, a
+//! date, or ms; `from`/`to` of trends are local dates (`YYYY-MM-DD`) in `tz`.
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use cimetrics_metrics::polars::prelude::DataFrame;
-use cimetrics_metrics::{FlakyConfig, ScoreWeights, SlowestBy, Table, Value, Window, WindowSpec};
-use serde::Deserialize;
+use cimetrics_history::History;
+use cimetrics_history::answers::{
+    BuildDetail, BuildList, CoverageFiles, FailingTests, FlakyTests, Gate, ProjectList, ProjectRef,
+    QualityScore, SlowestTests, Trend,
+};
+use cimetrics_history::questions::{
+    BuildsParams, FailingParams, FlakyParams, GateParams, Metric, SlowestParams, TrendParams,
+};
+use cimetrics_history::store::Project;
+use cimetrics_metrics::{FlakyConfig, GateConfig, SlowestBy, Window};
+use serde::{Deserialize, Serialize};
+use utoipa::IntoParams;
 
-use super::{Problem, Shared, analytics, auth};
-use crate::queries::{self, Metric};
-use crate::store::{Project, TestName};
+use super::{Problem, Shared, analytics, auth, csv};
 
 /// Whether the client asked for CSV.
 fn wants_csv(req: &HttpRequest, format: Option<&str>) -> bool {
@@ -31,67 +37,19 @@ fn wants_csv(req: &HttpRequest, format: Option<&str>) -> bool {
     }
 }
 
-/// A table as JSON (with `meta` beside the rows) or CSV.
-fn tabular(
+/// An answer as JSON, or its rows as CSV when asked.
+fn respond<T: Serialize, R: Serialize>(
     req: &HttpRequest,
     format: Option<&str>,
-    table: &Table,
-    meta: serde_json::Value,
+    answer: &T,
+    rows: impl FnOnce(&T) -> &[R],
 ) -> HttpResponse {
     if wants_csv(req, format) {
         return HttpResponse::Ok()
             .content_type("text/csv; charset=utf-8")
-            .body(table.to_csv());
+            .body(csv::write(rows(answer)));
     }
-    let mut body = match meta {
-        serde_json::Value::Object(m) => m,
-        _ => serde_json::Map::new(),
-    };
-    body.insert(
-        "rows".into(),
-        serde_json::to_value(table).unwrap_or(serde_json::Value::Null),
-    );
-    HttpResponse::Ok().json(body)
-}
-
-/// Adds the identity columns (`suite`, `classname`, `name`, `file`) of each row's `test_id`.
-pub(crate) fn with_test_names(table: &mut Table, names: &[TestName]) {
-    let by_id: HashMap<i64, &TestName> = names.iter().map(|n| (n.id, n)).collect();
-    let Some(col) = table.columns.iter().position(|c| c == "test_id") else {
-        return;
-    };
-    for c in ["suite", "classname", "name", "file"] {
-        table.columns.push(c.into());
-    }
-    for row in &mut table.rows {
-        let name = match row.get(col) {
-            Some(Value::Int(id)) => by_id.get(id).copied(),
-            _ => None,
-        };
-        let text =
-            |f: fn(&TestName) -> &str| name.map_or(Value::Null, |n| Value::Str(f(n).to_owned()));
-        row.push(text(|n| &n.suite));
-        row.push(text(|n| &n.classname));
-        row.push(text(|n| &n.name));
-        row.push(text(|n| &n.file));
-    }
-}
-
-/// A per-test frame as a table with each test's identity beside its `test_id`.
-async fn named_tests(state: &Shared, project_id: i64, frame: &DataFrame) -> Result<Table, Problem> {
-    let names = state.store.test_names(project_id, &test_ids(frame)).await?;
-    let mut table = Table::from_frame(frame)?;
-    with_test_names(&mut table, &names);
-    Ok(table)
-}
-
-fn test_ids(frame: &DataFrame) -> Vec<i64> {
-    frame
-        .column(cimetrics_metrics::schema::TEST_ID)
-        .ok()
-        .and_then(|c| c.i64().ok().cloned())
-        .map(|ca| (0..ca.len()).filter_map(|i| ca.get(i)).collect())
-        .unwrap_or_default()
+    HttpResponse::Ok().json(answer)
 }
 
 async fn readable(state: &Shared, req: &HttpRequest, name: &str) -> Result<Project, Problem> {
@@ -100,11 +58,29 @@ async fn readable(state: &Shared, req: &HttpRequest, name: &str) -> Result<Proje
     Ok(project)
 }
 
+/// Asks the history a question on the analytics runtime.
+async fn ask<T, F>(
+    state: &Shared,
+    f: impl FnOnce(std::sync::Arc<History>) -> F + Send + 'static,
+) -> Result<T, Problem>
+where
+    T: Send + 'static,
+    F: std::future::Future<Output = Result<T, cimetrics_history::Error>> + Send + 'static,
+{
+    analytics(state, move |state| async move {
+        Ok(f(state.history.clone()).await?)
+    })
+    .await
+}
+
 /// `GET /readyz`: 200 when the database answers.
 pub(crate) async fn ready(state: Shared) -> HttpResponse {
-    match state.store.ping().await {
+    match state.history.store().ping().await {
         Ok(()) => HttpResponse::Ok().body("ready\n"),
-        Err(e) => HttpResponse::ServiceUnavailable().body(format!("database: {e}\n")),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness: the database does not answer");
+            HttpResponse::ServiceUnavailable().body("database unavailable\n")
+        }
     }
 }
 
@@ -112,7 +88,7 @@ pub(crate) async fn ready(state: Shared) -> HttpResponse {
 pub(crate) async fn prometheus(state: Shared) -> HttpResponse {
     use std::sync::atomic::Ordering::Relaxed;
     let s = &state.stats;
-    let body = format!(
+    let mut body = format!(
         "# TYPE cimetrics_requests_total counter\ncimetrics_requests_total {}\n\
          # TYPE cimetrics_request_seconds_total counter\ncimetrics_request_seconds_total {:.6}\n\
          # TYPE cimetrics_uploads_total counter\ncimetrics_uploads_total {}\n\
@@ -127,7 +103,6 @@ pub(crate) async fn prometheus(state: Shared) -> HttpResponse {
         s.uploads_in_flight.load(Relaxed),
     );
     // The latency histogram (cumulative buckets, as Prometheus wants them).
-    let mut body = body;
     body.push_str("# TYPE cimetrics_request_duration_seconds histogram\n");
     let mut cumulative = 0;
     for (i, bucket) in s.latency_buckets.iter().enumerate() {
@@ -148,32 +123,42 @@ pub(crate) async fn prometheus(state: Shared) -> HttpResponse {
         .body(body)
 }
 
-/// `GET /api/v1/openapi.json`.
+/// `GET /api/v1/openapi.json`: the document generated from the answer types.
 pub(crate) async fn openapi() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
-        .body(include_str!("openapi.json"))
+        .body(super::openapi::document())
 }
 
-/// `GET /api/v1/projects`.
+/// The projects this reader may see.
+#[utoipa::path(get, path = "/api/v1/projects", tag = "read",
+    responses((status = 200, description = "The public projects", body = ProjectList)))]
 pub(crate) async fn projects(state: Shared) -> Result<HttpResponse, Problem> {
-    let projects = state.store.projects().await?;
-    let names: Vec<_> = projects
-        .iter()
+    let projects = state.history.store().projects().await?;
+    let projects = projects
+        .into_iter()
         .filter(|p| p.public_read.unwrap_or(state.settings.public_read))
-        .map(|p| serde_json::json!({"name": p.name, "id": p.id}))
+        .map(|p| ProjectRef { name: p.name })
         .collect();
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "projects": names })))
+    Ok(HttpResponse::Ok().json(ProjectList { projects }))
 }
 
-#[derive(Deserialize)]
+/// Query of `GET .../builds`.
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct BuildsQuery {
+    /// Only this branch.
     branch: Option<String>,
+    /// Finished at or after (RFC 3339, a date, or ms).
     from: Option<String>,
+    /// Finished before (RFC 3339, a date, or ms).
     to: Option<String>,
-    limit: Option<i64>,
-    offset: Option<i64>,
+    /// Page size, 1–1000 (default 50).
+    limit: Option<u32>,
+    /// Builds to skip.
+    offset: Option<u32>,
+    /// `csv` for CSV.
     format: Option<String>,
 }
 
@@ -193,7 +178,12 @@ fn time_param(name: &str, v: Option<&str>) -> Result<Option<i64>, Problem> {
     })
 }
 
-/// `GET .../builds?branch=&from=&to=&limit=&offset=`: newest first.
+/// Builds, newest first (running ones too).
+#[utoipa::path(get, path = "/api/v1/projects/{project}/builds", tag = "read",
+    params(("project" = String, Path, description = "Project name"), BuildsQuery),
+    responses((status = 200, description = "A page of builds", body = BuildList,
+        content_type = "application/json"),
+        (status = 404, description = "No such project", body = super::ProblemDetails)))]
 pub(crate) async fn builds(
     state: Shared,
     req: HttpRequest,
@@ -201,67 +191,23 @@ pub(crate) async fn builds(
     q: web::Query<BuildsQuery>,
 ) -> Result<HttpResponse, Problem> {
     let project = readable(&state, &req, &path).await?;
-    let limit = q.limit.unwrap_or(50).clamp(1, 1000);
-    let offset = q.offset.unwrap_or(0).max(0);
-    let builds = state
-        .store
-        .builds(
-            project.id,
-            q.branch.as_deref(),
-            time_param("from", q.from.as_deref())?,
-            time_param("to", q.to.as_deref())?,
-            limit,
-            offset,
-        )
-        .await?;
-    if wants_csv(&req, q.format.as_deref()) {
-        let mut out = String::from(
-            "id,number,commit,branch,status,finished_at,duration_ms,complete,tests,passed,failed,errored,skipped,flaky,lines_valid,lines_covered\n",
-        );
-        for b in &builds {
-            let t = b.tests.unwrap_or_default();
-            let c = b.coverage.unwrap_or_default();
-            out.push_str(&format!(
-                "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
-                csv_cell(&b.ci_build_id),
-                b.number.map(|n| n.to_string()).unwrap_or_default(),
-                csv_cell(&b.commit),
-                csv_cell(&b.branch),
-                b.status.clone().unwrap_or_default(),
-                b.finished_at.map(|n| n.to_string()).unwrap_or_default(),
-                b.duration_ms.map(|n| n.to_string()).unwrap_or_default(),
-                b.complete,
-                t[0],
-                t[1],
-                t[2],
-                t[3],
-                t[4],
-                t[5],
-                c[0],
-                c[1]
-            ));
-        }
-        return Ok(HttpResponse::Ok()
-            .content_type("text/csv; charset=utf-8")
-            .body(out));
-    }
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "project": project.name,
-        "limit": limit,
-        "offset": offset,
-        "builds": builds,
-    })))
+    let params = BuildsParams {
+        branch: q.branch.clone(),
+        from_ms: time_param("from", q.from.as_deref())?,
+        to_ms: time_param("to", q.to.as_deref())?,
+        limit: q.limit.unwrap_or(50).clamp(1, 1000),
+        offset: q.offset.unwrap_or(0),
+    };
+    let answer = ask(&state, move |h| async move { h.builds(&project, &params).await }).await?;
+    Ok(respond(&req, q.format.as_deref(), &answer, |a| &a.builds))
 }
 
-fn csv_cell(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
-}
-
-/// `GET .../builds/{build}`: the build, its tests (failed first) and its file coverage.
+/// A build, its tests (failures first) and its files' coverage.
+#[utoipa::path(get, path = "/api/v1/projects/{project}/builds/{build}", tag = "read",
+    params(("project" = String, Path, description = "Project name"),
+        ("build" = String, Path, description = "The CI's build id")),
+    responses((status = 200, description = "The build", body = BuildDetail),
+        (status = 404, description = "No such project or build", body = super::ProblemDetails)))]
 pub(crate) async fn build(
     state: Shared,
     req: HttpRequest,
@@ -269,82 +215,73 @@ pub(crate) async fn build(
 ) -> Result<HttpResponse, Problem> {
     let (name, build) = path.into_inner();
     let project = readable(&state, &req, &name).await?;
-    let info = state
-        .store
-        .build(project.id, &build)
-        .await?
-        .ok_or_else(|| Problem::not_found(format!("no build {build:?} in {name:?}")))?;
-    let tests = state.store.build_results(info.id).await?;
-    let files = state.store.file_coverage(&[info.id]).await?;
-    let files: Vec<_> = files
-        .iter()
-        .map(|f| {
-            serde_json::json!({
-                "path": f.path,
-                "lines_valid": f.lines_valid,
-                "lines_covered": f.lines_covered,
-                "branches_valid": f.branches_valid,
-                "branches_covered": f.branches_covered,
-            })
-        })
-        .collect();
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "project": project.name,
-        "build": info,
-        "tests": tests,
-        "coverage_files": files,
-    })))
+    let answer = ask(&state, move |h| async move { h.build(&project, &build).await }).await?;
+    Ok(HttpResponse::Ok().json(answer))
 }
 
-/// Query of the trend and chart routes.
-#[derive(Debug, Deserialize)]
+/// Query of the trend, chart and badge routes.
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct TrendQuery {
+    /// `success_rate` (default), `pass_rate`, `coverage`, `branch_coverage`, `duration`,
+    /// `quality`.
     pub(crate) metric: Option<String>,
+    /// `day`, `week` (default) or `month`.
     pub(crate) window: Option<String>,
+    /// IANA time zone windows begin in (default UTC).
     pub(crate) tz: Option<String>,
+    /// Only this branch.
     pub(crate) branch: Option<String>,
+    /// First local date, `YYYY-MM-DD`.
     pub(crate) from: Option<chrono::NaiveDate>,
+    /// Last local date, `YYYY-MM-DD`.
     pub(crate) to: Option<chrono::NaiveDate>,
+    /// `csv` for CSV.
     pub(crate) format: Option<String>,
+    /// Chart width, pixels.
     pub(crate) width: Option<u32>,
+    /// Chart height, pixels.
     pub(crate) height: Option<u32>,
+    /// `dark` for a dark chart.
     pub(crate) theme: Option<String>,
 }
 
 impl TrendQuery {
-    pub(crate) fn spec(&self) -> Result<WindowSpec, Problem> {
+    /// The question, for `metric`.
+    pub(crate) fn params(&self, metric: Metric) -> Result<TrendParams, Problem> {
         let window: Window = self
             .window
             .as_deref()
             .unwrap_or("week")
             .parse()
             .map_err(|e: cimetrics_metrics::Error| Problem::bad_request(e.to_string()))?;
-        let tz = self.tz.clone().unwrap_or_else(|| "UTC".into());
-        Ok(WindowSpec::new(window)
-            .in_zone(tz)
-            .between(self.from, self.to))
+        Ok(TrendParams {
+            metric,
+            window,
+            time_zone: self.tz.clone().unwrap_or_else(|| "UTC".into()),
+            branch: self.branch.clone(),
+            from: self.from,
+            to: self.to,
+        })
     }
 }
 
-/// The trend series of a metric, as a table.
-pub(crate) async fn trend_table(
+/// A metric's trend.
+pub(crate) async fn trend(
     state: &Shared,
-    project: &Project,
-    metric: Metric,
-    q: &TrendQuery,
-) -> Result<Table, Problem> {
-    let spec = q.spec()?;
-    let (pid, branch) = (project.id, q.branch.clone());
-    analytics(state, move |state| async move {
-        let snapshot = state.cache.snapshot(&state.store, pid).await?;
-        let frame = queries::trend(&snapshot, metric, &spec, branch.as_deref())?;
-        Ok(Table::from_frame(&frame)?)
-    })
-    .await
+    project: Project,
+    params: TrendParams,
+) -> Result<Trend, Problem> {
+    ask(state, move |h| async move { h.trend(&project, &params).await }).await
 }
 
-/// `GET .../trends?metric=&window=&tz=&branch=&from=&to=`.
+/// A metric per window (every window of the range; empty ones null).
+#[utoipa::path(get, path = "/api/v1/projects/{project}/trends", tag = "read",
+    params(("project" = String, Path, description = "Project name"), TrendQuery),
+    responses((status = 200, description = "The series", body = Trend,
+        content_type = "application/json"),
+        (status = 400, description = "Unknown metric, window or time zone", body = super::ProblemDetails)))]
 pub(crate) async fn trends(
     state: Shared,
     req: HttpRequest,
@@ -352,40 +289,33 @@ pub(crate) async fn trends(
     q: web::Query<TrendQuery>,
 ) -> Result<HttpResponse, Problem> {
     let project = readable(&state, &req, &path).await?;
-    let metric: Metric = q
-        .metric
-        .as_deref()
-        .unwrap_or("success_rate")
-        .parse()
-        .map_err(Problem::bad_request)?;
-    let table = trend_table(&state, &project, metric, &q).await?;
-    Ok(tabular(
-        &req,
-        q.format.as_deref(),
-        &table,
-        serde_json::json!({
-            "project": project.name,
-            "metric": metric.name(),
-            "value_column": metric.value_column(),
-            "window": q.window.as_deref().unwrap_or("week"),
-            "time_zone": q.tz.as_deref().unwrap_or("UTC"),
-            "branch": q.branch,
-        }),
-    ))
+    let metric: Metric = q.metric.as_deref().unwrap_or("success_rate").parse()?;
+    let answer = trend(&state, project, q.params(metric)?).await?;
+    Ok(respond(&req, q.format.as_deref(), &answer, |a| &a.points))
 }
 
-#[derive(Deserialize)]
+/// Query of the test routes.
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct TestsQuery {
+    /// Days back from the latest build.
     days: Option<u32>,
+    /// Only this branch (failing: the branch, default the latest build's).
     branch: Option<String>,
+    /// At most this many tests (default 50).
     limit: Option<u32>,
+    /// Slowest: `p95` (default) or `p50`.
     by: Option<String>,
+    /// `csv` for CSV.
     format: Option<String>,
 }
 
-/// `GET .../tests/flaky?days=90&branch=&limit=50`: with each definition's verdict and
-/// evidence.
+/// Flaky tests under three definitions, each with its evidence.
+#[utoipa::path(get, path = "/api/v1/projects/{project}/tests/flaky", tag = "read",
+    params(("project" = String, Path, description = "Project name"), TestsQuery),
+    responses((status = 200, description = "Flaky tests, highest flake rate first", body = FlakyTests,
+        content_type = "application/json")))]
 pub(crate) async fn flaky(
     state: Shared,
     req: HttpRequest,
@@ -393,44 +323,21 @@ pub(crate) async fn flaky(
     q: web::Query<TestsQuery>,
 ) -> Result<HttpResponse, Problem> {
     let project = readable(&state, &req, &path).await?;
-    let days = q.days.unwrap_or(90).clamp(1, 3660);
-    let limit = q.limit.unwrap_or(50).clamp(1, 10_000);
-    let config = FlakyConfig::default();
-    let (pid, branch, cfg) = (project.id, q.branch.clone(), config.clone());
-    let frame = analytics(&state, move |state| async move {
-        let snapshot = state.cache.snapshot(&state.store, pid).await?;
-        Ok(queries::flaky(
-            &state.store,
-            &snapshot,
-            pid,
-            branch.as_deref(),
-            days,
-            &cfg,
-            limit,
-        )
-        .await?)
-    })
-    .await?;
-    let table = named_tests(&state, project.id, &frame).await?;
-    Ok(tabular(
-        &req,
-        q.format.as_deref(),
-        &table,
-        serde_json::json!({
-            "project": project.name,
-            "days": days,
-            "branch": q.branch,
-            "definitions": {
-                "same_commit": format!("passed and failed on the same commit, on at least {} commit(s)", config.same_commit_min_commits),
-                "pass_on_retry": format!("passed after a failed attempt in one build, in at least {} build(s)", config.pass_on_retry_min_builds),
-                "flip_rate": format!("over the last {} runs, flips/(runs-1) >= {} with at least {} flips", config.flip_runs, config.flip_rate_min, config.flip_min_flips),
-                "flake_rate": "(flaky passes + failures on a commit that also passed) / runs",
-            },
-        }),
-    ))
+    let params = FlakyParams {
+        branch: q.branch.clone(),
+        days: q.days.unwrap_or(90).clamp(1, 3660),
+        limit: q.limit.unwrap_or(50).clamp(1, 10_000),
+        config: FlakyConfig::default(),
+    };
+    let answer = ask(&state, move |h| async move { h.flaky(&project, &params).await }).await?;
+    Ok(respond(&req, q.format.as_deref(), &answer, |a| &a.tests))
 }
 
-/// `GET .../tests/slowest?days=30&by=p95|p50&limit=50&branch=`.
+/// The slowest tests by p50 or p95.
+#[utoipa::path(get, path = "/api/v1/projects/{project}/tests/slowest", tag = "read",
+    params(("project" = String, Path, description = "Project name"), TestsQuery),
+    responses((status = 200, description = "Slowest first", body = SlowestTests,
+        content_type = "application/json")))]
 pub(crate) async fn slowest(
     state: Shared,
     req: HttpRequest,
@@ -438,39 +345,26 @@ pub(crate) async fn slowest(
     q: web::Query<TestsQuery>,
 ) -> Result<HttpResponse, Problem> {
     let project = readable(&state, &req, &path).await?;
-    let days = q.days.unwrap_or(30).clamp(1, 3660);
-    let limit = q.limit.unwrap_or(50).clamp(1, 10_000);
     let by = match q.by.as_deref().unwrap_or("p95") {
         "p95" => SlowestBy::P95,
         "p50" => SlowestBy::P50,
         other => return Err(Problem::bad_request(format!("by={other:?}: p50 or p95"))),
     };
-    let (pid, branch) = (project.id, q.branch.clone());
-    let frame = analytics(&state, move |state| async move {
-        let snapshot = state.cache.snapshot(&state.store, pid).await?;
-        Ok(queries::slowest(
-            &state.store,
-            &snapshot,
-            pid,
-            branch.as_deref(),
-            days,
-            by,
-            limit,
-        )
-        .await?)
-    })
-    .await?;
-    let table = named_tests(&state, project.id, &frame).await?;
-    Ok(tabular(
-        &req,
-        q.format.as_deref(),
-        &table,
-        serde_json::json!({"project": project.name, "days": days, "by": q.by.as_deref().unwrap_or("p95")}),
-    ))
+    let params = SlowestParams {
+        branch: q.branch.clone(),
+        days: q.days.unwrap_or(30).clamp(1, 3660),
+        by,
+        limit: q.limit.unwrap_or(50).clamp(1, 10_000),
+    };
+    let answer = ask(&state, move |h| async move { h.slowest(&project, &params).await }).await?;
+    Ok(respond(&req, q.format.as_deref(), &answer, |a| &a.tests))
 }
 
-/// `GET .../tests/failing?branch=main`: tests failing in the branch's latest build, with
-/// the first build of their current failure streak.
+/// Tests failing on a branch now, with the start of each failure streak.
+#[utoipa::path(get, path = "/api/v1/projects/{project}/tests/failing", tag = "read",
+    params(("project" = String, Path, description = "Project name"), TestsQuery),
+    responses((status = 200, description = "Failing tests", body = FailingTests,
+        content_type = "application/json")))]
 pub(crate) async fn failing(
     state: Shared,
     req: HttpRequest,
@@ -478,37 +372,33 @@ pub(crate) async fn failing(
     q: web::Query<TestsQuery>,
 ) -> Result<HttpResponse, Problem> {
     let project = readable(&state, &req, &path).await?;
-    let days = q.days.unwrap_or(90).clamp(1, 3660);
-    let (pid, asked) = (project.id, q.branch.clone());
-    let (branch, frame) = analytics(&state, move |state| async move {
-        let snapshot = state.cache.snapshot(&state.store, pid).await?;
-        let branch = match asked {
-            Some(b) => b,
-            None => queries::latest_branch(&snapshot)?.unwrap_or_else(|| "main".into()),
-        };
-        let frame = queries::failing(&state.store, &snapshot, pid, &branch, days).await?;
-        Ok((branch, frame))
-    })
-    .await?;
-    let table = named_tests(&state, project.id, &frame).await?;
-    Ok(tabular(
-        &req,
-        q.format.as_deref(),
-        &table,
-        serde_json::json!({"project": project.name, "branch": branch, "days": days}),
-    ))
+    let params = FailingParams {
+        branch: q.branch.clone(),
+        days: q.days.unwrap_or(90).clamp(1, 3660),
+    };
+    let answer = ask(&state, move |h| async move { h.failing(&project, &params).await }).await?;
+    Ok(respond(&req, q.format.as_deref(), &answer, |a| &a.tests))
 }
 
-#[derive(Deserialize)]
+/// Query of `GET .../coverage/files`.
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct FilesQuery {
+    /// The CI's build id (default: the latest complete build with coverage).
     build: Option<String>,
+    /// The branch of the default build.
     branch: Option<String>,
+    /// `csv` for CSV.
     format: Option<String>,
 }
 
-/// `GET .../coverage/files?build=&branch=`: per file of a build (default: the latest
-/// complete build with coverage), with the change since the previous build of its branch.
+/// A build's files with their coverage and its change since the previous build.
+#[utoipa::path(get, path = "/api/v1/projects/{project}/coverage/files", tag = "read",
+    params(("project" = String, Path, description = "Project name"), FilesQuery),
+    responses((status = 200, description = "Files by path", body = CoverageFiles,
+        content_type = "application/json"),
+        (status = 404, description = "No such build", body = super::ProblemDetails)))]
 pub(crate) async fn coverage_files(
     state: Shared,
     req: HttpRequest,
@@ -516,59 +406,30 @@ pub(crate) async fn coverage_files(
     q: web::Query<FilesQuery>,
 ) -> Result<HttpResponse, Problem> {
     let project = readable(&state, &req, &path).await?;
-    let pid = project.id;
-    let build_id = match &q.build {
-        Some(b) => Some(
-            state
-                .store
-                .build(pid, b)
-                .await?
-                .ok_or_else(|| Problem::not_found(format!("no build {b:?}")))?
-                .id,
-        ),
-        None => {
-            let branch = q.branch.clone();
-            analytics(&state, move |state| async move {
-                let snapshot = state.cache.snapshot(&state.store, pid).await?;
-                Ok(queries::latest_with_coverage(&snapshot, branch.as_deref())?)
-            })
-            .await?
-        }
-    };
-    let Some(build_id) = build_id else {
-        return Ok(tabular(
-            &req,
-            q.format.as_deref(),
-            &Table::default(),
-            serde_json::json!({"project": project.name, "build": null}),
-        ));
-    };
-    let (frame, previous) = analytics(&state, move |state| async move {
-        let snapshot = state.cache.snapshot(&state.store, pid).await?;
-        let previous = queries::previous_on_branch(&snapshot, build_id)?;
-        let mut ids = vec![build_id];
-        ids.extend(previous);
-        let rows = state.store.file_coverage(&ids).await?;
-        Ok((queries::file_deltas(&rows, build_id, previous)?, previous))
+    let (build, branch) = (q.build.clone(), q.branch.clone());
+    let answer = ask(&state, move |h| async move {
+        h.coverage_files(&project, build.as_deref(), branch.as_deref())
+            .await
     })
     .await?;
-    let table = Table::from_frame(&frame)?;
-    Ok(tabular(
-        &req,
-        q.format.as_deref(),
-        &table,
-        serde_json::json!({"project": project.name, "build_id": build_id, "previous_build_id": previous}),
-    ))
+    Ok(respond(&req, q.format.as_deref(), &answer, |a| &a.files))
 }
 
-#[derive(Deserialize)]
+/// Query of `GET .../score`.
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ScoreQuery {
+    /// Days back from the latest build (default 30).
     days: Option<u32>,
+    /// Only this branch.
     branch: Option<String>,
 }
 
-/// `GET .../score?days=30&branch=`: the quality score with each component's points.
+/// The quality score with each component's points.
+#[utoipa::path(get, path = "/api/v1/projects/{project}/score", tag = "read",
+    params(("project" = String, Path, description = "Project name"), ScoreQuery),
+    responses((status = 200, description = "The score", body = QualityScore)))]
 pub(crate) async fn score(
     state: Shared,
     req: HttpRequest,
@@ -577,132 +438,77 @@ pub(crate) async fn score(
 ) -> Result<HttpResponse, Problem> {
     let project = readable(&state, &req, &path).await?;
     let days = q.days.unwrap_or(30).clamp(1, 3660);
-    let score = score_of(&state, project.id, q.branch.clone(), days).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "project": project.name,
-        "days": days,
-        "branch": q.branch,
-        "score": score,
-    })))
+    let answer = score_of(&state, project, q.branch.clone(), days).await?;
+    Ok(HttpResponse::Ok().json(answer))
 }
 
-/// The quality score (default weights and flaky thresholds) over the last `days` days.
+/// The quality score over the last `days` days.
 pub(crate) async fn score_of(
     state: &Shared,
-    project_id: i64,
+    project: Project,
     branch: Option<String>,
     days: u32,
-) -> Result<cimetrics_metrics::Score, Problem> {
-    analytics(state, move |state| async move {
-        let snapshot = state.cache.snapshot(&state.store, project_id).await?;
-        Ok(queries::score(
-            &state.store,
-            &snapshot,
-            project_id,
-            branch.as_deref(),
-            days,
-            &ScoreWeights::default(),
-            &FlakyConfig::default(),
-        )
-        .await?)
+) -> Result<QualityScore, Problem> {
+    ask(state, move |h| async move {
+        h.score(&project, branch.as_deref(), days).await
     })
     .await
 }
 
-#[derive(Deserialize)]
+/// Query of `GET .../gate`.
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct GateQuery {
     /// The CI's build id (default: the latest complete build, of `branch` if given).
     build: Option<String>,
+    /// The branch of the default build.
     branch: Option<String>,
     /// Conditions separated by `;`, e.g. `coverage >= 80; failed == 0` (default:
     /// `failed == 0; errored == 0`).
     conditions: Option<String>,
     /// A condition without data fails instead of passing.
     fail_when_missing: Option<bool>,
+    /// Failures of tests flaky in the last 30 days do not count.
+    flaky_excluded: Option<bool>,
 }
 
-/// `GET .../gate?build=&branch=&conditions=`: a build against quality-gate conditions, with
-/// the reason for each. `coverage_delta` and `new_failures` compare with the previous
-/// complete build of the same branch.
+impl GateQuery {
+    fn params(&self) -> GateParams {
+        let mut config = GateConfig::default();
+        if let Some(c) = &self.conditions {
+            config.conditions = c
+                .split(';')
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(str::to_owned)
+                .collect();
+        }
+        config.fail_when_missing = self.fail_when_missing.unwrap_or(false);
+        config.flaky_excluded = self.flaky_excluded.unwrap_or(false);
+        GateParams {
+            build: self.build.clone(),
+            branch: self.branch.clone(),
+            config,
+            ..GateParams::default()
+        }
+    }
+}
+
+/// A build against quality-gate conditions, with the reason for each, compared with the
+/// previous complete build of its branch.
+#[utoipa::path(get, path = "/api/v1/projects/{project}/gate", tag = "read",
+    params(("project" = String, Path, description = "Project name"), GateQuery),
+    responses((status = 200, description = "The verdict", body = Gate),
+        (status = 404, description = "No such build", body = super::ProblemDetails)))]
 pub(crate) async fn gate(
     state: Shared,
     req: HttpRequest,
     path: web::Path<String>,
     q: web::Query<GateQuery>,
 ) -> Result<HttpResponse, Problem> {
-    use cimetrics_metrics::GateConfig;
     let project = readable(&state, &req, &path).await?;
-    let mut config = GateConfig::default();
-    if let Some(c) = &q.conditions {
-        config.conditions = c
-            .split(';')
-            .map(str::trim)
-            .filter(|c| !c.is_empty())
-            .map(str::to_owned)
-            .collect();
-    }
-    config.fail_when_missing = q.fail_when_missing.unwrap_or(false);
-    let build = match &q.build {
-        Some(id) => state.store.build(project.id, id).await?,
-        None => state
-            .store
-            .builds(project.id, q.branch.as_deref(), None, None, 20, 0)
-            .await?
-            .into_iter()
-            .find(|b| b.complete),
-    }
-    .ok_or_else(|| Problem::not_found("no such build (or no complete build yet)"))?;
-    let previous = match build.finished_at {
-        Some(at) => state
-            .store
-            .builds(project.id, Some(&build.branch), None, Some(at), 20, 0)
-            .await?
-            .into_iter()
-            .find(|b| b.complete && b.id != build.id),
-        None => None,
-    };
-    let mut facts = build_facts(&build);
-    if let Some(prev) = &previous {
-        facts.coverage_delta = facts
-            .coverage
-            .zip(build_facts(prev).coverage)
-            .map(|(a, b)| a - b);
-        let before: std::collections::HashSet<i64> = state
-            .store
-            .failing_test_hashes(prev.id)
-            .await?
-            .into_iter()
-            .collect();
-        let now = state.store.failing_test_hashes(build.id).await?;
-        facts.new_failures = Some(now.iter().filter(|h| !before.contains(h)).count() as f64);
-    }
-    let result = cimetrics_metrics::gate::evaluate(&config, &facts)?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "project": project.name,
-        "build": build.ci_build_id,
-        "compared_with": previous.map(|p| p.ci_build_id),
-        "passed": result.passed,
-        "conditions": result.conditions,
-        "facts": facts,
-    })))
-}
-
-/// The gate facts a stored build gives on its own (its counts and coverage, rates in %);
-/// the comparisons with another build (`coverage_delta`, `new_failures`) are the caller's.
-pub(crate) fn build_facts(build: &crate::store::BuildInfo) -> cimetrics_metrics::GateFacts {
-    let pct = |covered: i64, valid: i64| (valid > 0).then(|| covered as f64 / valid as f64 * 100.0);
-    let t = build.tests;
-    cimetrics_metrics::GateFacts {
-        coverage: build.coverage.and_then(|c| pct(c[1], c[0])),
-        branch_coverage: build.coverage.and_then(|c| pct(c[3], c[2])),
-        total: t.map(|t| t[0] as f64),
-        passed: t.map(|t| t[1] as f64),
-        failed: t.map(|t| t[2] as f64),
-        errored: t.map(|t| t[3] as f64),
-        skipped: t.map(|t| t[4] as f64),
-        flaky: t.map(|t| t[5] as f64),
-        pass_rate: t.and_then(|t| pct(t[1], t[1] + t[2] + t[3])),
-        ..Default::default()
-    }
+    let params = q.params();
+    let answer = ask(&state, move |h| async move { h.gate(&project, &params).await }).await?;
+    Ok(HttpResponse::Ok().json(answer))
 }

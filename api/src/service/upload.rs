@@ -18,12 +18,18 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::StreamExt;
 use serde::Deserialize;
 
-use super::{Problem, Shared, Stats, auth, blocking};
-use crate::store::{Batch, BuildMeta, UploadContent, UploadMeta, UploadOutcome};
+use cimetrics_history::answers::{Build, CoverageSummary, TestTotals};
+use cimetrics_history::store::{
+    Batch, BuildMeta, Project, UploadContent, UploadMeta, UploadOutcome,
+};
 
-/// Build metadata as query parameters of an upload (all optional).
-#[derive(Debug, Default, Deserialize)]
+use super::{Problem, Shared, Stats, auth, blocking};
+
+/// Build metadata as query parameters of an upload (all optional), or as the JSON body of
+/// `PUT .../builds/{build}`.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct UploadQuery {
     /// 1-based shard number (default 1).
     shard: Option<u32>,
@@ -31,16 +37,23 @@ pub(crate) struct UploadQuery {
     shards: Option<u32>,
     /// The report's name within its shard (default: `report`).
     name: Option<String>,
+    /// The CI's build number.
     number: Option<i64>,
+    /// Commit SHA.
     commit: Option<String>,
+    /// Branch.
     branch: Option<String>,
+    /// `passed`, `failed` or `cancelled` (else derived from the tests).
     status: Option<String>,
     /// RFC 3339 or ms since the epoch.
     started_at: Option<String>,
     /// RFC 3339 or ms since the epoch.
     finished_at: Option<String>,
+    /// Wall time, seconds.
     duration_seconds: Option<f64>,
+    /// `github`, `gitlab`, `jenkins`, ...
     ci_provider: Option<String>,
+    /// A link to the build.
     ci_url: Option<String>,
 }
 
@@ -162,6 +175,17 @@ fn spool_name(state: &Shared) -> PathBuf {
 }
 
 /// `POST .../builds/{build}/reports`: one report.
+/// One report as the raw body (any format cimetrics reads, detected from the content).
+#[utoipa::path(post, path = "/api/v1/projects/{project}/builds/{build}/reports", tag = "write",
+    params(("project" = String, Path, description = "Project name"),
+        ("build" = String, Path, description = "The CI's build id"), UploadQuery),
+    request_body(content = String, content_type = "application/octet-stream",
+        description = "The report, as the tool wrote it (gzip accepted)"),
+    responses((status = 201, description = "Stored (or already stored: X-Cimetrics-Replayed)", body = Uploaded),
+        (status = 400, description = "The report could not be read", body = super::ProblemDetails),
+        (status = 409, description = "Another report under this build, shard and name", body = super::ProblemDetails),
+        (status = 413, description = "Over the limits", body = super::ProblemDetails),
+        (status = 415, description = "Not a format cimetrics reads", body = super::ProblemDetails)))]
 pub(crate) async fn report(
     state: Shared,
     req: HttpRequest,
@@ -309,7 +333,8 @@ pub(crate) async fn report(
                 }
             });
             let outcome = state
-                .store
+                .history
+                .store()
                 .ingest_from(
                     project.id,
                     &meta,
@@ -331,7 +356,8 @@ pub(crate) async fn report(
             })
             .await?;
             state
-                .store
+                .history
+                .store()
                 .ingest(project.id, &meta, &upload, &report)
                 .await?
         }
@@ -348,31 +374,74 @@ pub(crate) async fn report(
     Ok(answer(&project.name, &build_id, &upload, &outcome))
 }
 
+/// What an upload answers: the report as stored.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct Uploaded {
+    /// The project.
+    project: String,
+    /// The CI's build id.
+    build: String,
+    /// The shard.
+    shard: u32,
+    /// The report's name within its shard.
+    name: String,
+    /// SHA-256 of the report as sent, hex.
+    digest: String,
+    /// Bytes as sent.
+    size: u64,
+    /// The detected format (`junit`, `cobertura`, `jacoco`, `lcov`, `clover`, `go`).
+    format: String,
+    /// The report's tests, for a test report.
+    tests: Option<TestTotals>,
+    /// The report's coverage, for a coverage report.
+    coverage: Option<CoverageSummary>,
+    /// Things that were odd but not wrong.
+    warnings: Vec<String>,
+}
+
 /// The same answer for the first upload and for its retries (status and body); a retry is
 /// told apart only by the `X-Cimetrics-Replayed` header.
 fn answer(project: &str, build: &str, upload: &UploadMeta, o: &UploadOutcome) -> HttpResponse {
+    let s = &o.summary;
+    let format = serde_json::to_value(s.format)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
     HttpResponse::Created()
         .insert_header((
             "x-cimetrics-replayed",
             if o.replayed { "true" } else { "false" },
         ))
-        .json(serde_json::json!({
-            "project": project,
-            "build": build,
-            "shard": upload.shard,
-            "name": upload.name,
-            "digest": upload.digest,
-            "size": upload.size,
-            "format": o.summary.format,
-            "tests": o.summary.tests,
-            "coverage": o.summary.coverage,
-            "warnings": o.summary.warnings,
-            "upload_id": o.upload_id,
-        }))
+        .json(Uploaded {
+            project: project.to_owned(),
+            build: build.to_owned(),
+            shard: upload.shard,
+            name: upload.name.clone(),
+            digest: upload.digest.clone(),
+            size: upload.size,
+            format,
+            tests: s.tests.as_ref().map(|t| {
+                TestTotals::from_counts([t.total, t.passed, t.failed, t.errored, t.skipped, t.flaky])
+            }),
+            coverage: s.coverage.as_ref().map(|c| {
+                CoverageSummary::from_totals([
+                    c.lines_valid,
+                    c.lines_covered,
+                    c.branches_valid,
+                    c.branches_covered,
+                ])
+            }),
+            warnings: s.warnings.clone(),
+        })
 }
 
 /// `PUT .../builds/{build}`: creates or updates a build's metadata (JSON: the fields of
 /// [`BuildMeta`] but `id`, with times as ms or RFC 3339).
+#[utoipa::path(put, path = "/api/v1/projects/{project}/builds/{build}", tag = "write",
+    params(("project" = String, Path, description = "Project name"),
+        ("build" = String, Path, description = "The CI's build id")),
+    request_body = UploadQuery,
+    responses((status = 200, description = "The build", body = Build)))]
 pub(crate) async fn put_build(
     state: Shared,
     req: HttpRequest,
@@ -388,12 +457,15 @@ pub(crate) async fn put_build(
         ));
     }
     let meta = body.meta(&build_id)?;
-    state.store.upsert_build(project.id, &meta).await?;
-    let info = state.store.build(project.id, &build_id).await?;
-    Ok(HttpResponse::Ok().json(info))
+    state.history.store().upsert_build(project.id, &meta).await?;
+    Ok(HttpResponse::Ok().json(build_of(&state, project, build_id).await?))
 }
 
 /// `POST .../builds/{build}/finalize`: the build is complete even if shards are missing.
+#[utoipa::path(post, path = "/api/v1/projects/{project}/builds/{build}/finalize", tag = "write",
+    params(("project" = String, Path, description = "Project name"),
+        ("build" = String, Path, description = "The CI's build id")),
+    responses((status = 200, description = "The build, complete", body = Build)))]
 pub(crate) async fn finalize(
     state: Shared,
     req: HttpRequest,
@@ -402,7 +474,14 @@ pub(crate) async fn finalize(
     let (project_name, build_id) = path.into_inner();
     let project = auth::project(&state, &project_name).await?;
     auth::writer(&state, &req, &project).await?;
-    state.store.finalize(project.id, &build_id).await?;
-    let info = state.store.build(project.id, &build_id).await?;
-    Ok(HttpResponse::Ok().json(info))
+    state.history.store().finalize(project.id, &build_id).await?;
+    Ok(HttpResponse::Ok().json(build_of(&state, project, build_id).await?))
+}
+
+/// A build as answered.
+async fn build_of(state: &Shared, project: Project, id: String) -> Result<Build, Problem> {
+    super::analytics(state, move |state| async move {
+        Ok(state.history.build_of(&project, &id).await?)
+    })
+    .await
 }

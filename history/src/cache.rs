@@ -27,27 +27,14 @@ use cimetrics_metrics::schema::{
     self, BUILD_ID, CoverageRow, ResultRow, builds_frame, coverage_frame, results_frame,
 };
 
-use crate::store::{self, Store};
+use crate::Error;
+use crate::store::{BuildSummary, Store};
 
 /// The finish time (ms) beside each cached result, for slicing; never handed out.
 const AT: &str = "_finished_at_ms";
 
 /// A day in milliseconds.
 pub const DAY_MS: i64 = 86_400_000;
-
-/// What the cache can fail with.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    /// Storage failed.
-    #[error(transparent)]
-    Store(#[from] store::Error),
-    /// Building a frame failed.
-    #[error(transparent)]
-    Metrics(#[from] cimetrics_metrics::Error),
-    /// polars failed.
-    #[error("polars: {0}")]
-    Polars(#[from] PolarsError),
-}
 
 /// One project's history at one version.
 #[derive(Clone)]
@@ -68,6 +55,10 @@ pub struct Snapshot {
     pub results_from_ms: i64,
     /// The latest finish time of any complete build (ms), if any.
     pub latest_ms: Option<i64>,
+    /// Every complete build with its totals and CI id, by finish time then id.
+    pub summaries: Arc<Vec<BuildSummary>>,
+    /// Index into `summaries` by build id.
+    by_id: Arc<HashMap<i64, usize>>,
     /// Builds whose results are (or were, before the horizon passed them) cached: only used
     /// to skip the filter that replaces a re-completed build's rows, so a stale id costs a
     /// no-op filter at most.
@@ -90,6 +81,19 @@ impl Snapshot {
         let hi = times.partition_point(|&t| t < to_ms);
         let slice = self.results.slice(lo as i64, hi.saturating_sub(lo));
         Ok(Some(slice.drop(AT)?))
+    }
+
+    /// A complete build's totals by its id.
+    pub fn summary(&self, build_id: i64) -> Option<&BuildSummary> {
+        self.by_id.get(&build_id).map(|&i| &self.summaries[i])
+    }
+
+    /// A complete build's CI id ("" for an id not in the history, which a frame from this
+    /// snapshot never holds).
+    pub fn ci_id(&self, build_id: i64) -> String {
+        self.summary(build_id)
+            .map(|s| s.ci_build_id.clone())
+            .unwrap_or_default()
     }
 
     /// Number of cached result rows.
@@ -219,7 +223,14 @@ impl HistoryCache {
                 (all, fresh_builds)
             }
         };
+        let by_id = summaries
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.build.build_id, i))
+            .collect();
         Ok(Snapshot {
+            summaries: Arc::new(summaries),
+            by_id: Arc::new(by_id),
             version,
             builds: builds_frame(&builds)?,
             counts,

@@ -131,6 +131,9 @@ CREATE TABLE tokens (
 /// Per-project read access: NULL follows the server's `public_read` setting.
 const PROJECT_READ: &str = "ALTER TABLE projects ADD COLUMN public_read BIGINT;";
 
+/// Who stated a build's status: `ci` (build metadata) or `tests` (derived on completion).
+const STATUS_SOURCE: &str = "ALTER TABLE builds ADD COLUMN status_source TEXT;";
+
 fn migrations(backend: Backend) -> Vec<(i64, String)> {
     let (id, blob) = match backend {
         Backend::Sqlite => ("INTEGER PRIMARY KEY", "BLOB"),
@@ -149,6 +152,7 @@ fn migrations(backend: Backend) -> Vec<(i64, String)> {
         (3, HISTORY_SEQ),
         (4, TOKENS),
         (5, PROJECT_READ),
+        (6, STATUS_SOURCE),
     ];
     list.into_iter()
         .map(|(v, sql)| (v, sql.replace("{ID}", id).replace("{BLOB}", blob)))

@@ -467,14 +467,16 @@ async fn upsert_build(
     });
     let row = sqlx::query(
         "INSERT INTO builds (project_id, ci_build_id, number, commit_sha, branch, status, \
-         started_at, finished_at, duration_ms, ci_provider, ci_url, expected_shards, created_at) \
+         started_at, finished_at, duration_ms, ci_provider, ci_url, expected_shards, created_at, \
+         status_source) \
          VALUES ($1, $2, $3, COALESCE($4, ''), COALESCE($5, ''), $6, $7, $8, $9, $10, $11, \
-         COALESCE($12, 1), $13) \
+         COALESCE($12, 1), $13, CASE WHEN $6 IS NULL THEN NULL ELSE 'ci' END) \
          ON CONFLICT (project_id, ci_build_id) DO UPDATE SET \
          number = COALESCE($3, builds.number), \
          commit_sha = COALESCE($4, builds.commit_sha), \
          branch = COALESCE($5, builds.branch), \
          status = COALESCE($6, builds.status), \
+         status_source = CASE WHEN $6 IS NULL THEN builds.status_source ELSE 'ci' END, \
          started_at = COALESCE($7, builds.started_at), \
          finished_at = COALESCE($8, builds.finished_at), \
          duration_ms = COALESCE($9, builds.duration_ms), \
@@ -855,6 +857,8 @@ async fn mark_complete(tx: &mut AnyConnection, build_id: i64) -> Result<()> {
     sqlx::query(
         "UPDATE builds SET complete = 1, history_seq = $3, \
          finished_at = COALESCE(finished_at, $2), \
+         status_source = CASE WHEN status IS NULL THEN 'tests' \
+                              ELSE COALESCE(status_source, 'ci') END, \
          status = COALESCE(status, (SELECT CASE WHEN failed + errored > 0 THEN 'failed' \
                   ELSE 'passed' END FROM build_totals WHERE build_totals.build_id = builds.id)) \
          WHERE id = $1",

@@ -21,6 +21,8 @@ pub struct BuildInfo {
     pub branch: String,
     /// `passed`, `failed`, `cancelled`, or `None` until complete.
     pub status: Option<String>,
+    /// `ci` when the CI stated the status, `tests` when it was derived from the tests.
+    pub status_source: Option<String>,
     /// Start, ms.
     pub started_at: Option<i64>,
     /// End, ms.
@@ -33,6 +35,8 @@ pub struct BuildInfo {
     pub ci_url: Option<String>,
     /// Expected shards.
     pub expected_shards: i64,
+    /// Distinct shards with at least one upload.
+    pub received_shards: i64,
     /// All shards in (or finalized).
     pub complete: bool,
     /// Tests: total, passed, failed, errored, skipped, flaky (None without a test report).
@@ -74,6 +78,8 @@ pub struct History {
 /// A complete build with its stored totals ([`Store::build_summaries`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct BuildSummary {
+    /// The CI's build id.
+    pub ci_build_id: String,
     /// The build as the metrics see it.
     pub build: BuildRow,
     /// Its test counts: total, passed, failed, errored, skipped, flaky (None without tests).
@@ -101,6 +107,8 @@ pub struct BuildTestResult {
     pub attempts: i64,
     /// Time, seconds.
     pub duration_s: Option<f64>,
+    /// The identity hash ([`super::test_key_hash`]).
+    pub key_hash: i64,
 }
 
 /// What [`Store::prune`] did.
@@ -124,7 +132,8 @@ fn status_name(code: i64) -> &'static str {
 const BUILD_COLUMNS: &str = "b.id, b.ci_build_id, b.number, b.commit_sha, b.branch, b.status, \
     b.started_at, b.finished_at, b.duration_ms, b.ci_provider, b.ci_url, b.expected_shards, \
     b.complete, t.has_tests, t.tests_total, t.passed, t.failed, t.errored, t.skipped, t.flaky, \
-    t.has_coverage, t.lines_valid, t.lines_covered, t.branches_valid, t.branches_covered";
+    t.has_coverage, t.lines_valid, t.lines_covered, t.branches_valid, t.branches_covered, \
+    b.status_source, (SELECT COUNT(DISTINCT u.shard) FROM uploads u WHERE u.build_id = b.id)";
 
 fn build_info(r: &sqlx::any::AnyRow) -> Result<BuildInfo> {
     let has_tests: Option<i64> = r.try_get(13)?;
@@ -137,12 +146,14 @@ fn build_info(r: &sqlx::any::AnyRow) -> Result<BuildInfo> {
         commit: r.try_get(3)?,
         branch: r.try_get(4)?,
         status: r.try_get(5)?,
+        status_source: r.try_get(25)?,
         started_at: r.try_get(6)?,
         finished_at: r.try_get(7)?,
         duration_ms: r.try_get(8)?,
         ci_provider: r.try_get(9)?,
         ci_url: r.try_get(10)?,
         expected_shards: r.try_get(11)?,
+        received_shards: r.try_get(26)?,
         complete: r.try_get::<i64, _>(12)? != 0,
         tests: match has_tests {
             Some(1) => Some([get(14)?, get(15)?, get(16)?, get(17)?, get(18)?, get(19)?]),
@@ -308,9 +319,10 @@ impl Store {
             "SELECT b.id, b.branch, b.commit_sha, COALESCE(b.status, ''), b.finished_at, \
              b.duration_ms, t.has_tests, t.tests_total, t.passed, t.failed, t.errored, \
              t.skipped, t.flaky, t.has_coverage, t.lines_valid, t.lines_covered, \
-             t.branches_valid, t.branches_covered \
+             t.branches_valid, t.branches_covered, b.ci_build_id \
              FROM builds b LEFT JOIN build_totals t ON t.build_id = b.id \
-             WHERE b.project_id = $1 AND b.complete = 1 AND b.finished_at IS NOT NULL",
+             WHERE b.project_id = $1 AND b.complete = 1 AND b.finished_at IS NOT NULL \
+             ORDER BY b.finished_at, b.id",
         )
         .bind(project_id)
         .fetch_all(&self.pool)
@@ -321,6 +333,7 @@ impl Store {
                 let u = |i| get(i).map(|v| u64::try_from(v).unwrap_or(0));
                 let build_id = r.try_get(0)?;
                 Ok(BuildSummary {
+                    ci_build_id: r.try_get(18)?,
                     build: BuildRow {
                         build_id,
                         branch: r.try_get(1)?,
@@ -422,7 +435,7 @@ impl Store {
     pub async fn build_results(&self, build_id: i64) -> Result<Vec<BuildTestResult>> {
         let rows = sqlx::query(AssertSqlSafe(format!(
             "SELECT t.suite, t.classname, t.name, t.file, r.status, r.flaky, r.attempts, \
-             r.duration_us FROM test_results r JOIN tests t ON t.id = r.test_id \
+             r.duration_us, t.key_hash FROM test_results r JOIN tests t ON t.id = r.test_id \
              WHERE r.build_id = $1 ORDER BY CASE r.status WHEN {ERRORED} THEN 0 \
              WHEN {FAILED} THEN 1 WHEN {SKIPPED} THEN 2 ELSE 3 END, r.flaky DESC, \
              t.suite, t.classname, t.name"
@@ -441,6 +454,7 @@ impl Store {
                     flaky: r.try_get::<i64, _>(5)? != 0,
                     attempts: r.try_get(6)?,
                     duration_s: r.try_get::<Option<i64>, _>(7)?.map(|us| us as f64 / 1e6),
+                    key_hash: r.try_get(8)?,
                 })
             })
             .collect()

@@ -1,4 +1,4 @@
-use cimetrics_api::store::{BuildMeta, Error, Store, UploadMeta, digest};
+use cimetrics_history::store::{BuildMeta, Error, Store, UploadMeta, digest};
 use cimetrics_ingest::Report;
 
 use crate::stores;
@@ -61,7 +61,7 @@ async fn send(
     shard: u32,
     name: &str,
     text: &str,
-) -> Result<cimetrics_api::store::UploadOutcome, Error> {
+) -> Result<cimetrics_history::store::UploadOutcome, Error> {
     store
         .ingest(project, build, &upload(shard, name, text), &parse(text))
         .await
@@ -387,7 +387,7 @@ async fn pruning_rolls_results_up_by_day_once() {
 
 /// The results the cache holds for `[from, to)`: (build id, test status) pairs, sorted.
 fn cached(
-    snap: &cimetrics_api::history::Snapshot,
+    snap: &cimetrics_history::cache::Snapshot,
     from: i64,
     to: i64,
 ) -> Option<Vec<(i64, String)>> {
@@ -403,7 +403,7 @@ fn cached(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_history_cache_follows_new_builds_changed_builds_and_pruning() {
-    use cimetrics_api::history::{DAY_MS, HistoryCache};
+    use cimetrics_history::cache::{DAY_MS, HistoryCache};
     for (backend, store) in stores().await {
         let p = store.create_project("shop").await.unwrap();
         let cache = HistoryCache::new(10);

@@ -5,7 +5,7 @@ mod store;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use cimetrics_api::store::Store;
+use cimetrics_history::store::Store;
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
@@ -33,7 +33,7 @@ pub async fn stores() -> Vec<(&'static str, Store)> {
 
 /// Creates a new database on the server of `url` and opens a store on it.
 async fn fresh_postgres(url: &str) -> Store {
-    let db = cimetrics_api::store::fresh_postgres_database(url, "cimetrics_test")
+    let db = cimetrics_history::store::fresh_postgres_database(url, "cimetrics_test")
         .await
         .expect("create a test database on CIMETRICS_TEST_DATABASE_URL");
     Store::open(&db).await.expect("open PostgreSQL")

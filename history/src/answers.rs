@@ -1,0 +1,554 @@
+//! The typed answers of the [`questions`](crate::questions): plain structs with named
+//! fields, the public JSON contract (serde) and its schema (utoipa). The HTTP API writes them
+//! as JSON or CSV, the command line prints them, charts and the dashboard draw them.
+//!
+//! Conventions, everywhere:
+//! - times are RFC 3339 UTC strings (`2026-03-02T10:00:00Z`), window starts local dates;
+//! - builds are named by the CI's build id, as a string; internal row ids never appear;
+//! - a test is a [`TestRef`], its `id` a stable string usable in a URL;
+//! - rates are fractions (0..=1), `null` when nothing was measured; `_pp` values are
+//!   percentage points; `_s` values seconds.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Milliseconds since the epoch as a UTC time (`None` out of chrono's range).
+pub(crate) fn time(ms: i64) -> Option<DateTime<Utc>> {
+    DateTime::from_timestamp_millis(ms)
+}
+
+/// A test's final outcomes counted in a build (or a set of reports).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, ToSchema)]
+pub struct TestTotals {
+    /// Distinct tests: `passed + failed + errored + skipped`.
+    pub total: u64,
+    /// Passed (flaky ones included).
+    pub passed: u64,
+    /// Failed an assertion.
+    pub failed: u64,
+    /// Broke.
+    pub errored: u64,
+    /// Did not run.
+    pub skipped: u64,
+    /// Passed after a failed attempt (part of `passed`).
+    pub flaky: u64,
+    /// `passed / (passed + failed + errored)`; null when nothing ran.
+    pub pass_rate: Option<f64>,
+}
+
+impl TestTotals {
+    /// From counts in the store's order: total, passed, failed, errored, skipped, flaky.
+    pub fn from_counts([total, passed, failed, errored, skipped, flaky]: [u64; 6]) -> Self {
+        TestTotals {
+            total,
+            passed,
+            failed,
+            errored,
+            skipped,
+            flaky,
+            pass_rate: cimetrics_metrics::pass_rate_of(passed, failed, errored),
+        }
+    }
+}
+
+/// A build's coverage, with its change since the previous complete build of its branch.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct CoverageSummary {
+    /// Measured lines.
+    pub lines_valid: u64,
+    /// Lines run at least once.
+    pub lines_covered: u64,
+    /// `lines_covered / lines_valid`; null when nothing was measured.
+    pub line_rate: Option<f64>,
+    /// Branch outcomes.
+    pub branches_valid: u64,
+    /// Branch outcomes taken.
+    pub branches_covered: u64,
+    /// `branches_covered / branches_valid`; null without branches.
+    pub branch_rate: Option<f64>,
+    /// `line_rate` minus that of `previous_build`, in percentage points; null for a
+    /// branch's first build with coverage.
+    pub delta_pp: Option<f64>,
+    /// The previous complete build with coverage on the same branch (CI id).
+    pub previous_build: Option<String>,
+}
+
+impl CoverageSummary {
+    /// From totals (lines valid, covered, branches valid, covered), without a comparison.
+    pub fn from_totals([lines_valid, lines_covered, branches_valid, branches_covered]: [u64; 4]) -> Self {
+        CoverageSummary {
+            lines_valid,
+            lines_covered,
+            line_rate: cimetrics_metrics::ratio(lines_covered, lines_valid),
+            branches_valid,
+            branches_covered,
+            branch_rate: cimetrics_metrics::ratio(branches_covered, branches_valid),
+            delta_pp: None,
+            previous_build: None,
+        }
+    }
+}
+
+/// Shards a build expects and has received.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Shards {
+    /// Expected (1 unless the CI said otherwise).
+    pub expected: u32,
+    /// Distinct shards with at least one report.
+    pub received: u32,
+}
+
+/// Where the build ran.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Ci {
+    /// `github`, `gitlab`, `jenkins`, ... as the uploader said.
+    pub provider: Option<String>,
+    /// A link to the build on the CI.
+    pub url: Option<String>,
+}
+
+/// One build.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Build {
+    /// The CI's build id.
+    pub id: String,
+    /// The CI's build number.
+    pub number: Option<i64>,
+    /// Branch ("" when none was given).
+    pub branch: String,
+    /// Commit SHA ("" when none was given).
+    pub commit: String,
+    /// `passed`, `failed`, `cancelled`, or `running` until the build is complete.
+    pub status: String,
+    /// Who said the status: `ci` (stated by the CI) or `tests` (derived from the tests);
+    /// null while running.
+    pub status_source: Option<String>,
+    /// When it started.
+    pub started_at: Option<DateTime<Utc>>,
+    /// When it finished (when it completed here, if the CI did not say).
+    pub finished_at: Option<DateTime<Utc>>,
+    /// Wall time.
+    pub duration_seconds: Option<f64>,
+    /// All shards in, or finalized.
+    pub complete: bool,
+    /// Shards expected and received.
+    pub shards: Shards,
+    /// The CI it ran on.
+    pub ci: Ci,
+    /// Its tests; null without a test report.
+    pub tests: Option<TestTotals>,
+    /// Its coverage; null without a coverage report.
+    pub coverage: Option<CoverageSummary>,
+}
+
+/// A page of builds, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct BuildList {
+    /// The project.
+    pub project: String,
+    /// Page size asked for.
+    pub limit: u32,
+    /// Builds skipped.
+    pub offset: u32,
+    /// The builds.
+    pub builds: Vec<Build>,
+}
+
+/// A test, wherever one appears.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct TestRef {
+    /// Stable across databases: 16 hex digits of the identity hash of (suite, classname,
+    /// name, file). Usable in a URL.
+    pub id: String,
+    /// Suite.
+    pub suite: String,
+    /// Class name.
+    pub classname: String,
+    /// Name, with its parameters.
+    pub name: String,
+    /// File ("" when the report gave none).
+    pub file: String,
+}
+
+/// One test's result in one build.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct BuildTest {
+    /// The test.
+    pub test: TestRef,
+    /// `passed`, `failed`, `errored` or `skipped`.
+    pub status: String,
+    /// Passed after a failed attempt.
+    pub flaky: bool,
+    /// Attempts in this build.
+    pub attempts: u32,
+    /// Time of the last attempt.
+    pub duration_s: Option<f64>,
+}
+
+/// One file's coverage in a build, with its change since the previous build of the branch.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct FileCoverage {
+    /// The file.
+    pub path: String,
+    /// Measured lines.
+    pub lines_valid: u64,
+    /// Lines run.
+    pub lines_covered: u64,
+    /// `lines_covered / lines_valid`.
+    pub line_rate: Option<f64>,
+    /// Branch outcomes.
+    pub branches_valid: u64,
+    /// Branch outcomes taken.
+    pub branches_covered: u64,
+    /// `branches_covered / branches_valid`.
+    pub branch_rate: Option<f64>,
+    /// The file's line rate in the previous build (null when it was not there).
+    pub previous_line_rate: Option<f64>,
+    /// `line_rate − previous_line_rate`, percentage points.
+    pub line_delta_pp: Option<f64>,
+}
+
+/// A build with its tests (failures first) and its files' coverage.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct BuildDetail {
+    /// The project.
+    pub project: String,
+    /// The build.
+    pub build: Build,
+    /// Its tests: failed and errored first, then by identity.
+    pub tests: Vec<BuildTest>,
+    /// Its files' coverage.
+    pub coverage_files: Vec<FileCoverage>,
+}
+
+/// One window of a trend.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct TrendPoint {
+    /// The window's first local day (in the trend's time zone).
+    pub window_start: NaiveDate,
+    /// The metric's value over the window; null when it has nothing to measure.
+    pub value: Option<f64>,
+    /// Complete builds in the window that the value is computed over.
+    pub builds: u64,
+}
+
+/// A metric per window.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Trend {
+    /// The project.
+    pub project: String,
+    /// `success_rate`, `pass_rate`, `coverage`, `branch_coverage`, `duration` or `quality`.
+    pub metric: String,
+    /// `fraction` (0..=1), `seconds` or `points` (0–100).
+    pub unit: String,
+    /// `day`, `week` or `month`.
+    pub window: String,
+    /// The IANA zone windows begin in.
+    pub time_zone: String,
+    /// Only this branch (null: all).
+    pub branch: Option<String>,
+    /// Every window of the range, oldest first; empty windows have a null value.
+    pub points: Vec<TrendPoint>,
+}
+
+/// `same_commit` evidence: one commit that both passed and failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct CommitEvidence {
+    /// The commit.
+    pub commit: String,
+    /// Builds of it where the test failed or errored.
+    pub failed_in: Vec<String>,
+    /// Builds of it where the test passed.
+    pub passed_in: Vec<String>,
+}
+
+/// Passed and failed on the same commit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct SameCommit {
+    /// Flaky by this definition.
+    pub flaky: bool,
+    /// The commits on which it both passed and failed.
+    pub commits: Vec<CommitEvidence>,
+}
+
+/// Passed after a failed attempt within one build.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct PassOnRetry {
+    /// Flaky by this definition.
+    pub flaky: bool,
+    /// The builds where it did.
+    pub builds: Vec<String>,
+}
+
+/// Flips between pass and fail over the latest runs.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct FlipRate {
+    /// Flaky by this definition.
+    pub flaky: bool,
+    /// The branch whose runs were looked at (null: all branches together).
+    pub branch: Option<String>,
+    /// The builds of those runs, oldest first.
+    pub runs: Vec<String>,
+    /// Their outcomes: `P` pass, `F` fail, oldest first.
+    pub sequence: String,
+    /// Consecutive pairs that differ.
+    pub flips: u32,
+    /// `flips / (runs − 1)`; null with fewer than two runs.
+    pub rate: Option<f64>,
+}
+
+/// A test that at least one definition calls flaky, with each definition's evidence.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct FlakyTest {
+    /// The test.
+    pub test: TestRef,
+    /// Non-skipped runs in the period.
+    pub runs: u32,
+    /// Passing runs.
+    pub passes: u32,
+    /// Failing or erroring runs.
+    pub failures: u32,
+    /// `passes / runs`.
+    pub pass_rate: Option<f64>,
+    /// `(flaky passes + failures on a commit that also passed) / runs`.
+    pub flake_rate: Option<f64>,
+    /// Same-commit evidence.
+    pub same_commit: SameCommit,
+    /// Pass-on-retry evidence.
+    pub pass_on_retry: PassOnRetry,
+    /// Flip-rate evidence.
+    pub flip_rate: FlipRate,
+}
+
+/// What each flaky definition means, with the thresholds in force.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct FlakyDefinitions {
+    /// `same_commit`.
+    pub same_commit: String,
+    /// `pass_on_retry`.
+    pub pass_on_retry: String,
+    /// `flip_rate`.
+    pub flip_rate: String,
+    /// `flake_rate`.
+    pub flake_rate: String,
+}
+
+/// Flaky tests of a period, highest flake rate first.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct FlakyTests {
+    /// The project.
+    pub project: String,
+    /// Days back from the latest build.
+    pub days: u32,
+    /// Only this branch (null: all).
+    pub branch: Option<String>,
+    /// The definitions.
+    pub definitions: FlakyDefinitions,
+    /// The tests.
+    pub tests: Vec<FlakyTest>,
+}
+
+/// One of the slowest tests.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct SlowTest {
+    /// The test.
+    pub test: TestRef,
+    /// Timed non-skipped runs.
+    pub runs: u32,
+    /// Median, seconds.
+    pub p50_s: Option<f64>,
+    /// 95th percentile (linear interpolation), seconds.
+    pub p95_s: Option<f64>,
+    /// Longest, seconds.
+    pub max_s: Option<f64>,
+}
+
+/// The slowest tests of a period.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct SlowestTests {
+    /// The project.
+    pub project: String,
+    /// Days back from the latest build.
+    pub days: u32,
+    /// Only this branch (null: all).
+    pub branch: Option<String>,
+    /// `p50` or `p95`: the quantile they are ordered by.
+    pub by: String,
+    /// At most this many.
+    pub limit: u32,
+    /// The tests, slowest first.
+    pub tests: Vec<SlowTest>,
+}
+
+/// A test failing on a branch now, with the start of its failure streak.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct FailingTest {
+    /// The test.
+    pub test: TestRef,
+    /// The first build of the streak.
+    pub since_build: String,
+    /// When that build finished.
+    pub since: Option<DateTime<Utc>>,
+    /// Its commit.
+    pub since_commit: String,
+    /// The builds of the streak, oldest first.
+    pub failing_builds: Vec<String>,
+}
+
+/// The tests failing on a branch.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct FailingTests {
+    /// The project.
+    pub project: String,
+    /// The branch (the latest build's when none was asked).
+    pub branch: String,
+    /// Days back from the latest build.
+    pub days: u32,
+    /// The tests, longest streak first.
+    pub tests: Vec<FailingTest>,
+}
+
+/// The files of a build with their coverage.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct CoverageFiles {
+    /// The project.
+    pub project: String,
+    /// The build (null when no build has coverage).
+    pub build: Option<String>,
+    /// The build compared with: the previous complete build with coverage on its branch.
+    pub previous_build: Option<String>,
+    /// The files.
+    pub files: Vec<FileCoverage>,
+}
+
+/// One component of the quality score.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct ScoreComponent {
+    /// `success_rate`, `pass_rate`, `flakiness`, `coverage` or `coverage_trend`.
+    pub name: String,
+    /// The measured input (a rate, or percentage points for the trend).
+    pub value: Option<f64>,
+    /// The input mapped to 0..=1.
+    pub normalized: Option<f64>,
+    /// Its weight after normalisation over the components with a value.
+    pub weight: f64,
+    /// Points it adds to the score.
+    pub points: f64,
+    /// How the input maps to 0..=1.
+    pub formula: String,
+}
+
+/// The quality score of a period with each component's contribution.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct QualityScore {
+    /// The project.
+    pub project: String,
+    /// Days back from the latest build.
+    pub days: u32,
+    /// Only this branch (null: all).
+    pub branch: Option<String>,
+    /// The formula's version.
+    pub version: u32,
+    /// 0–100; null when nothing was measured.
+    pub score: Option<f64>,
+    /// `A` to `E`.
+    pub grade: Option<String>,
+    /// The components.
+    pub components: Vec<ScoreComponent>,
+}
+
+/// The facts a gate tests. Rates are percentages here, as gate conditions are written.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct GateFacts {
+    /// Line coverage, %.
+    pub coverage: Option<f64>,
+    /// Branch coverage, %.
+    pub branch_coverage: Option<f64>,
+    /// Line coverage minus the compared build's, percentage points.
+    pub coverage_delta: Option<f64>,
+    /// Tests.
+    pub total: Option<f64>,
+    /// Passed.
+    pub passed: Option<f64>,
+    /// Failed.
+    pub failed: Option<f64>,
+    /// Errored.
+    pub errored: Option<f64>,
+    /// Skipped.
+    pub skipped: Option<f64>,
+    /// Passed after failing.
+    pub flaky: Option<f64>,
+    /// Pass rate, %.
+    pub pass_rate: Option<f64>,
+    /// Failing tests not failing in the compared build.
+    pub new_failures: Option<f64>,
+    /// `failed` without the tests known to be flaky.
+    pub failed_excluding_flaky: Option<f64>,
+    /// `errored` without the tests known to be flaky.
+    pub errored_excluding_flaky: Option<f64>,
+    /// `new_failures` without the tests known to be flaky.
+    pub new_failures_excluding_flaky: Option<f64>,
+}
+
+/// One gate condition's verdict.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct GateCondition {
+    /// As written back, e.g. `coverage >= 80`.
+    pub condition: String,
+    /// The build's value.
+    pub actual: Option<f64>,
+    /// Whether it held.
+    pub passed: bool,
+    /// Why, in words.
+    pub reason: String,
+}
+
+/// A build (or a set of reports) against the gate's conditions.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Gate {
+    /// The project (null for reports judged without a history).
+    pub project: Option<String>,
+    /// The build judged (null for reports not stored).
+    pub build: Option<String>,
+    /// The build compared with: the previous complete build of the same branch.
+    pub compared_with: Option<String>,
+    /// Every condition held.
+    pub passed: bool,
+    /// Each condition.
+    pub conditions: Vec<GateCondition>,
+    /// The facts tested.
+    pub facts: GateFacts,
+    /// Tests the history calls flaky (any definition, the last `flaky_days` days before the
+    /// latest build) that `flaky_excluded` left out of the failures.
+    pub flaky_excluded: Vec<TestRef>,
+}
+
+/// A project.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ProjectRef {
+    /// Its name.
+    pub name: String,
+}
+
+/// The projects this reader may see.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ProjectList {
+    /// The projects.
+    pub projects: Vec<ProjectRef>,
+}
+
+/// The current values badges and the dashboard show, over the last `days` days.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Current {
+    /// Successful / finished builds of the period.
+    pub success_rate: Option<f64>,
+    /// Pass rate over the period's builds' test totals.
+    pub pass_rate: Option<f64>,
+    /// Line rate of the latest build with coverage.
+    pub line_rate: Option<f64>,
+    /// Branch rate of the latest build with coverage.
+    pub branch_rate: Option<f64>,
+    /// Median build time of the period, seconds.
+    pub median_duration_s: Option<f64>,
+}

@@ -1,0 +1,292 @@
+//! Questions about tests: flaky, slowest, failing now.
+
+use cimetrics_metrics::polars::prelude::*;
+use cimetrics_metrics::schema::{TEST_ID, builds_frame, results_frame};
+use cimetrics_metrics::{FlakyConfig, SlowestBy, Table, Value};
+
+use super::{
+    History, Result, boolean, builds_of, float, in_period, int, ints, last_days, text, u32_of,
+};
+use crate::answers::{
+    CommitEvidence, FailingTest, FailingTests, FlakyDefinitions, FlakyTest, FlakyTests,
+    FlipRate, PassOnRetry, SameCommit, SlowTest, SlowestTests, TestRef, time,
+};
+use crate::cache::Snapshot;
+use crate::store::Project;
+
+/// What [`History::flaky`] is asked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlakyParams {
+    /// Only builds of this branch.
+    pub branch: Option<String>,
+    /// Days back from the latest build.
+    pub days: u32,
+    /// At most this many tests.
+    pub limit: u32,
+    /// The definitions' thresholds.
+    pub config: FlakyConfig,
+}
+
+impl Default for FlakyParams {
+    fn default() -> Self {
+        FlakyParams {
+            branch: None,
+            days: 90,
+            limit: 50,
+            config: FlakyConfig::default(),
+        }
+    }
+}
+
+/// What [`History::slowest`] is asked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SlowestParams {
+    /// Only builds of this branch.
+    pub branch: Option<String>,
+    /// Days back from the latest build.
+    pub days: u32,
+    /// Order by p50 or p95.
+    pub by: SlowestBy,
+    /// At most this many tests.
+    pub limit: u32,
+}
+
+impl Default for SlowestParams {
+    fn default() -> Self {
+        SlowestParams {
+            branch: None,
+            days: 30,
+            by: SlowestBy::P95,
+            limit: 50,
+        }
+    }
+}
+
+/// What [`History::failing`] is asked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FailingParams {
+    /// The branch (default: the latest build's).
+    pub branch: Option<String>,
+    /// Days back from the latest build.
+    pub days: u32,
+}
+
+impl Default for FailingParams {
+    fn default() -> Self {
+        FailingParams {
+            branch: None,
+            days: 90,
+        }
+    }
+}
+
+impl History {
+    /// A results metric over the last `days` days of `branch`: `f(results, builds)`, or the
+    /// metric over nothing (its own empty output) when there is no history.
+    async fn over_results(
+        &self,
+        project: &Project,
+        snapshot: &Snapshot,
+        branch: Option<&str>,
+        days: u32,
+        f: impl FnOnce(LazyFrame, LazyFrame) -> cimetrics_metrics::Result<DataFrame>,
+    ) -> Result<Table> {
+        let frame = match last_days(snapshot, days) {
+            Some(period) => {
+                let results = self.results(snapshot, project, period).await?;
+                f(
+                    results.lazy(),
+                    in_period(builds_of(snapshot, branch), period),
+                )?
+            }
+            None => f(results_frame(&[])?.lazy(), builds_frame(&[])?.lazy())?,
+        };
+        Ok(Table::from_frame(&frame)?)
+    }
+
+    /// Flaky tests over the last `days` days, under the three definitions of
+    /// [`cimetrics_metrics::flaky_tests`], each with its evidence; the `limit` with the
+    /// highest flake rate.
+    ///
+    /// # Errors
+    /// The store fails.
+    pub async fn flaky(&self, project: &Project, params: &FlakyParams) -> Result<FlakyTests> {
+        let snapshot = self.snapshot(project).await?;
+        let config = &params.config;
+        let table = self
+            .over_results(project, &snapshot, params.branch.as_deref(), params.days, |r, b| {
+                cimetrics_metrics::flaky_tests(r, b, config)
+            })
+            .await?;
+        let names = self.test_refs(project, &table).await?;
+        let ids = |v: Vec<i64>| -> Vec<String> { v.into_iter().map(|b| snapshot.ci_id(b)).collect() };
+        let mut tests = Vec::new();
+        for i in 0..table.rows.len().min(params.limit as usize) {
+            let Some(test) = test_of(&table, i, &names) else {
+                continue;
+            };
+            let commits = match table.get(i, "same_commit_commits") {
+                Some(Value::List(c)) => c.clone(),
+                _ => Vec::new(),
+            };
+            let nested = |column: &str| -> Vec<Vec<i64>> {
+                match table.get(i, column) {
+                    Some(Value::List(lists)) => lists.iter().map(|l| ints(Some(l))).collect(),
+                    _ => Vec::new(),
+                }
+            };
+            let (failed_in, passed_in) =
+                (nested("same_commit_failed_in"), nested("same_commit_passed_in"));
+            let commits = commits
+                .iter()
+                .enumerate()
+                .map(|(k, c)| CommitEvidence {
+                    commit: c.to_csv(),
+                    failed_in: ids(failed_in.get(k).cloned().unwrap_or_default()),
+                    passed_in: ids(passed_in.get(k).cloned().unwrap_or_default()),
+                })
+                .collect();
+            tests.push(FlakyTest {
+                test,
+                runs: u32_of(int(&table, i, "runs")),
+                passes: u32_of(int(&table, i, "passes")),
+                failures: u32_of(int(&table, i, "failures")),
+                pass_rate: float(&table, i, "pass_rate"),
+                flake_rate: float(&table, i, "flake_rate"),
+                same_commit: SameCommit {
+                    flaky: boolean(&table, i, "same_commit"),
+                    commits,
+                },
+                pass_on_retry: PassOnRetry {
+                    flaky: boolean(&table, i, "pass_on_retry"),
+                    builds: ids(ints(table.get(i, "retry_builds"))),
+                },
+                flip_rate: FlipRate {
+                    flaky: boolean(&table, i, "flip_rate_flaky"),
+                    branch: params.branch.clone(),
+                    runs: ids(ints(table.get(i, "flip_builds"))),
+                    sequence: text(&table, i, "flip_sequence"),
+                    flips: u32_of(int(&table, i, "flips")),
+                    rate: float(&table, i, "flip_rate"),
+                },
+            });
+        }
+        Ok(FlakyTests {
+            project: project.name.clone(),
+            days: params.days,
+            branch: params.branch.clone(),
+            definitions: definitions(config),
+            tests,
+        })
+    }
+
+    /// The `limit` slowest tests over the last `days` days by p50 or p95
+    /// ([`cimetrics_metrics::slowest_tests`]).
+    ///
+    /// # Errors
+    /// The store fails.
+    pub async fn slowest(&self, project: &Project, params: &SlowestParams) -> Result<SlowestTests> {
+        let snapshot = self.snapshot(project).await?;
+        let (by, limit) = (params.by, params.limit);
+        let table = self
+            .over_results(project, &snapshot, params.branch.as_deref(), params.days, |r, b| {
+                cimetrics_metrics::slowest_tests(r, b, by, limit)
+            })
+            .await?;
+        let names = self.test_refs(project, &table).await?;
+        let tests = (0..table.rows.len())
+            .filter_map(|i| {
+                Some(SlowTest {
+                    test: test_of(&table, i, &names)?,
+                    runs: u32_of(int(&table, i, "runs")),
+                    p50_s: float(&table, i, "p50_s"),
+                    p95_s: float(&table, i, "p95_s"),
+                    max_s: float(&table, i, "max_s"),
+                })
+            })
+            .collect();
+        Ok(SlowestTests {
+            project: project.name.clone(),
+            days: params.days,
+            branch: params.branch.clone(),
+            by: match by {
+                SlowestBy::P50 => "p50",
+                SlowestBy::P95 => "p95",
+            }
+            .into(),
+            limit,
+            tests,
+        })
+    }
+
+    /// The tests whose latest run on the branch failed, each with the first build of its
+    /// failure streak ([`cimetrics_metrics::failing_since`]), over the last `days` days.
+    /// Without a branch, the latest build's.
+    ///
+    /// # Errors
+    /// The store fails.
+    pub async fn failing(&self, project: &Project, params: &FailingParams) -> Result<FailingTests> {
+        let snapshot = self.snapshot(project).await?;
+        let branch = match &params.branch {
+            Some(b) => b.clone(),
+            None => snapshot
+                .summaries
+                .last()
+                .map_or_else(|| "main".to_owned(), |s| s.build.branch.clone()),
+        };
+        let table = self
+            .over_results(project, &snapshot, Some(&branch), params.days, |r, b| {
+                cimetrics_metrics::failing_since(r, b, &branch)
+            })
+            .await?;
+        let names = self.test_refs(project, &table).await?;
+        let tests = (0..table.rows.len())
+            .filter_map(|i| {
+                let since = int(&table, i, "since_build_id")?;
+                Some(FailingTest {
+                    test: test_of(&table, i, &names)?,
+                    since_build: snapshot.ci_id(since),
+                    since: snapshot.summary(since).and_then(|s| time(s.build.finished_at_ms)),
+                    since_commit: text(&table, i, "since_commit"),
+                    failing_builds: ints(table.get(i, "streak_builds"))
+                        .into_iter()
+                        .map(|b| snapshot.ci_id(b))
+                        .collect(),
+                })
+            })
+            .collect();
+        Ok(FailingTests {
+            project: project.name.clone(),
+            branch,
+            days: params.days,
+            tests,
+        })
+    }
+}
+
+fn test_of(
+    table: &Table,
+    row: usize,
+    names: &std::collections::HashMap<i64, TestRef>,
+) -> Option<TestRef> {
+    names.get(&int(table, row, TEST_ID)?).cloned()
+}
+
+/// The definitions in words, with the thresholds in force.
+pub(crate) fn definitions(config: &FlakyConfig) -> FlakyDefinitions {
+    FlakyDefinitions {
+        same_commit: format!(
+            "passed and failed on the same commit, on at least {} commit(s)",
+            config.same_commit_min_commits
+        ),
+        pass_on_retry: format!(
+            "passed after a failed attempt in one build, in at least {} build(s)",
+            config.pass_on_retry_min_builds
+        ),
+        flip_rate: format!(
+            "over the last {} runs, flips/(runs-1) >= {} with at least {} flips",
+            config.flip_runs, config.flip_rate_min, config.flip_min_flips
+        ),
+        flake_rate: "(flaky passes + failures on a commit that also passed) / runs".into(),
+    }
+}

@@ -1,0 +1,213 @@
+//! A metric per window: success rate, pass rate, coverage, duration, quality.
+
+use chrono::NaiveDate;
+use cimetrics_metrics::polars::prelude::*;
+use cimetrics_metrics::schema::{WINDOW_START, results_frame};
+use cimetrics_metrics::{FlakyConfig, ScoreWeights, Table, Value, Window, WindowSpec};
+
+use super::{History, Result, builds_of, float, in_period, int};
+use crate::Error;
+use crate::answers::{Trend, TrendPoint};
+use crate::store::Project;
+
+/// A trend series the history knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Metric {
+    /// Successful / finished builds.
+    SuccessRate,
+    /// Passed / run tests, over the builds' stored totals.
+    PassRate,
+    /// Line coverage of the window's last build with coverage.
+    Coverage,
+    /// Branch coverage, likewise.
+    BranchCoverage,
+    /// Build duration (median).
+    Duration,
+    /// Quality score (within the cached period: older windows are null).
+    Quality,
+}
+
+impl Metric {
+    /// Every metric, in display order.
+    pub const ALL: [Metric; 6] = [
+        Metric::SuccessRate,
+        Metric::PassRate,
+        Metric::Coverage,
+        Metric::BranchCoverage,
+        Metric::Duration,
+        Metric::Quality,
+    ];
+
+    /// The name used in URLs and answers.
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::SuccessRate => "success_rate",
+            Metric::PassRate => "pass_rate",
+            Metric::Coverage => "coverage",
+            Metric::BranchCoverage => "branch_coverage",
+            Metric::Duration => "duration",
+            Metric::Quality => "quality",
+        }
+    }
+
+    /// The unit of its values: `fraction` (0..=1), `seconds` or `points` (0–100).
+    pub fn unit(self) -> &'static str {
+        match self {
+            Metric::Duration => "seconds",
+            Metric::Quality => "points",
+            _ => "fraction",
+        }
+    }
+
+    /// Rates are fractions (shown as percentages).
+    pub fn is_rate(self) -> bool {
+        self.unit() == "fraction"
+    }
+
+    /// A human title.
+    pub fn title(self) -> &'static str {
+        match self {
+            Metric::SuccessRate => "Build success rate",
+            Metric::PassRate => "Test pass rate",
+            Metric::Coverage => "Line coverage",
+            Metric::BranchCoverage => "Branch coverage",
+            Metric::Duration => "Build duration (median)",
+            Metric::Quality => "Quality score",
+        }
+    }
+
+    /// The metrics frame's value and count columns.
+    fn columns(self) -> (&'static str, &'static str) {
+        match self {
+            Metric::SuccessRate => ("success_rate", "finished"),
+            Metric::PassRate => ("pass_rate", "builds"),
+            Metric::Coverage => ("line_rate", "builds"),
+            Metric::BranchCoverage => ("branch_rate", "builds"),
+            Metric::Duration => ("p50_s", "builds"),
+            Metric::Quality => ("score", "builds"),
+        }
+    }
+}
+
+impl std::str::FromStr for Metric {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Metric::ALL
+            .into_iter()
+            .find(|m| m.name() == s)
+            .ok_or_else(|| {
+                Error::Invalid(format!(
+                    "unknown metric {s:?} (one of {})",
+                    Metric::ALL.map(Metric::name).join(", ")
+                ))
+            })
+    }
+}
+
+/// What [`History::trend`] is asked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrendParams {
+    /// The metric.
+    pub metric: Metric,
+    /// Day, ISO week or month.
+    pub window: Window,
+    /// The IANA zone windows begin in.
+    pub time_zone: String,
+    /// Only this branch.
+    pub branch: Option<String>,
+    /// First local date.
+    pub from: Option<NaiveDate>,
+    /// Last local date.
+    pub to: Option<NaiveDate>,
+}
+
+impl TrendParams {
+    /// Weekly, in UTC, every branch, the whole history.
+    pub fn new(metric: Metric) -> TrendParams {
+        TrendParams {
+            metric,
+            window: Window::Week,
+            time_zone: "UTC".into(),
+            branch: None,
+            from: None,
+            to: None,
+        }
+    }
+}
+
+impl History {
+    /// A metric per window (each formula is the metrics crate's: [`success_rate`],
+    /// [`pass_rate_per_window_of_counts`] over the stored build totals, [`coverage_per_window`],
+    /// [`duration_trend`], [`score_per_window`]). Success rate, pass rate, coverage and
+    /// duration cover the whole history; quality the cached period.
+    ///
+    /// [`success_rate`]: cimetrics_metrics::success_rate
+    /// [`pass_rate_per_window_of_counts`]: cimetrics_metrics::pass_rate_per_window_of_counts
+    /// [`coverage_per_window`]: cimetrics_metrics::coverage_per_window
+    /// [`duration_trend`]: cimetrics_metrics::duration_trend
+    /// [`score_per_window`]: cimetrics_metrics::score_per_window
+    ///
+    /// # Errors
+    /// An unknown time zone; the store fails.
+    pub async fn trend(&self, project: &Project, params: &TrendParams) -> Result<Trend> {
+        let snapshot = self.snapshot(project).await?;
+        let spec = WindowSpec::new(params.window)
+            .in_zone(params.time_zone.clone())
+            .between(params.from, params.to);
+        let builds = builds_of(&snapshot, params.branch.as_deref());
+        let frame = match params.metric {
+            Metric::SuccessRate => cimetrics_metrics::success_rate(builds, &spec, false)?,
+            Metric::PassRate => cimetrics_metrics::pass_rate_per_window_of_counts(
+                snapshot.counts.clone().lazy(),
+                builds,
+                &spec,
+            )?,
+            Metric::Coverage | Metric::BranchCoverage => cimetrics_metrics::coverage_per_window(
+                snapshot.coverage.clone().lazy(),
+                builds,
+                &spec,
+                false,
+            )?,
+            Metric::Duration => cimetrics_metrics::duration_trend(builds, &spec)?,
+            Metric::Quality => {
+                // Raw results are needed: the cached period only (older windows are null).
+                let from = snapshot.results_from_ms;
+                let results = match snapshot.results_between(from, i64::MAX)? {
+                    Some(r) if r.width() > 0 => r,
+                    _ => results_frame(&[])?,
+                };
+                cimetrics_metrics::score_per_window(
+                    in_period(builds, (from, i64::MAX)),
+                    results.lazy(),
+                    snapshot.coverage.clone().lazy(),
+                    &spec,
+                    &FlakyConfig::default(),
+                    &ScoreWeights::default(),
+                )?
+            }
+        };
+        let table = Table::from_frame(&frame)?;
+        let (value, count) = params.metric.columns();
+        let points = (0..table.rows.len())
+            .filter_map(|i| {
+                let Some(Value::Date(window_start)) = table.get(i, WINDOW_START) else {
+                    return None;
+                };
+                Some(TrendPoint {
+                    window_start: *window_start,
+                    value: float(&table, i, value),
+                    builds: int(&table, i, count).map_or(0, |n| n.max(0) as u64),
+                })
+            })
+            .collect();
+        Ok(Trend {
+            project: project.name.clone(),
+            metric: params.metric.name().into(),
+            unit: params.metric.unit().into(),
+            window: params.window.name().into(),
+            time_zone: params.time_zone.clone(),
+            branch: params.branch.clone(),
+            points,
+        })
+    }
+}
