@@ -171,19 +171,3 @@ fn every_invalid_corpus_file_gets_an_error_with_a_position() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
-
-#[test]
-fn an_xxe_attempt_is_refused_as_an_entity_declaration() {
-    let Some(dir) = corpus_dir() else {
-        eprintln!("skipped: ../shared/corpus is not there");
-        return;
-    };
-    for name in ["invalid/xxe-external-entity.xml", "invalid/xxe-oob-dtd.xml"] {
-        let err = summarize(&dir.join(name)).unwrap_err();
-        assert_eq!(
-            err.kind(),
-            &cimetrics_ingest::ErrorKind::EntityDeclaration,
-            "{name}: {err}"
-        );
-    }
-}
