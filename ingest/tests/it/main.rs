@@ -14,12 +14,24 @@ pub fn repo() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
 }
 
-/// The shared corpus beside the repository, if it is there.
-pub fn corpus_dir() -> Option<PathBuf> {
+/// The shared corpus: `$CIMETRICS_CORPUS`, else `../shared/corpus` beside the repository.
+///
+/// The tests that read it carry `#[cfg_attr(corpus_absent, ignore = "...")]`: the build script
+/// sets `corpus_absent` when it is not there, so they show as ignored, not as passed.
+///
+/// # Panics
+///
+/// When the directory holds no `expected.json`.
+pub fn corpus_dir() -> PathBuf {
     let dir = std::env::var_os("CIMETRICS_CORPUS")
         .map(PathBuf::from)
         .unwrap_or_else(|| repo().join("../shared/corpus"));
-    dir.join("expected.json").is_file().then_some(dir)
+    assert!(
+        dir.join("expected.json").is_file(),
+        "no shared corpus (expected.json) in {}: put it there or set CIMETRICS_CORPUS",
+        dir.display()
+    );
+    dir
 }
 
 /// Every file below `dir`, sorted.
