@@ -6,6 +6,10 @@
 //! A file that appears in several fragments is merged: a line measured twice keeps the larger
 //! hit count for XML formats (two views of one run) and the sum for LCOV (records of different
 //! tests); branches keep the larger total and the larger covered count.
+//!
+//! [`CoverageMerger`] keeps every file, for [`crate::parse`], and finds a file by position: a
+//! `hashbrown::HashTable` of indices into its files. [`CoverageCounter`] keeps two bits per
+//! line number, for [`crate::summarize`], whose memory does not grow with the report.
 
 use std::collections::HashMap;
 use std::hash::BuildHasher;

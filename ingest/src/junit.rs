@@ -28,7 +28,13 @@
 //!
 //! [`JunitReader`] yields one `TestCase` per `<testcase>` element, with memory that does not
 //! grow with the report. A report that repeats a test (same [`TestId`]) for its retries is
-//! merged by [`crate::merge::TestMerger`] (full reports) or [`crate::summary`] (counts).
+//! merged by [`crate::merge::TestMerger`] (full reports) or [`crate::merge::TestCounter`]
+//! (counts, for [`crate::summarize`]).
+//!
+//! The reader hands its tests to a [`CaseSink`]: it pushes each onto the sink's list and the
+//! sink takes it from there (the merger for [`crate::parse`], the counter for
+//! [`crate::summarize`], a list of one for [`JunitReader::next_case`]), so a run of empty
+//! testcases is read, made and placed in one loop.
 
 use std::sync::Arc;
 

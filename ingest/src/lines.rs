@@ -25,6 +25,11 @@
 //! Each block `file:startLine.startCol,endLine.endCol statements count` measures the lines
 //! from startLine to endLine; a line is covered when any block over it has count > 0. The
 //! same block listed again (several test binaries) adds its count.
+//!
+//! LCOV's `DA` and `BRDA` lines (and its function records) are read in place from the
+//! [`Source`]'s buffer while it holds them whole, spared the copy and the checks of a line
+//! read the careful way; any line that is not plain goes the careful way, which reports what
+//! is wrong with it.
 
 use std::io::BufRead;
 

