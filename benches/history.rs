@@ -10,7 +10,7 @@
 //! ```
 //!
 //! Every read is timed as the service answers it: the history version check against the
-//! database, the cached snapshot, then the metrics (`cimetrics_api::queries`). The cold
+//! database, the cached snapshot, then the metrics (`cimetrics_history::History`'s questions). The cold
 //! snapshot load (reading the year's builds and the last 120 days of raw results) is timed
 //! apart, as it happens once per process (then incrementally per new build).
 //!
@@ -33,10 +33,9 @@ mod generator; // `gen` is a reserved keyword in edition 2024
 use std::hint::black_box;
 use std::time::Duration;
 
-use cimetrics_api::history::HistoryCache;
-use cimetrics_api::queries::{self, Metric};
-use cimetrics_api::store::{BuildMeta, Store, UploadMeta, digest};
-use cimetrics_metrics::{FlakyConfig, ScoreWeights, SlowestBy, Window, WindowSpec};
+use cimetrics_history::questions::{FlakyParams, Metric, SlowestParams, TrendParams};
+use cimetrics_history::store::{BuildMeta, Store, UploadMeta, digest};
+use cimetrics_history::{History, HistoryCache};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use tokio::runtime::Runtime;
 
@@ -181,9 +180,7 @@ fn reads(c: &mut Criterion) {
     );
     drop(snap);
 
-    let week = WindowSpec::new(Window::Week);
-    let flaky = FlakyConfig::default();
-    let weights = ScoreWeights::default();
+    let history = History::new(store.clone(), RESULTS_DAYS);
     let mut group = c.benchmark_group("read");
     group.sample_size(30);
     group.bench_function("version_check", |b| {
@@ -194,49 +191,40 @@ fn reads(c: &mut Criterion) {
         ("coverage_week", Metric::Coverage),
         ("pass_rate_week", Metric::PassRate),
     ] {
+        let params = TrendParams::new(metric);
         group.bench_function(name, |b| {
             b.iter(|| {
-                let snap = rt.block_on(cache.snapshot(&store, pid)).expect("snapshot");
-                black_box(queries::trend(&snap, metric, &week, None).expect("trend"))
+                black_box(
+                    rt.block_on(history.trend(&project, &params))
+                        .expect("trend"),
+                )
             });
         });
     }
+    let flaky = FlakyParams::default();
     group.bench_function("flaky_top50_90d", |b| {
-        b.iter(|| {
-            rt.block_on(async {
-                let snap = cache.snapshot(&store, pid).await.expect("snapshot");
-                black_box(
-                    queries::flaky(&store, &snap, pid, None, 90, &flaky, 50)
-                        .await
-                        .expect("flaky"),
-                )
-            })
-        });
+        b.iter(|| black_box(rt.block_on(history.flaky(&project, &flaky)).expect("flaky")));
     });
     for (name, days) in [("slowest_p95_30d", 30), ("slowest_p95_90d", 90)] {
+        let params = SlowestParams {
+            days,
+            ..SlowestParams::default()
+        };
         group.bench_function(name, |b| {
             b.iter(|| {
-                rt.block_on(async {
-                    let snap = cache.snapshot(&store, pid).await.expect("snapshot");
-                    black_box(
-                        queries::slowest(&store, &snap, pid, None, days, SlowestBy::P95, 50)
-                            .await
-                            .expect("slowest"),
-                    )
-                })
+                black_box(
+                    rt.block_on(history.slowest(&project, &params))
+                        .expect("slowest"),
+                )
             });
         });
     }
     group.bench_function("score_latest_30d", |b| {
         b.iter(|| {
-            rt.block_on(async {
-                let snap = cache.snapshot(&store, pid).await.expect("snapshot");
-                black_box(
-                    queries::score(&store, &snap, pid, None, 30, &weights, &flaky)
-                        .await
-                        .expect("score"),
-                )
-            })
+            black_box(
+                rt.block_on(history.score(&project, None, 30))
+                    .expect("score"),
+            )
         });
     });
     group.finish();

@@ -76,7 +76,9 @@ pub struct CoverageSummary {
 
 impl CoverageSummary {
     /// From totals (lines valid, covered, branches valid, covered), without a comparison.
-    pub fn from_totals([lines_valid, lines_covered, branches_valid, branches_covered]: [u64; 4]) -> Self {
+    pub fn from_totals(
+        [lines_valid, lines_covered, branches_valid, branches_covered]: [u64; 4],
+    ) -> Self {
         CoverageSummary {
             lines_valid,
             lines_covered,

@@ -123,19 +123,22 @@ fn import_is_idempotent_and_trends_show_the_history() {
     let json: Value = serde_json::from_str(&out).unwrap();
     let series = &json["series"];
     // Day 1: builds 1 (passed) and 2 (failed: b failed in shard 2) -> 50%; day 2: 100%.
-    let rates: Vec<&Value> = series["success_rate"]
+    let rates: Vec<&Value> = series["success_rate"]["points"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| &r["success_rate"])
+        .map(|r| &r["value"])
         .collect();
     assert_eq!(rates, [&Value::from(0.5), &Value::from(1.0)], "{out}");
-    assert_eq!(series["success_rate"][0]["window_start"], "2026-03-02");
+    assert_eq!(
+        series["success_rate"]["points"][0]["window_start"],
+        "2026-03-02"
+    );
     // Day 1 tests: a, b ok in build 1; a ok, b failed in build 2 -> 3 of 4 passed.
-    assert_eq!(series["pass_rate"][0]["pass_rate"], 0.75, "{out}");
+    assert_eq!(series["pass_rate"]["points"][0]["value"], 0.75, "{out}");
     // Coverage: day 1's last build with coverage is build 1 (80%); day 2 build 3 (90%).
-    assert_eq!(series["coverage"][0]["line_rate"], 0.8, "{out}");
-    assert_eq!(series["coverage"][1]["line_rate"], 0.9, "{out}");
+    assert_eq!(series["coverage"]["points"][0]["value"], 0.8, "{out}");
+    assert_eq!(series["coverage"]["points"][1]["value"], 0.9, "{out}");
 
     let (code, out, _) = run(cimetrics()
         .args(["trends", "--window", "day", "--data-dir"])

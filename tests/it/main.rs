@@ -1,9 +1,16 @@
-//! End-to-end tests of the binary and the service: one test binary, one module per concern.
-//! The reader's own tests are in `ingest/tests/it/`.
+//! End-to-end tests of the binary (alone, over a history, and against the service): one
+//! test binary, one module per concern. The reader's own tests are in `ingest/tests/it/`,
+//! the storage suite in `history/tests/it/`, the service's in `api/tests/it/`.
 
 mod cli;
 mod history;
-mod service;
+#[path = "../../api/tests/it/support.rs"]
+#[allow(
+    dead_code,
+    reason = "the service suite's helpers; these tests use a few of them"
+)]
+mod support;
+mod upload;
 
 use std::path::PathBuf;
 

@@ -247,7 +247,8 @@ pub(crate) struct Revoke {
 
 /// Revokes a token (admin).
 #[utoipa::path(post, path = "/api/v1/tokens/revoke", tag = "admin", request_body = Revoke,
-    responses((status = 204, description = "Revoked")))]
+    responses((status = 204, description = "Revoked"),
+        (status = 404, description = "No such live token", body = super::ProblemDetails)))]
 pub(crate) async fn revoke_token(
     state: Shared,
     req: HttpRequest,

@@ -78,7 +78,10 @@ impl Series {
             values: trend
                 .points
                 .iter()
-                .map(|p| p.value.map(|v| if metric.is_rate() { v * 100.0 } else { v }))
+                .map(|p| {
+                    p.value
+                        .map(|v| if metric.is_rate() { v * 100.0 } else { v })
+                })
                 .collect(),
             percent: metric.is_rate() || metric == Metric::Quality,
         }
@@ -329,7 +332,10 @@ pub(crate) async fn badge(
                 Metric::SuccessRate
             };
             let current = analytics(&state, move |state| async move {
-                Ok(state.history.current(&project, branch.as_deref(), 30).await?)
+                Ok(state
+                    .history
+                    .current(&project, branch.as_deref(), 30)
+                    .await?)
             })
             .await?;
             let value = if metric == Metric::Coverage {

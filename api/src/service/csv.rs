@@ -60,7 +60,11 @@ pub(crate) fn write<R: Serialize>(rows: &[R]) -> String {
     let mut out = String::new();
     for (i, row) in rows.iter().enumerate() {
         let mut cells = Vec::new();
-        flatten("", serde_json::to_value(row).unwrap_or(Value::Null), &mut cells);
+        flatten(
+            "",
+            serde_json::to_value(row).unwrap_or(Value::Null),
+            &mut cells,
+        );
         if i == 0 {
             let header: Vec<String> = cells.iter().map(|(k, _)| k.clone()).collect();
             out.push_str(&header.join(","));

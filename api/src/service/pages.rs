@@ -4,9 +4,7 @@
 //! flaky and slowest tests.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use cimetrics_history::questions::{
-    BuildsParams, FlakyParams, GateParams, Metric, SlowestParams,
-};
+use cimetrics_history::questions::{BuildsParams, FlakyParams, GateParams, Metric, SlowestParams};
 use serde::Deserialize;
 
 use super::{Problem, Shared, analytics, auth, percent_encode as url};

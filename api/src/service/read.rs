@@ -198,7 +198,11 @@ pub(crate) async fn builds(
         limit: q.limit.unwrap_or(50).clamp(1, 1000),
         offset: q.offset.unwrap_or(0),
     };
-    let answer = ask(&state, move |h| async move { h.builds(&project, &params).await }).await?;
+    let answer = ask(
+        &state,
+        move |h| async move { h.builds(&project, &params).await },
+    )
+    .await?;
     Ok(respond(&req, q.format.as_deref(), &answer, |a| &a.builds))
 }
 
@@ -215,7 +219,11 @@ pub(crate) async fn build(
 ) -> Result<HttpResponse, Problem> {
     let (name, build) = path.into_inner();
     let project = readable(&state, &req, &name).await?;
-    let answer = ask(&state, move |h| async move { h.build(&project, &build).await }).await?;
+    let answer = ask(
+        &state,
+        move |h| async move { h.build(&project, &build).await },
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(answer))
 }
 
@@ -273,7 +281,11 @@ pub(crate) async fn trend(
     project: Project,
     params: TrendParams,
 ) -> Result<Trend, Problem> {
-    ask(state, move |h| async move { h.trend(&project, &params).await }).await
+    ask(
+        state,
+        move |h| async move { h.trend(&project, &params).await },
+    )
+    .await
 }
 
 /// A metric per window (every window of the range; empty ones null).
@@ -329,7 +341,11 @@ pub(crate) async fn flaky(
         limit: q.limit.unwrap_or(50).clamp(1, 10_000),
         config: FlakyConfig::default(),
     };
-    let answer = ask(&state, move |h| async move { h.flaky(&project, &params).await }).await?;
+    let answer = ask(
+        &state,
+        move |h| async move { h.flaky(&project, &params).await },
+    )
+    .await?;
     Ok(respond(&req, q.format.as_deref(), &answer, |a| &a.tests))
 }
 
@@ -356,7 +372,10 @@ pub(crate) async fn slowest(
         by,
         limit: q.limit.unwrap_or(50).clamp(1, 10_000),
     };
-    let answer = ask(&state, move |h| async move { h.slowest(&project, &params).await }).await?;
+    let answer = ask(&state, move |h| async move {
+        h.slowest(&project, &params).await
+    })
+    .await?;
     Ok(respond(&req, q.format.as_deref(), &answer, |a| &a.tests))
 }
 
@@ -376,7 +395,10 @@ pub(crate) async fn failing(
         branch: q.branch.clone(),
         days: q.days.unwrap_or(90).clamp(1, 3660),
     };
-    let answer = ask(&state, move |h| async move { h.failing(&project, &params).await }).await?;
+    let answer = ask(&state, move |h| async move {
+        h.failing(&project, &params).await
+    })
+    .await?;
     Ok(respond(&req, q.format.as_deref(), &answer, |a| &a.tests))
 }
 
@@ -509,6 +531,10 @@ pub(crate) async fn gate(
 ) -> Result<HttpResponse, Problem> {
     let project = readable(&state, &req, &path).await?;
     let params = q.params();
-    let answer = ask(&state, move |h| async move { h.gate(&project, &params).await }).await?;
+    let answer = ask(
+        &state,
+        move |h| async move { h.gate(&project, &params).await },
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(answer))
 }

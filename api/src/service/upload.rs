@@ -421,7 +421,9 @@ fn answer(project: &str, build: &str, upload: &UploadMeta, o: &UploadOutcome) ->
             size: upload.size,
             format,
             tests: s.tests.as_ref().map(|t| {
-                TestTotals::from_counts([t.total, t.passed, t.failed, t.errored, t.skipped, t.flaky])
+                TestTotals::from_counts([
+                    t.total, t.passed, t.failed, t.errored, t.skipped, t.flaky,
+                ])
             }),
             coverage: s.coverage.as_ref().map(|c| {
                 CoverageSummary::from_totals([
@@ -457,7 +459,11 @@ pub(crate) async fn put_build(
         ));
     }
     let meta = body.meta(&build_id)?;
-    state.history.store().upsert_build(project.id, &meta).await?;
+    state
+        .history
+        .store()
+        .upsert_build(project.id, &meta)
+        .await?;
     Ok(HttpResponse::Ok().json(build_of(&state, project, build_id).await?))
 }
 
@@ -474,7 +480,11 @@ pub(crate) async fn finalize(
     let (project_name, build_id) = path.into_inner();
     let project = auth::project(&state, &project_name).await?;
     auth::writer(&state, &req, &project).await?;
-    state.history.store().finalize(project.id, &build_id).await?;
+    state
+        .history
+        .store()
+        .finalize(project.id, &build_id)
+        .await?;
     Ok(HttpResponse::Ok().json(build_of(&state, project, build_id).await?))
 }
 

@@ -268,7 +268,12 @@ impl History {
     ///
     /// # Errors
     /// The store fails.
-    pub async fn current(&self, project: &Project, branch: Option<&str>, days: u32) -> Result<Current> {
+    pub async fn current(
+        &self,
+        project: &Project,
+        branch: Option<&str>,
+        days: u32,
+    ) -> Result<Current> {
         let snapshot = self.snapshot(project).await?;
         let period: Vec<&BuildSummary> = summaries_in(&snapshot, branch, days).collect();
         let mut counts = [0u64; 6];
@@ -303,7 +308,12 @@ impl History {
     ///
     /// # Errors
     /// The store fails.
-    pub async fn score(&self, project: &Project, branch: Option<&str>, days: u32) -> Result<QualityScore> {
+    pub async fn score(
+        &self,
+        project: &Project,
+        branch: Option<&str>,
+        days: u32,
+    ) -> Result<QualityScore> {
         let snapshot = self.snapshot(project).await?;
         let weights = ScoreWeights::default();
         let score = match last_days(&snapshot, days) {

@@ -116,7 +116,11 @@ fn judge(
     compared: &Compared<'_>,
     flaky: &HashSet<String>,
     config: &GateConfig,
-) -> Result<(cimetrics_metrics::GateResult, cimetrics_metrics::GateFacts, Vec<TestRef>)> {
+) -> Result<(
+    cimetrics_metrics::GateResult,
+    cimetrics_metrics::GateFacts,
+    Vec<TestRef>,
+)> {
     let mut facts = cimetrics_metrics::GateFacts::of_build(subject.tests, subject.coverage);
     if let Some(previous) = compared.coverage {
         let rate = |c: Option<[u64; 4]>| c.and_then(|c| cimetrics_metrics::ratio(c[1], c[0]));
@@ -162,7 +166,11 @@ fn answer(
     project: Option<&Project>,
     build: Option<String>,
     compared_with: Option<String>,
-    (result, facts, excluded): (cimetrics_metrics::GateResult, cimetrics_metrics::GateFacts, Vec<TestRef>),
+    (result, facts, excluded): (
+        cimetrics_metrics::GateResult,
+        cimetrics_metrics::GateFacts,
+        Vec<TestRef>,
+    ),
     config: &GateConfig,
 ) -> Gate {
     Gate {
@@ -315,7 +323,9 @@ impl History {
             coverage: info.coverage.map(|c| c.map(u)),
             failing: self.failing_of(info.id).await?,
         };
-        let compared = self.compared(&snapshot, &info.branch, position(&info)).await?;
+        let compared = self
+            .compared(&snapshot, &info.branch, position(&info))
+            .await?;
         let flaky = if params.config.flaky_excluded {
             self.flaky_ids(project, params.flaky_days).await?
         } else {
@@ -323,7 +333,13 @@ impl History {
         };
         let judged = judge(&subject, &compared, &flaky, &params.config)?;
         let compared_with = compared.tests.as_ref().map(|(s, _)| s.ci_build_id.clone());
-        Ok(answer(Some(project), Some(id), compared_with, judged, &params.config))
+        Ok(answer(
+            Some(project),
+            Some(id),
+            compared_with,
+            judged,
+            &params.config,
+        ))
     }
 
     /// Reports not stored (a CI step before upload) against the gate, compared with the
@@ -340,7 +356,9 @@ impl History {
         flaky_days: u32,
     ) -> Result<Gate> {
         let snapshot = self.snapshot(project).await?;
-        let compared = self.compared(&snapshot, branch, (i64::MAX, i64::MAX)).await?;
+        let compared = self
+            .compared(&snapshot, branch, (i64::MAX, i64::MAX))
+            .await?;
         let flaky = if config.flaky_excluded {
             self.flaky_ids(project, flaky_days).await?
         } else {

@@ -8,8 +8,8 @@ use super::{
     History, Result, boolean, builds_of, float, in_period, int, ints, last_days, text, u32_of,
 };
 use crate::answers::{
-    CommitEvidence, FailingTest, FailingTests, FlakyDefinitions, FlakyTest, FlakyTests,
-    FlipRate, PassOnRetry, SameCommit, SlowTest, SlowestTests, TestRef, time,
+    CommitEvidence, FailingTest, FailingTests, FlakyDefinitions, FlakyTest, FlakyTests, FlipRate,
+    PassOnRetry, SameCommit, SlowTest, SlowestTests, TestRef, time,
 };
 use crate::cache::Snapshot;
 use crate::store::Project;
@@ -114,12 +114,17 @@ impl History {
         let snapshot = self.snapshot(project).await?;
         let config = &params.config;
         let table = self
-            .over_results(project, &snapshot, params.branch.as_deref(), params.days, |r, b| {
-                cimetrics_metrics::flaky_tests(r, b, config)
-            })
+            .over_results(
+                project,
+                &snapshot,
+                params.branch.as_deref(),
+                params.days,
+                |r, b| cimetrics_metrics::flaky_tests(r, b, config),
+            )
             .await?;
         let names = self.test_refs(project, &table).await?;
-        let ids = |v: Vec<i64>| -> Vec<String> { v.into_iter().map(|b| snapshot.ci_id(b)).collect() };
+        let ids =
+            |v: Vec<i64>| -> Vec<String> { v.into_iter().map(|b| snapshot.ci_id(b)).collect() };
         let mut tests = Vec::new();
         for i in 0..table.rows.len().min(params.limit as usize) {
             let Some(test) = test_of(&table, i, &names) else {
@@ -135,8 +140,10 @@ impl History {
                     _ => Vec::new(),
                 }
             };
-            let (failed_in, passed_in) =
-                (nested("same_commit_failed_in"), nested("same_commit_passed_in"));
+            let (failed_in, passed_in) = (
+                nested("same_commit_failed_in"),
+                nested("same_commit_passed_in"),
+            );
             let commits = commits
                 .iter()
                 .enumerate()
@@ -189,9 +196,13 @@ impl History {
         let snapshot = self.snapshot(project).await?;
         let (by, limit) = (params.by, params.limit);
         let table = self
-            .over_results(project, &snapshot, params.branch.as_deref(), params.days, |r, b| {
-                cimetrics_metrics::slowest_tests(r, b, by, limit)
-            })
+            .over_results(
+                project,
+                &snapshot,
+                params.branch.as_deref(),
+                params.days,
+                |r, b| cimetrics_metrics::slowest_tests(r, b, by, limit),
+            )
             .await?;
         let names = self.test_refs(project, &table).await?;
         let tests = (0..table.rows.len())
@@ -246,7 +257,9 @@ impl History {
                 Some(FailingTest {
                     test: test_of(&table, i, &names)?,
                     since_build: snapshot.ci_id(since),
-                    since: snapshot.summary(since).and_then(|s| time(s.build.finished_at_ms)),
+                    since: snapshot
+                        .summary(since)
+                        .and_then(|s| time(s.build.finished_at_ms)),
                     since_commit: text(&table, i, "since_commit"),
                     failing_builds: ints(table.get(i, "streak_builds"))
                         .into_iter()

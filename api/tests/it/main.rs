@@ -1,0 +1,12 @@
+//! The service's tests, black-box over HTTP: one test binary, one module per concern.
+
+mod openapi;
+mod service;
+mod support;
+
+use std::path::PathBuf;
+
+/// The repository root (samples live there).
+pub fn repo() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+}

@@ -1,0 +1,71 @@
+//! `cimetrics upload` against a running service (the binary and the service together).
+
+use crate::repo;
+use crate::support::*;
+
+#[test]
+fn cimetrics_upload_from_a_github_actions_job_lands_a_build_the_dashboard_shows() {
+    for (backend, svc) in services(|_| {}) {
+        let token = project(&svc, "shop");
+        let samples = repo().join("samples/generated");
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_cimetrics"))
+            .args(["upload", "--server", &svc.url(), "--project", "shop"])
+            .arg(samples.join("pytest-rerunfailures.xml"))
+            .arg(samples.join("coverage-py-cobertura.xml"))
+            .env_remove("GITLAB_CI")
+            .env_remove("JENKINS_URL")
+            .env("GITHUB_ACTIONS", "true")
+            .env("GITHUB_RUN_ID", "777")
+            .env("GITHUB_RUN_ATTEMPT", "1")
+            .env("GITHUB_RUN_NUMBER", "42")
+            .env("GITHUB_SHA", "cafebabe00112233445566778899aabbccddeeff")
+            .env("GITHUB_REF_NAME", "main")
+            .env("GITHUB_SERVER_URL", "https://github.com")
+            .env("GITHUB_REPOSITORY", "acme/shop")
+            .env("CIMETRICS_TOKEN", &token)
+            .output()
+            .expect("run cimetrics upload");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{backend}: {stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(stdout.contains("build 777 shard 1"), "{backend}: {stdout}");
+        assert!(
+            stdout.contains("4 tests: 3 passed (2 flaky), 1 failed"),
+            "{backend}: {stdout}"
+        );
+
+        let build = get(&svc, "/api/v1/projects/shop/builds/777").json();
+        let b = &build["build"];
+        assert_eq!(
+            b["commit"], "cafebabe00112233445566778899aabbccddeeff",
+            "{backend}"
+        );
+        assert_eq!(b["branch"], "main");
+        assert_eq!(b["number"], 42);
+        assert_eq!(b["ci"]["provider"], "github-actions");
+        assert_eq!(
+            b["ci"]["url"],
+            "https://github.com/acme/shop/actions/runs/777"
+        );
+        assert_eq!(b["tests"]["total"], 4);
+        assert!(
+            b["coverage"]["lines_valid"].as_u64().is_some_and(|v| v > 0),
+            "{backend}: {build}"
+        );
+
+        let html = get(&svc, "/projects/shop").text();
+        assert!(
+            html.contains("#777 · main · <code>cafebabe00</code>"),
+            "{backend}: the latest build card"
+        );
+        let svg = get(&svc, "/api/v1/projects/shop/charts/coverage.svg").text();
+        assert!(
+            svg.contains("<circle"),
+            "{backend}: the build is a point on the coverage chart"
+        );
+        svc.stop();
+    }
+}
