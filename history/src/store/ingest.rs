@@ -479,7 +479,9 @@ async fn upsert_build(
          status_source = CASE WHEN $6 IS NULL THEN builds.status_source ELSE 'ci' END, \
          started_at = COALESCE($7, builds.started_at), \
          finished_at = COALESCE($8, builds.finished_at), \
-         duration_ms = COALESCE($9, builds.duration_ms), \
+         duration_ms = COALESCE($9, builds.duration_ms, \
+             CASE WHEN COALESCE($8, builds.finished_at) >= COALESCE($7, builds.started_at) \
+             THEN COALESCE($8, builds.finished_at) - COALESCE($7, builds.started_at) END), \
          ci_provider = COALESCE($10, builds.ci_provider), \
          ci_url = COALESCE($11, builds.ci_url), \
          expected_shards = COALESCE($12, builds.expected_shards) \
