@@ -16,8 +16,11 @@ const JUNIT: &str = r#"<testsuite name="s">
 </testsuite>"#;
 
 fn temp_file(name: &str, content: &[u8]) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("cimetrics-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = tempfile::Builder::new()
+        .prefix("cimetrics-cli")
+        .tempdir()
+        .expect("a temporary directory")
+        .keep();
     let path = dir.join(name);
     std::fs::write(&path, content).unwrap();
     path

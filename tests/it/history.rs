@@ -41,9 +41,12 @@ fn write(path: &Path, text: &str) {
 
 /// A fresh folder under the temp dir, its own for each call (tests run in parallel).
 fn fresh(name: &str) -> PathBuf {
-    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let dir = std::env::temp_dir().join(format!("cimetrics-{name}-{}-{n}", std::process::id()));
+    // An empty new folder (the commands create it again), named by tempfile.
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("cimetrics-{name}-"))
+        .tempdir()
+        .expect("a temporary directory")
+        .keep();
     let _ = std::fs::remove_dir_all(&dir);
     dir
 }

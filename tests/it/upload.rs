@@ -69,3 +69,69 @@ fn cimetrics_upload_from_a_github_actions_job_lands_a_build_the_dashboard_shows(
         svc.stop();
     }
 }
+
+/// A question has one answer however it is asked: `cimetrics trends --json` over the
+/// service's own database gives the very trend answers `GET .../trends` gives.
+#[test]
+fn the_cli_and_the_api_give_the_same_trends() {
+    use cimetrics_api::service::{Settings, spawn};
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let svc = spawn(Settings {
+        bind: "127.0.0.1:0".into(),
+        data_dir: dir.path().to_path_buf(),
+        admin_token: Some(ADMIN.into()),
+        workers: 1,
+        ..Settings::default()
+    })
+    .expect("the service starts");
+    let token = project(&svc, "shop");
+    for (build, report, day) in [
+        ("1", "pytest-rerunfailures.xml", "02"),
+        ("1", "coverage-py-cobertura.xml", "02"),
+        ("2", "ant-junit4.xml", "04"),
+        ("2", "gcovr-cobertura.xml", "04"),
+    ] {
+        let a = post(
+            &svc,
+            &format!(
+                "/api/v1/projects/shop/builds/{build}/reports?branch=main&name={report}&started_at=2026-11-{day}T09:50:00Z&finished_at=2026-11-{day}T10:00:00Z"
+            ),
+            Some(&token),
+            &[],
+            &sample(report),
+        );
+        assert_eq!(a.status, 201, "{}", a.text());
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cimetrics"))
+        .args(["trends", "--json", "--window", "day", "--project", "shop"])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .output()
+        .expect("run cimetrics trends");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cli: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    for metric in [
+        "success_rate",
+        "pass_rate",
+        "coverage",
+        "branch_coverage",
+        "duration",
+    ] {
+        let http = get(
+            &svc,
+            &format!("/api/v1/projects/shop/trends?metric={metric}&window=day"),
+        )
+        .json();
+        assert_eq!(
+            http["points"].as_array().map(Vec::len),
+            Some(3),
+            "{metric}: {http}"
+        );
+        assert_eq!(cli["series"][metric], http, "{metric}");
+    }
+    svc.stop();
+}

@@ -215,7 +215,13 @@ pub(crate) fn png(s: &Series, (w, h): (u32, u32), dark: bool) -> Result<Vec<u8>,
     Ok(out)
 }
 
-/// `GET .../charts/{metric}.svg|.png`.
+/// A metric's trend drawn as SVG or PNG (`{chart}` is `METRIC.svg` or `METRIC.png`).
+#[utoipa::path(get, path = "/api/v1/projects/{project}/charts/{chart}", tag = "read",
+    params(("project" = String, Path, description = "Project name"),
+        ("chart" = String, Path, description = "`success_rate.svg`, `coverage.png`, ..."),
+        TrendQuery),
+    responses((status = 200, description = "The chart", content(
+        (String = "image/svg+xml"), (Vec<u8> = "image/png")))))]
 pub(crate) async fn chart(
     state: Shared,
     req: HttpRequest,
@@ -310,7 +316,12 @@ fn color_for(pct: f64) -> &'static str {
     }
 }
 
-/// `GET .../badges/{coverage|success_rate|quality}.svg?branch=`.
+/// A badge: `coverage.svg`, `success_rate.svg` or `quality.svg` (`?branch=`).
+#[utoipa::path(get, path = "/api/v1/projects/{project}/badges/{badge}", tag = "read",
+    params(("project" = String, Path, description = "Project name"),
+        ("badge" = String, Path, description = "`coverage.svg`, `success_rate.svg` or `quality.svg`"),
+        TrendQuery),
+    responses((status = 200, description = "The badge", body = String, content_type = "image/svg+xml")))]
 pub(crate) async fn badge(
     state: Shared,
     req: HttpRequest,

@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use actix_web::dev::ServerHandle;
-use actix_web::{App, HttpResponse, HttpServer, web};
+use actix_web::{App, HttpServer, web};
 
 use cimetrics_history::History;
 use cimetrics_history::store::{Store, TokenKind, new_token};
@@ -207,104 +207,101 @@ pub async fn start(
 
 /// Every route. The `/api/v1/projects/{project}/...` paths are a public contract.
 fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route(
-        "/healthz",
-        web::get().to(|| async { HttpResponse::Ok().body("ok\n") }),
-    )
-    .route("/readyz", web::get().to(read::ready))
-    .route("/metrics", web::get().to(read::prometheus))
-    .route("/", web::get().to(pages::index))
-    .route("/projects/{project}", web::get().to(pages::project))
-    .route("/api/v1/openapi.json", web::get().to(read::openapi))
-    .route("/api/v1/projects", web::get().to(read::projects))
-    .route("/api/v1/projects", web::post().to(auth::create_project))
-    .route(
-        "/api/v1/projects/{project}/tokens",
-        web::post().to(auth::create_token),
-    )
-    .route(
-        "/api/v1/projects/{project}/settings",
-        web::put().to(auth::project_settings),
-    )
-    .route("/api/v1/tokens/revoke", web::post().to(auth::revoke_token))
-    .route(
-        "/api/v1/projects/{project}/builds",
-        web::get().to(read::builds),
-    )
-    .route(
-        "/api/v1/projects/{project}/builds/{build}",
-        web::get().to(read::build),
-    )
-    .route(
-        "/api/v1/projects/{project}/builds/{build}",
-        web::put().to(upload::put_build),
-    )
-    .route(
-        "/api/v1/projects/{project}/builds/{build}/reports",
-        web::post().to(upload::report),
-    )
-    .route(
-        "/api/v1/projects/{project}/builds/{build}/finalize",
-        web::post().to(upload::finalize),
-    )
-    .route(
-        "/api/v1/projects/{project}/trends",
-        web::get().to(read::trends),
-    )
-    .route(
-        "/api/v1/projects/{project}/tests/flaky",
-        web::get().to(read::flaky),
-    )
-    .route(
-        "/api/v1/projects/{project}/tests/slowest",
-        web::get().to(read::slowest),
-    )
-    .route(
-        "/api/v1/projects/{project}/tests/failing",
-        web::get().to(read::failing),
-    )
-    .route(
-        "/api/v1/projects/{project}/coverage/files",
-        web::get().to(read::coverage_files),
-    )
-    .route(
-        "/api/v1/projects/{project}/score",
-        web::get().to(read::score),
-    )
-    .route(
-        "/api/v1/projects/{project}/charts/{chart}",
-        web::get().to(charts::chart),
-    )
-    .route(
-        "/api/v1/projects/{project}/badges/{badge}",
-        web::get().to(charts::badge),
-    )
-    .route("/api/v1/projects/{project}/gate", web::get().to(read::gate))
-    // The tabular answers as CSV by suffix too (or `Accept: text/csv`, or `?format=csv`).
-    .route(
-        "/api/v1/projects/{project}/builds.csv",
-        web::get().to(read::builds),
-    )
-    .route(
-        "/api/v1/projects/{project}/trends.csv",
-        web::get().to(read::trends),
-    )
-    .route(
-        "/api/v1/projects/{project}/tests/flaky.csv",
-        web::get().to(read::flaky),
-    )
-    .route(
-        "/api/v1/projects/{project}/tests/slowest.csv",
-        web::get().to(read::slowest),
-    )
-    .route(
-        "/api/v1/projects/{project}/tests/failing.csv",
-        web::get().to(read::failing),
-    )
-    .route(
-        "/api/v1/projects/{project}/coverage/files.csv",
-        web::get().to(read::coverage_files),
-    );
+    cfg.route("/healthz", web::get().to(read::health))
+        .route("/readyz", web::get().to(read::ready))
+        .route("/metrics", web::get().to(read::prometheus))
+        .route("/", web::get().to(pages::index))
+        .route("/projects/{project}", web::get().to(pages::project))
+        .route("/api/v1/openapi.json", web::get().to(read::openapi))
+        .route("/api/v1/projects", web::get().to(read::projects))
+        .route("/api/v1/projects", web::post().to(auth::create_project))
+        .route(
+            "/api/v1/projects/{project}/tokens",
+            web::post().to(auth::create_token),
+        )
+        .route(
+            "/api/v1/projects/{project}/settings",
+            web::put().to(auth::project_settings),
+        )
+        .route("/api/v1/tokens/revoke", web::post().to(auth::revoke_token))
+        .route(
+            "/api/v1/projects/{project}/builds",
+            web::get().to(read::builds),
+        )
+        .route(
+            "/api/v1/projects/{project}/builds/{build}",
+            web::get().to(read::build),
+        )
+        .route(
+            "/api/v1/projects/{project}/builds/{build}",
+            web::put().to(upload::put_build),
+        )
+        .route(
+            "/api/v1/projects/{project}/builds/{build}/reports",
+            web::post().to(upload::report),
+        )
+        .route(
+            "/api/v1/projects/{project}/builds/{build}/finalize",
+            web::post().to(upload::finalize),
+        )
+        .route(
+            "/api/v1/projects/{project}/trends",
+            web::get().to(read::trends),
+        )
+        .route(
+            "/api/v1/projects/{project}/tests/flaky",
+            web::get().to(read::flaky),
+        )
+        .route(
+            "/api/v1/projects/{project}/tests/slowest",
+            web::get().to(read::slowest),
+        )
+        .route(
+            "/api/v1/projects/{project}/tests/failing",
+            web::get().to(read::failing),
+        )
+        .route(
+            "/api/v1/projects/{project}/coverage/files",
+            web::get().to(read::coverage_files),
+        )
+        .route(
+            "/api/v1/projects/{project}/score",
+            web::get().to(read::score),
+        )
+        .route(
+            "/api/v1/projects/{project}/charts/{chart}",
+            web::get().to(charts::chart),
+        )
+        .route(
+            "/api/v1/projects/{project}/badges/{badge}",
+            web::get().to(charts::badge),
+        )
+        .route("/api/v1/projects/{project}/gate", web::get().to(read::gate))
+        // The tabular answers as CSV by suffix too (or `Accept: text/csv`, or `?format=csv`).
+        .route(
+            "/api/v1/projects/{project}/builds.csv",
+            web::get().to(read::csv_routes::builds),
+        )
+        .route(
+            "/api/v1/projects/{project}/trends.csv",
+            web::get().to(read::csv_routes::trends),
+        )
+        .route(
+            "/api/v1/projects/{project}/tests/flaky.csv",
+            web::get().to(read::csv_routes::flaky),
+        )
+        .route(
+            "/api/v1/projects/{project}/tests/slowest.csv",
+            web::get().to(read::csv_routes::slowest),
+        )
+        .route(
+            "/api/v1/projects/{project}/tests/failing.csv",
+            web::get().to(read::csv_routes::failing),
+        )
+        .route(
+            "/api/v1/projects/{project}/coverage/files.csv",
+            web::get().to(read::csv_routes::coverage_files),
+        );
 }
 
 /// Counts requests and their time for `/metrics`, and logs each one.

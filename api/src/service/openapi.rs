@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use utoipa::OpenApi;
 
-use super::{auth, read, upload};
+use super::{auth, charts, pages, read, upload};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -15,11 +15,15 @@ use super::{auth, read, upload};
         description = "CI test, coverage and build metrics: reports in, numbers and charts out. \
 Times are RFC 3339 UTC; builds are named by the CI's build id; rates are fractions (0..=1) or \
 null when nothing was measured. Answers with rows are also CSV (`Accept: text/csv`, \
-`?format=csv` or a `.csv` suffix). Errors are `application/problem+json`. Charts \
-(`/charts/{metric}.svg|png`), badges (`/badges/{name}.svg`), `/healthz`, `/readyz` and \
-`/metrics` are not JSON and not listed."
+`?format=csv` or a `.csv` suffix). Errors are `application/problem+json`."
     ),
     paths(
+        read::health,
+        read::ready,
+        read::prometheus,
+        read::openapi,
+        pages::index,
+        pages::project,
         read::projects,
         read::builds,
         read::build,
@@ -30,6 +34,14 @@ null when nothing was measured. Answers with rows are also CSV (`Accept: text/cs
         read::coverage_files,
         read::score,
         read::gate,
+        charts::chart,
+        charts::badge,
+        read::csv_routes::builds,
+        read::csv_routes::trends,
+        read::csv_routes::flaky,
+        read::csv_routes::slowest,
+        read::csv_routes::failing,
+        read::csv_routes::coverage_files,
         auth::create_project,
         auth::create_token,
         auth::project_settings,
@@ -44,6 +56,9 @@ null when nothing was measured. Answers with rows are also CSV (`Accept: text/cs
         (name = "read", description = "Public, or with one of the project's tokens"),
         (name = "write", description = "The project's upload token (or admin)"),
         (name = "admin", description = "The admin token"),
+        (name = "csv", description = "Answers with rows, as CSV"),
+        (name = "pages", description = "The dashboard (HTML)"),
+        (name = "operations", description = "Health, readiness, metrics, this document"),
     )
 )]
 struct Document;

@@ -33,7 +33,9 @@ fn page(title: &str, body: &str) -> HttpResponse {
     ))
 }
 
-/// `GET /`: the projects.
+/// The dashboard's first page: the projects.
+#[utoipa::path(get, path = "/", tag = "pages",
+    responses((status = 200, description = "HTML", body = String, content_type = "text/html")))]
 pub(crate) async fn index(state: Shared) -> Result<HttpResponse, Problem> {
     let mut projects = state.history.store().projects().await?;
     projects.retain(|p| p.public_read.unwrap_or(state.settings.public_read));
@@ -95,7 +97,10 @@ fn seconds(v: Option<f64>) -> String {
     v.map_or(String::new(), |v| format!("{v:.2}"))
 }
 
-/// `GET /projects/{project}?window=week&branch=&tz=`.
+/// A project's dashboard (`?window=week&branch=&tz=`).
+#[utoipa::path(get, path = "/projects/{project}", tag = "pages",
+    params(("project" = String, Path, description = "Project name")),
+    responses((status = 200, description = "HTML", body = String, content_type = "text/html")))]
 pub(crate) async fn project(
     state: Shared,
     req: HttpRequest,

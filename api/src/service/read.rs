@@ -73,18 +73,34 @@ where
     .await
 }
 
-/// `GET /readyz`: 200 when the database answers.
+/// Up.
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses((status = 200, description = "`ok`", body = String, content_type = "text/plain")))]
+pub(crate) async fn health() -> HttpResponse {
+    HttpResponse::Ok().content_type("text/plain").body("ok\n")
+}
+
+/// Ready: the database answers.
+#[utoipa::path(get, path = "/readyz", tag = "operations",
+    responses((status = 200, description = "`ready`", body = String, content_type = "text/plain"),
+        (status = 503, description = "The database does not answer", body = String, content_type = "text/plain")))]
 pub(crate) async fn ready(state: Shared) -> HttpResponse {
     match state.history.store().ping().await {
-        Ok(()) => HttpResponse::Ok().body("ready\n"),
+        Ok(()) => HttpResponse::Ok()
+            .content_type("text/plain")
+            .body("ready\n"),
         Err(e) => {
             tracing::warn!(error = %e, "readiness: the database does not answer");
-            HttpResponse::ServiceUnavailable().body("database unavailable\n")
+            HttpResponse::ServiceUnavailable()
+                .content_type("text/plain")
+                .body("database unavailable\n")
         }
     }
 }
 
-/// `GET /metrics`: Prometheus text.
+/// Prometheus metrics: requests, latency, uploads, replays, parse errors.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text format 0.0.4", body = String, content_type = "text/plain")))]
 pub(crate) async fn prometheus(state: Shared) -> HttpResponse {
     use std::sync::atomic::Ordering::Relaxed;
     let s = &state.stats;
@@ -123,7 +139,9 @@ pub(crate) async fn prometheus(state: Shared) -> HttpResponse {
         .body(body)
 }
 
-/// `GET /api/v1/openapi.json`: the document generated from the answer types.
+/// This document.
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "operations",
+    responses((status = 200, description = "OpenAPI 3.1", body = Object)))]
 pub(crate) async fn openapi() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
@@ -537,4 +555,89 @@ pub(crate) async fn gate(
     )
     .await?;
     Ok(HttpResponse::Ok().json(answer))
+}
+
+/// The CSV routes: the same answers' rows, by suffix.
+pub(crate) mod csv_routes {
+    use actix_web::{HttpRequest, HttpResponse, web};
+
+    use super::{BuildsQuery, FilesQuery, Problem, Shared, TestsQuery, TrendQuery};
+
+    /// Builds as CSV.
+    #[utoipa::path(get, path = "/api/v1/projects/{project}/builds.csv", tag = "csv",
+        params(("project" = String, Path, description = "Project name"), BuildsQuery),
+        responses((status = 200, description = "One row per build", body = String, content_type = "text/csv")))]
+    pub(crate) async fn builds(
+        state: Shared,
+        req: HttpRequest,
+        path: web::Path<String>,
+        q: web::Query<BuildsQuery>,
+    ) -> Result<HttpResponse, Problem> {
+        super::builds(state, req, path, q).await
+    }
+
+    /// A trend as CSV.
+    #[utoipa::path(get, path = "/api/v1/projects/{project}/trends.csv", tag = "csv",
+        params(("project" = String, Path, description = "Project name"), TrendQuery),
+        responses((status = 200, description = "One row per window", body = String, content_type = "text/csv")))]
+    pub(crate) async fn trends(
+        state: Shared,
+        req: HttpRequest,
+        path: web::Path<String>,
+        q: web::Query<TrendQuery>,
+    ) -> Result<HttpResponse, Problem> {
+        super::trends(state, req, path, q).await
+    }
+
+    /// Flaky tests as CSV.
+    #[utoipa::path(get, path = "/api/v1/projects/{project}/tests/flaky.csv", tag = "csv",
+        params(("project" = String, Path, description = "Project name"), TestsQuery),
+        responses((status = 200, description = "One row per test", body = String, content_type = "text/csv")))]
+    pub(crate) async fn flaky(
+        state: Shared,
+        req: HttpRequest,
+        path: web::Path<String>,
+        q: web::Query<TestsQuery>,
+    ) -> Result<HttpResponse, Problem> {
+        super::flaky(state, req, path, q).await
+    }
+
+    /// The slowest tests as CSV.
+    #[utoipa::path(get, path = "/api/v1/projects/{project}/tests/slowest.csv", tag = "csv",
+        params(("project" = String, Path, description = "Project name"), TestsQuery),
+        responses((status = 200, description = "One row per test", body = String, content_type = "text/csv")))]
+    pub(crate) async fn slowest(
+        state: Shared,
+        req: HttpRequest,
+        path: web::Path<String>,
+        q: web::Query<TestsQuery>,
+    ) -> Result<HttpResponse, Problem> {
+        super::slowest(state, req, path, q).await
+    }
+
+    /// Failing tests as CSV.
+    #[utoipa::path(get, path = "/api/v1/projects/{project}/tests/failing.csv", tag = "csv",
+        params(("project" = String, Path, description = "Project name"), TestsQuery),
+        responses((status = 200, description = "One row per test", body = String, content_type = "text/csv")))]
+    pub(crate) async fn failing(
+        state: Shared,
+        req: HttpRequest,
+        path: web::Path<String>,
+        q: web::Query<TestsQuery>,
+    ) -> Result<HttpResponse, Problem> {
+        super::failing(state, req, path, q).await
+    }
+
+    /// A build's files as CSV.
+    #[utoipa::path(get, path = "/api/v1/projects/{project}/coverage/files.csv", tag = "csv",
+        params(("project" = String, Path, description = "Project name"), FilesQuery),
+        responses((status = 200, description = "One row per file", body = String, content_type = "text/csv")))]
+    pub(crate) async fn coverage_files(
+        state: Shared,
+        req: HttpRequest,
+        path: web::Path<String>,
+        q: web::Query<FilesQuery>,
+    ) -> Result<HttpResponse, Problem> {
+        super::coverage_files(state, req, path, q).await
+    }
 }

@@ -2,6 +2,7 @@
 
 mod openapi;
 mod service;
+mod shapes;
 mod support;
 
 use std::path::PathBuf;

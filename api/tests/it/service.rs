@@ -441,8 +441,7 @@ fn two_instances_over_one_postgres_give_the_same_answers() {
     let start = |n: u32| {
         spawn(Settings {
             bind: "127.0.0.1:0".into(),
-            data_dir: std::env::temp_dir()
-                .join(format!("cimetrics-two-{}-{n}", std::process::id())),
+            data_dir: temp_dir(&format!("cimetrics-two-{n}-")),
             database_url: Some(db.clone()),
             admin_token: Some(ADMIN.into()),
             workers: 1,

@@ -30,11 +30,7 @@ pub(crate) fn services(tweak: impl Fn(&mut Settings)) -> Vec<(&'static str, Spaw
         _ => eprintln!("CIMETRICS_TEST_DATABASE_URL is not set: PostgreSQL service tests skipped"),
     }
     for (name, url) in backends {
-        let dir = std::env::temp_dir().join(format!(
-            "cimetrics-svc-{}-{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-        ));
+        let dir = temp_dir("cimetrics-svc");
         let mut settings = Settings {
             bind: "127.0.0.1:0".into(),
             data_dir: dir,
@@ -49,7 +45,15 @@ pub(crate) fn services(tweak: impl Fn(&mut Settings)) -> Vec<(&'static str, Spaw
     out
 }
 
-pub(crate) static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+/// A new directory, named by tempfile and kept after the test (a service may still hold
+/// files in it when the test ends).
+pub(crate) fn temp_dir(prefix: &str) -> std::path::PathBuf {
+    tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir()
+        .expect("a temporary directory")
+        .keep()
+}
 
 pub(crate) fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()

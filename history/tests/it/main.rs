@@ -3,23 +3,16 @@
 
 mod store;
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use cimetrics_history::store::Store;
-
-static COUNTER: AtomicU64 = AtomicU64::new(0);
-
-fn unique(prefix: &str) -> String {
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    format!("{prefix}_{}_{n}_{nanos}", std::process::id())
-}
 
 /// A fresh store on every backend this run can reach, with its name.
 pub async fn stores() -> Vec<(&'static str, Store)> {
-    let dir = std::env::temp_dir().join(unique("cimetrics_store"));
+    // Kept after the test (the store's pool outlives this function), named by tempfile.
+    let dir = tempfile::Builder::new()
+        .prefix("cimetrics_store")
+        .tempdir()
+        .expect("a temporary directory")
+        .keep();
     let mut out = vec![(
         "sqlite",
         Store::open_data_dir(&dir).await.expect("open SQLite"),
