@@ -147,9 +147,14 @@ pub struct UploadArgs {
     /// Branch (default: from the CI's environment).
     #[arg(long)]
     branch: Option<String>,
-    /// The build's outcome, when this job knows it.
+    /// The build's outcome, when this job knows it (it wins over the tests' verdict, and
+    /// finishes the build after the files are sent).
     #[arg(long, value_parser = ["passed", "failed", "cancelled"])]
     status: Option<String>,
+    /// The build is over: finish it after the files are sent (its status derived from all
+    /// its reports, unless --status says it).
+    #[arg(long)]
+    finish: bool,
     /// This job's shard (1-based; default: from the CI's parallelism variables, else 1).
     #[arg(long)]
     shard: Option<u32>,
@@ -159,8 +164,8 @@ pub struct UploadArgs {
     /// Attempts on 5xx answers and network errors (with backoff).
     #[arg(long, default_value_t = 5)]
     retries: u32,
-    /// Report files (any supported format; sent gzipped).
-    #[arg(required = true, value_name = "FILE")]
+    /// Report files (any supported format; sent gzipped). None with --finish or --status.
+    #[arg(value_name = "FILE", required_unless_present_any = ["finish", "status"])]
     files: Vec<PathBuf>,
 }
 
@@ -218,7 +223,6 @@ pub fn upload(args: &UploadArgs) -> Result<ExitCode> {
     put("shards", shards.map(|n| n.to_string()));
     put("commit", args.commit.clone().or(env.commit.clone()));
     put("branch", args.branch.clone().or(env.branch.clone()));
-    put("status", args.status.clone());
     put(
         "number",
         env.number.clone().filter(|n| n.parse::<i64>().is_ok()),
@@ -280,11 +284,69 @@ pub fn upload(args: &UploadArgs) -> Result<ExitCode> {
             eprintln!("{}: refused ({status}): {}", path.display(), detail(&body));
         }
     }
+    if !failed && (args.finish || args.status.is_some()) {
+        failed = !finish(args, &agent, &build, &query)?;
+    }
     Ok(if failed {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Tells the server the build is over: its metadata with the status (`PUT`), or `finalize`.
+fn finish(
+    args: &UploadArgs,
+    agent: &ureq::Agent,
+    build: &str,
+    query: &[(&str, String)],
+) -> Result<bool> {
+    let base = format!(
+        "{}/api/v1/projects/{}/builds/{}",
+        args.server.trim_end_matches('/'),
+        encode(&args.project),
+        encode(build)
+    );
+    let (status, body) = send(args.retries, || {
+        let mut resp = match &args.status {
+            Some(s) => {
+                let mut meta: serde_json::Map<String, serde_json::Value> = query
+                    .iter()
+                    .filter(|(k, _)| !matches!(*k, "shard" | "shards" | "number"))
+                    .map(|(k, v)| ((*k).to_owned(), v.clone().into()))
+                    .collect();
+                meta.insert("status".into(), s.clone().into());
+                agent
+                    .put(&base)
+                    .header("Authorization", &format!("Bearer {}", args.token))
+                    .header("Content-Type", "application/json")
+                    .send(serde_json::Value::Object(meta).to_string().as_bytes())?
+            }
+            None => agent
+                .post(&format!("{base}/finalize"))
+                .header("Authorization", &format!("Bearer {}", args.token))
+                .send(&[][..])?,
+        };
+        let status = resp.status().as_u16();
+        let body = resp.body_mut().read_to_string().unwrap_or_default();
+        Ok((status, body))
+    })?;
+    if (200..300).contains(&status) {
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+        println!(
+            "build {build} finished: {} ({})",
+            v["status"].as_str().unwrap_or("?"),
+            match v["status_source"].as_str() {
+                Some("ci") => "as the CI said",
+                Some("tests") => "from its tests",
+                _ => "no verdict",
+            }
+        );
+        Ok(true)
+    } else {
+        eprintln!("build {build}: not finished ({status}): {}", detail(&body));
+        Ok(false)
+    }
 }
 
 fn summary(body: &str) -> String {

@@ -12,8 +12,9 @@
 //! `build.json` fields: `id` (required), `number`, `commit`, `branch`, `status`
 //! (`passed`|`failed`|`cancelled`; derived from the tests when absent), `started_at`,
 //! `finished_at` (RFC 3339), `duration_seconds`, `ci_provider`, `ci_url`, `shards`.
-//! Reports are parsed on every core; each is stored in its own transaction; a re-run stores
-//! nothing twice (uploads are idempotent).
+//! Reports are parsed on every core; each is stored in its own transaction; a build finishes
+//! once its folder has been read (its status derived from all its reports unless
+//! `build.json` states one); a re-run stores nothing twice (uploads are idempotent).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -73,6 +74,8 @@ impl BuildFile {
             ci_provider: self.ci_provider,
             ci_url: self.ci_url,
             shards: self.shards,
+            // Reports go in first; the build finishes once its folder has been read.
+            finish: false,
         })
     }
 }
@@ -215,8 +218,22 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         }
         drop(tx);
         let mut done = 0usize;
+        // Jobs arrive in build order: a build finishes when the next one's first report
+        // arrives (and the last at the end). Builds without reports finish here too.
+        let mut next_to_finish = 0usize;
+        let mut finish_up_to = |end: usize, failed: &mut u64| {
+            while next_to_finish < end {
+                let meta = &metas[next_to_finish];
+                if let Err(e) = rt.block_on(store.finish(project.id, meta)) {
+                    *failed += 1;
+                    eprintln!("\nbuild {:?}: {e}", meta.id);
+                }
+                next_to_finish += 1;
+            }
+        };
         for parsed in rx {
             done += 1;
+            finish_up_to(parsed.job.build, &mut failed);
             match parsed.outcome {
                 Ok((upload, report)) => {
                     let meta = &metas[parsed.job.build];
@@ -242,6 +259,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
                 let _ = std::io::stderr().flush();
             }
         }
+        finish_up_to(metas.len(), &mut failed);
         for h in handles {
             let _ = h.join();
         }

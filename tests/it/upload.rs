@@ -81,6 +81,7 @@ fn the_cli_and_the_api_give_the_same_trends() {
         data_dir: dir.path().to_path_buf(),
         admin_token: Some(ADMIN.into()),
         workers: 1,
+        build_close_after_seconds: 0,
         ..Settings::default()
     })
     .expect("the service starts");

@@ -54,6 +54,9 @@ pub struct Settings {
     pub stream_above_bytes: u64,
     /// Days of raw results kept in memory per project (older periods read the database).
     pub cache_results_days: u32,
+    /// A build with all its shards in finishes once no report has come for this long
+    /// (seconds), unless its CI says it is over first (0: with its last shard's report).
+    pub build_close_after_seconds: u64,
     /// Whether projects can be read without a token.
     pub public_read: bool,
     /// The admin token (else generated on first start and printed once).
@@ -73,6 +76,7 @@ impl Default for Settings {
             body_timeout_seconds: 60,
             stream_above_bytes: 16 << 20,
             cache_results_days: 120,
+            build_close_after_seconds: 600,
             public_read: true,
             admin_token: None,
             workers: 0,
@@ -157,7 +161,8 @@ pub async fn start(
     let store = match &settings.database_url {
         Some(url) => Store::open(url).await?,
         None => Store::open_data_dir(&settings.data_dir).await?,
-    };
+    }
+    .with_build_close_after(settings.build_close_after_seconds);
     let mut generated_admin_token = None;
     match &settings.admin_token {
         Some(token) => store.add_token(token, TokenKind::Admin, None).await?,

@@ -43,8 +43,11 @@ pub(crate) struct UploadQuery {
     commit: Option<String>,
     /// Branch.
     branch: Option<String>,
-    /// `passed`, `failed` or `cancelled` (else derived from the tests).
+    /// `passed`, `failed` or `cancelled` (else derived from the tests). A status finishes
+    /// the build.
     status: Option<String>,
+    /// The build is over: it finishes with this report (or, on `PUT`, now).
+    finish: Option<bool>,
     /// RFC 3339 or ms since the epoch.
     started_at: Option<String>,
     /// RFC 3339 or ms since the epoch.
@@ -92,6 +95,7 @@ impl UploadQuery {
             ci_provider: self.ci_provider.clone(),
             ci_url: self.ci_url.clone(),
             shards: self.shards,
+            finish: self.finish.unwrap_or(false) || self.status.is_some(),
         })
     }
 }

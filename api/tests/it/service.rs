@@ -445,6 +445,7 @@ fn two_instances_over_one_postgres_give_the_same_answers() {
             database_url: Some(db.clone()),
             admin_token: Some(ADMIN.into()),
             workers: 1,
+            build_close_after_seconds: 0,
             ..Settings::default()
         })
         .expect("start")

@@ -102,21 +102,30 @@ fn answers_name_builds_by_ci_id_times_in_rfc3339_and_fields_by_name() {
             ]),
             "{backend}: the upload answer, without row ids: {first}"
         );
-        // 102: the CI states the status and the times before its report arrives.
-        let meta = answer(
-            agent()
-                .put(&format!("{}/api/v1/projects/shop/builds/102", svc.url()))
-                .header("Authorization", &format!("Bearer {token}"))
-                .header("content-type", "application/json")
-                .send(
-                    br#"{"number": 7, "status": "failed", "ci_provider": "github-actions",
-                        "ci_url": "https://ci.example/102", "started_at": "2026-11-03T09:58:00Z"}"#
-                        .as_slice(),
-                ),
-        );
+        // 102: the CI gives its metadata before the report, and its verdict after: "passed"
+        // (its own call, which wins over the failed test inside).
+        let put = |body: &[u8]| {
+            answer(
+                agent()
+                    .put(&format!("{}/api/v1/projects/shop/builds/102", svc.url()))
+                    .header("Authorization", &format!("Bearer {token}"))
+                    .header("content-type", "application/json")
+                    .send(body),
+            )
+        };
+        let meta = put(br#"{"number": 7, "ci_provider": "github-actions",
+            "ci_url": "https://ci.example/102", "started_at": "2026-11-03T09:58:00Z",
+            "shards": 2}"#);
         assert_eq!(meta.status, 200, "{backend}: {}", meta.text());
         assert_eq!(meta.json()["status"], "running", "{backend}: no report yet");
         up("102", "abc", "03", "tests", &junit(true, false));
+        let verdict = put(br#"{"status": "passed"}"#);
+        assert_eq!(verdict.status, 200, "{backend}: {}", verdict.text());
+        assert_eq!(
+            (&verdict.json()["status"], &verdict.json()["status_source"]),
+            (&json!("passed"), &json!("ci")),
+            "{backend}: the CI's word finishes the build with one of two shards in"
+        );
         up("103", "def", "04", "cov", &sample("gcovr-cobertura.xml"));
         up("103", "def", "04", "tests", &junit(true, true));
 
@@ -145,12 +154,12 @@ fn answers_name_builds_by_ci_id_times_in_rfc3339_and_fields_by_name() {
         );
         assert_eq!(b["id"], "102");
         assert_eq!(b["number"], 7);
-        assert_eq!(b["status"], "failed");
+        assert_eq!(b["status"], "passed");
         assert_eq!(b["status_source"], "ci", "{backend}: the CI said so");
         assert!(is_rfc3339_utc(&b["started_at"]), "{backend}: {b}");
         assert_eq!(b["finished_at"], "2026-11-03T10:00:00Z");
         assert_eq!(b["duration_seconds"], 120.0, "{backend}: 09:58 to 10:00");
-        assert_eq!(b["shards"], json!({"expected": 1, "received": 1}));
+        assert_eq!(b["shards"], json!({"expected": 2, "received": 1}));
         assert_eq!(
             b["ci"],
             json!({"provider": "github-actions", "url": "https://ci.example/102"})

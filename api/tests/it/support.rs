@@ -37,6 +37,9 @@ pub(crate) fn services(tweak: impl Fn(&mut Settings)) -> Vec<(&'static str, Spaw
             database_url: url,
             admin_token: Some(ADMIN.into()),
             workers: 2,
+            // A build finishes with its last shard's first report (later ones recompute it);
+            // the lifecycle tests set their own wait.
+            build_close_after_seconds: 0,
             ..Settings::default()
         };
         tweak(&mut settings);

@@ -81,11 +81,13 @@ impl History {
             .ok_or_else(|| Error::NotFound(format!("no project {name:?}")))
     }
 
-    /// The project's history as it stands now.
+    /// The project's history as it stands now (builds idle past the close-after period are
+    /// finished first, so every question sees them finished).
     ///
     /// # Errors
     /// The store fails.
     pub async fn snapshot(&self, project: &Project) -> Result<Arc<Snapshot>> {
+        self.store.close_idle_builds(project.id).await?;
         self.cache.snapshot(&self.store, project.id).await
     }
 

@@ -67,6 +67,9 @@ pub struct BuildMeta {
     pub ci_url: Option<String>,
     /// How many shards the build uploads (1 when absent).
     pub shards: Option<u32>,
+    /// The CI says the build is over: it finishes now (with or without all its shards).
+    #[serde(default)]
+    pub finish: bool,
 }
 
 /// Which report of the build this is.
@@ -109,7 +112,7 @@ pub struct UploadOutcome {
     pub upload_id: i64,
     /// True when this exact upload had been stored before and nothing changed.
     pub replayed: bool,
-    /// True when the build has all its shards (its metrics count).
+    /// True when the build has finished (its metrics count).
     pub complete: bool,
     /// What the report held.
     pub summary: UploadSummary,
@@ -260,7 +263,7 @@ impl Store {
         if let Some(0) = build.shards {
             return Err(Error::Invalid("a build has at least 1 shard".into()));
         }
-        let summary = match &content {
+        let mut summary = match &content {
             UploadContent::Report(report) => UploadSummary {
                 format: report.format,
                 tests: match &report.content {
@@ -325,19 +328,10 @@ impl Store {
             )));
         }
         if complete {
-            let known: Option<i64> = sqlx::query_scalar(
-                "SELECT shard FROM uploads WHERE build_id = $1 AND shard = $2 LIMIT 1",
-            )
-            .bind(build_id)
-            .bind(i64::from(upload.shard))
-            .fetch_optional(&mut *tx)
-            .await?;
-            if known.is_none() {
-                return Err(Error::Conflict(format!(
-                    "build {:?} is complete; shard {} is not one of its shards",
-                    build.id, upload.shard
-                )));
-            }
+            summary.warnings.push(format!(
+                "build {:?} had finished; this report was added to it and the build recomputed",
+                build.id
+            ));
         }
 
         match content {
@@ -389,7 +383,9 @@ impl Store {
                 .bind(build_id)
                 .fetch_one(&mut *tx)
                 .await?;
-        let complete = complete || shards >= expected;
+        // Finished before (recomputed now), told to finish, or all shards in with no wait.
+        let complete =
+            complete || build.finish || (shards >= expected && self.close_after_ms == 0);
         if complete {
             mark_complete(&mut tx, build_id).await?;
         }
@@ -401,6 +397,70 @@ impl Store {
             complete,
             summary,
         })
+    }
+
+    /// Creates or updates a build with its metadata and finishes it (the CI said it is over),
+    /// unless it had finished already and nothing changed since (so a re-run of an import
+    /// bumps no history version). Returns its id.
+    ///
+    /// # Errors
+    /// An empty build id, or the database fails.
+    pub async fn finish(&self, project_id: i64, build: &BuildMeta) -> Result<i64> {
+        if build.id.trim().is_empty() {
+            return Err(Error::Invalid("a build needs an id".into()));
+        }
+        let _guard = self.write_lock().await;
+        let mut tx = self.pool.begin().await?;
+        let was: Option<i64> = sqlx::query_scalar(
+            "SELECT complete FROM builds WHERE project_id = $1 AND ci_build_id = $2",
+        )
+        .bind(project_id)
+        .bind(build.id.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let (id, _, _) = upsert_build(&mut tx, project_id, build).await?;
+        if was != Some(1) {
+            refresh_totals(&mut tx, id).await?;
+            mark_complete(&mut tx, id).await?;
+        }
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Finishes the project's builds that have all their shards and have had no report for
+    /// `build_close_after` (see [`Store::with_build_close_after`]); returns how many. Cheap
+    /// when there are none (one read of the open builds).
+    ///
+    /// # Errors
+    /// The database fails.
+    pub async fn close_idle_builds(&self, project_id: i64) -> Result<u64> {
+        let idle_since = now_ms().saturating_sub(self.close_after_ms);
+        let find = "SELECT b.id FROM builds b WHERE b.project_id = $1 AND b.complete = 0 \
+             AND (SELECT COUNT(DISTINCT u.shard) FROM uploads u WHERE u.build_id = b.id) \
+                 >= b.expected_shards \
+             AND (SELECT MAX(u.received_at) FROM uploads u WHERE u.build_id = b.id) <= $2";
+        let open: Vec<i64> = sqlx::query_scalar(find)
+            .bind(project_id)
+            .bind(idle_since)
+            .fetch_all(&self.pool)
+            .await?;
+        if open.is_empty() {
+            return Ok(0);
+        }
+        let _guard = self.write_lock().await;
+        let mut tx = self.pool.begin().await?;
+        // Read again under the lock: another writer may have finished or extended them.
+        let open: Vec<i64> = sqlx::query_scalar(find)
+            .bind(project_id)
+            .bind(idle_since)
+            .fetch_all(&mut *tx)
+            .await?;
+        for &id in &open {
+            refresh_totals(&mut tx, id).await?;
+            mark_complete(&mut tx, id).await?;
+        }
+        tx.commit().await?;
+        Ok(open.len() as u64)
     }
 
     /// Marks a build complete even if shards are missing (CI said it is done).
@@ -426,8 +486,9 @@ impl Store {
 
 impl Store {
     /// Creates a build or updates its metadata (fields left `None` keep what is stored), as
-    /// a CI job does before or after its uploads. A complete build that changes takes a new
-    /// history sequence number, so every reader sees the change.
+    /// a CI job does before or after its uploads. A status or `finish` finishes the build
+    /// (the CI said so). A complete build that changes takes a new history sequence number,
+    /// so every reader sees the change.
     ///
     /// # Errors
     /// An empty build id, or the database fails.
@@ -441,7 +502,10 @@ impl Store {
         let _guard = self.write_lock().await;
         let mut tx = self.pool.begin().await?;
         let (id, complete, _) = upsert_build(&mut tx, project_id, build).await?;
-        if complete {
+        if !complete && (build.finish || build.status.is_some()) {
+            refresh_totals(&mut tx, id).await?;
+            mark_complete(&mut tx, id).await?;
+        } else if complete {
             let seq = next_history_seq(&mut tx, id).await?;
             sqlx::query("UPDATE builds SET history_seq = $2 WHERE id = $1")
                 .bind(id)
@@ -851,18 +915,23 @@ async fn refresh_totals(tx: &mut AnyConnection, build_id: i64) -> Result<()> {
     Ok(())
 }
 
-/// Marks a build complete: its status derived from its tests when CI gave none, its finish
-/// time now when CI gave none.
+/// Marks a build complete (again, after a late report): its status derived from all its
+/// tests unless the CI stated one, its finish time its last report's arrival (or now) when
+/// the CI gave none.
 /// It takes the next history sequence number of its project (see the migrations).
 async fn mark_complete(tx: &mut AnyConnection, build_id: i64) -> Result<()> {
     let seq = next_history_seq(tx, build_id).await?;
     sqlx::query(
         "UPDATE builds SET complete = 1, history_seq = $3, \
-         finished_at = COALESCE(finished_at, $2), \
-         status_source = CASE WHEN status IS NULL THEN 'tests' \
-                              ELSE COALESCE(status_source, 'ci') END, \
-         status = COALESCE(status, (SELECT CASE WHEN failed + errored > 0 THEN 'failed' \
-                  ELSE 'passed' END FROM build_totals WHERE build_totals.build_id = builds.id)) \
+         finished_at = COALESCE(finished_at, \
+             (SELECT MAX(u.received_at) FROM uploads u WHERE u.build_id = builds.id), $2), \
+         status_source = CASE WHEN status_source = 'ci' THEN 'ci' \
+                              WHEN status IS NOT NULL AND status_source IS NULL THEN 'ci' \
+                              ELSE 'tests' END, \
+         status = CASE WHEN status_source = 'ci' \
+                         OR (status IS NOT NULL AND status_source IS NULL) THEN status \
+                  ELSE (SELECT CASE WHEN failed + errored > 0 THEN 'failed' \
+                  ELSE 'passed' END FROM build_totals WHERE build_totals.build_id = builds.id) END \
          WHERE id = $1",
     )
     .bind(build_id)

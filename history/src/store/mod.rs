@@ -7,9 +7,13 @@
 //! - **Idempotent.** An upload is identified by (build, shard, name) and its content digest:
 //!   the same upload again changes nothing and answers as the first time; the same (build,
 //!   shard, name) with another digest is [`Error::Conflict`].
-//! - **Sharded builds count when complete**: when uploads for `expected_shards` distinct
-//!   shards have arrived, or on [`Store::finalize`]. [`Store::history`] returns complete
-//!   builds only.
+//! - **Builds count when finished**: when the CI says so (a status, `finish`,
+//!   [`Store::finalize`], [`Store::finish`]), or when all `expected_shards` have reported and
+//!   no report has come for the close-after period ([`Store::with_build_close_after`],
+//!   [`Store::close_idle_builds`]). [`Store::history`] returns finished builds only.
+//! - **Judged on all their reports**: every report recomputes the build's totals, and a
+//!   finished build's status when its tests decide it (not when the CI stated it); a report
+//!   after the build finished is added with a warning and the build recomputed.
 //! - **Merged across shards**: a test seen in several shards is one result (a pass in one and
 //!   a failure in another is a flaky pass); a file's coverage is the union of its lines.
 //!
@@ -86,6 +90,9 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     writer: Option<Arc<Mutex<()>>>,
+    /// How long a build with all its shards waits for more reports before it finishes (0:
+    /// it finishes with its last shard's first report).
+    close_after_ms: i64,
 }
 
 pub(crate) fn now_ms() -> i64 {
@@ -157,7 +164,17 @@ impl Store {
             pool,
             backend,
             writer: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
+            close_after_ms: 0,
         })
+    }
+
+    /// A build that has all its shards finishes once no report has arrived for `seconds`
+    /// (when its CI does not say it is over first: a status, `finish`, [`Store::finalize`]).
+    /// With 0 (the default), it finishes with its last shard's first report; a report that
+    /// comes after a build finished is still added, and the build recomputed.
+    pub fn with_build_close_after(mut self, seconds: u64) -> Store {
+        self.close_after_ms = i64::try_from(seconds.saturating_mul(1000)).unwrap_or(i64::MAX);
+        self
     }
 
     /// The backend in use.
