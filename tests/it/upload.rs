@@ -136,3 +136,73 @@ fn the_cli_and_the_api_give_the_same_trends() {
     }
     svc.stop();
 }
+
+/// `cimetrics upload --finish pass.xml fail.xml`: one build judged on both reports. The
+/// server waits 600 s for more reports by default, so without `--finish` the build is still
+/// running (and not counted); with it, it is failed (test `b` failed) and the success rate
+/// is 0 of 1.
+#[test]
+fn cimetrics_upload_of_a_pass_and_a_fail_gives_a_failed_build_the_success_rate_counts() {
+    let (_, svc) = services(|s| s.build_close_after_seconds = 600).remove(0);
+    let token = project(&svc, "st");
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let pass = dir.path().join("pass.xml");
+    let fail = dir.path().join("fail.xml");
+    std::fs::write(
+        &pass,
+        r#"<testsuite name="unit"><testcase classname="A" name="a"/></testsuite>"#,
+    )
+    .unwrap();
+    std::fs::write(
+        &fail,
+        r#"<testsuite name="it"><testcase classname="B" name="b"><failure/></testcase></testsuite>"#,
+    )
+    .unwrap();
+    let upload = |build: &str, extra: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_cimetrics"))
+            .args([
+                "upload",
+                "--server",
+                &svc.url(),
+                "--project",
+                "st",
+                "--token",
+                &token,
+            ])
+            .args(["--build", build, "--branch", "main"])
+            .args(extra)
+            .arg(&pass)
+            .arg(&fail)
+            .env_remove("GITHUB_ACTIONS")
+            .env_remove("GITLAB_CI")
+            .env_remove("JENKINS_URL")
+            .output()
+            .expect("run cimetrics upload");
+        assert!(
+            out.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    upload("1", &[]);
+    let b = get(&svc, "/api/v1/projects/st/builds/1").json();
+    assert_eq!(b["build"]["status"], "running", "{b}");
+    let out = upload("2", &["--finish"]);
+    assert!(
+        out.contains("build 2 finished: failed (from its tests)"),
+        "{out}"
+    );
+    let b = get(&svc, "/api/v1/projects/st/builds/2").json();
+    assert_eq!(b["build"]["status"], "failed", "{b}");
+    assert_eq!(b["build"]["tests"]["failed"], 1);
+    let t = get(
+        &svc,
+        "/api/v1/projects/st/trends?metric=success_rate&window=month",
+    )
+    .json();
+    assert_eq!(t["points"][0]["value"], 0.0, "{t}");
+    assert_eq!(t["points"][0]["builds"], 1, "{t}: build 1 still runs");
+    svc.stop();
+}

@@ -384,8 +384,7 @@ impl Store {
                 .fetch_one(&mut *tx)
                 .await?;
         // Finished before (recomputed now), told to finish, or all shards in with no wait.
-        let complete =
-            complete || build.finish || (shards >= expected && self.close_after_ms == 0);
+        let complete = complete || build.finish || (shards >= expected && self.close_after_ms == 0);
         if complete {
             mark_complete(&mut tx, build_id).await?;
         }
