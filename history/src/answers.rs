@@ -288,7 +288,8 @@ pub struct PassOnRetry {
 pub struct FlipRate {
     /// Flaky by this definition.
     pub flaky: bool,
-    /// The branch whose runs were looked at (null: all branches together).
+    /// The branch whose runs these are: flips are counted on each branch apart, and this is
+    /// the one that says the most (flaky first, then the highest rate).
     pub branch: Option<String>,
     /// The builds of those runs, oldest first.
     pub runs: Vec<String>,

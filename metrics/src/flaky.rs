@@ -4,7 +4,7 @@ use polars::prelude::*;
 
 use crate::Result;
 use crate::schema::{
-    BUILD_ID, COMMIT, FINISHED_AT, FLAKY, PASSED, SKIPPED, STATUS, TEST_ID, count_if, rate,
+    BRANCH, BUILD_ID, COMMIT, FINISHED_AT, FLAKY, PASSED, SKIPPED, STATUS, TEST_ID, count_if, rate,
 };
 use crate::tests::{is_failure, with_builds};
 
@@ -46,11 +46,14 @@ impl Default for FlakyConfig {
 ///   `same_commit_passed_in` (a list of build lists each).
 /// - `pass_on_retry`: the test passed after a failed attempt within one build (`flaky`
 ///   results) in at least `pass_on_retry_min_builds` builds. Evidence: `retry_builds`.
-/// - `flip_rate`: over the test's last `flip_runs` runs in `finished_at` order, `flips` =
-///   the number of consecutive pairs whose pass/fail differs, `flip_rate = flips / (runs - 1)`
-///   (null with fewer than 2 runs); flaky when `flip_rate >= flip_rate_min` and
-///   `flips >= flip_min_flips`. Evidence: `flip_sequence`, e.g. `PPFPF` (P pass, F fail) and
-///   `flip_builds` (the builds of those runs).
+/// - `flip_rate`: on each branch separately (a test broken on a feature branch while it
+///   passes on main does not flip), over the test's last `flip_runs` runs on that branch in
+///   `finished_at` order, `flips` = the number of consecutive pairs whose pass/fail differs,
+///   `flip_rate = flips / (runs - 1)` (null with fewer than 2 runs); flaky when
+///   `flip_rate >= flip_rate_min` and `flips >= flip_min_flips` on any branch. Evidence, of
+///   the branch that says the most (flaky first, then the highest rate, then by name):
+///   `flip_branch`, `flip_sequence`, e.g. `PPFPF` (P pass, F fail), and `flip_builds` (the
+///   builds of those runs).
 ///
 /// Beside them, the plain rates over all runs: `pass_rate = passes / runs` and
 /// `flake_rate = (flaky passes + failures on a commit that also passed) / runs`: the share
@@ -126,26 +129,55 @@ pub fn flaky_tests(
     ]);
 
     // pass_on_retry and totals, per test.
-    let flip_runs = i64::from(config.flip_runs.max(2));
+    let flip_runs = config.flip_runs.max(2) as usize;
     let per_test = runs.clone().group_by([col(TEST_ID)]).agg([
         len().cast(DataType::UInt32).alias("runs"),
         count_if(col("_pass")).alias("passes"),
         count_if(col("_fail")).alias("failures"),
         count_if(col(FLAKY)).alias("_retry_passes"),
         col(BUILD_ID).filter(col(FLAKY)).alias("retry_builds"),
-        col("_fail")
-            .tail(Some(flip_runs as usize))
-            .alias("_last_fail"),
-        col(BUILD_ID)
-            .tail(Some(flip_runs as usize))
-            .alias("flip_builds"),
     ]);
+
+    // flip_rate: per branch, then the branch that says the most (flaky first, then the
+    // highest rate, then by name) stands for the test.
+    let per_branch = runs
+        .clone()
+        .group_by([col(TEST_ID), col(BRANCH)])
+        .agg([
+            col("_fail").tail(Some(flip_runs)).alias("_last_fail"),
+            col(BUILD_ID).tail(Some(flip_runs)).alias("flip_builds"),
+        ])
+        .collect()?;
+    let flips = with_flips(per_branch, config)?
+        .lazy()
+        .sort_by_exprs(
+            [col("flip_rate_flaky"), col("flip_rate"), col(BRANCH)],
+            SortMultipleOptions::default()
+                .with_order_descending_multi([true, true, false])
+                .with_nulls_last(true)
+                .with_maintain_order(true),
+        )
+        .group_by_stable([col(TEST_ID)])
+        .agg([
+            col(BRANCH).first().alias("flip_branch"),
+            col("flip_rate_flaky").first(),
+            col("flips").first(),
+            col("flip_rate").first(),
+            col("flip_sequence").first(),
+            col("flip_builds").first(),
+        ]);
 
     let min_commits = config.same_commit_min_commits.max(1);
     let min_retry = config.pass_on_retry_min_builds.max(1);
     let frame = per_test
         .join(
             same_commit,
+            [col(TEST_ID)],
+            [col(TEST_ID)],
+            JoinArgs::new(JoinType::Left),
+        )
+        .join(
+            flips,
             [col(TEST_ID)],
             [col(TEST_ID)],
             JoinArgs::new(JoinType::Left),
@@ -165,7 +197,6 @@ pub fn flaky_tests(
             rate(col("_retry_passes") + col("_explained_fails"), col("runs")).alias("flake_rate"),
         ])
         .collect()?;
-    let frame = with_flips(frame, config)?;
     Ok(frame
         .lazy()
         .with_column(
@@ -191,6 +222,7 @@ pub fn flaky_tests(
             col("_retry_passes").alias("retry_passes"),
             col("retry_builds"),
             col("flip_rate_flaky"),
+            col("flip_branch"),
             col("flips"),
             col("flip_rate"),
             col("flip_sequence"),

@@ -1,5 +1,6 @@
 //! The service's tests, black-box over HTTP: one test binary, one module per concern.
 
+mod flaky;
 mod lifecycle;
 mod openapi;
 mod service;

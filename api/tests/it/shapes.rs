@@ -244,7 +244,7 @@ fn answers_name_builds_by_ci_id_times_in_rfc3339_and_fields_by_name() {
         assert_eq!(t1["pass_on_retry"], json!({"flaky": false, "builds": []}));
         assert_eq!(
             t1["flip_rate"],
-            json!({"flaky": false, "branch": null, "runs": ["101", "102", "103"],
+            json!({"flaky": false, "branch": "main", "runs": ["101", "102", "103"],
                 "sequence": "PFF", "flips": 1, "rate": 0.5}),
             "{backend}"
         );

@@ -170,7 +170,10 @@ impl History {
                 },
                 flip_rate: FlipRate {
                     flaky: boolean(&table, i, "flip_rate_flaky"),
-                    branch: params.branch.clone(),
+                    branch: match table.get(i, "flip_branch") {
+                        Some(Value::Str(b)) => Some(b.clone()),
+                        _ => None,
+                    },
                     runs: ids(ints(table.get(i, "flip_builds"))),
                     sequence: text(&table, i, "flip_sequence"),
                     flips: u32_of(int(&table, i, "flips")),

@@ -258,3 +258,72 @@ fn a_duration_regression_compares_recent_and_earlier_medians() {
     .unwrap();
     assert_eq!(none.height(), 0, "needs 4 runs on each side");
 }
+
+#[test]
+fn flip_rate_looks_at_each_branch_on_its_own_and_names_the_branch() {
+    // Test 1 passes on main (builds 1, 3, 5) and is broken on feature (2, 4, 6): in time
+    // order P F P F P F (5 flips), but per branch P P P and F F F: no flip, not flaky.
+    // Test 2 flips on feature (F P F: 2 flips of 2, rate 1.0) and passes on main: flaky,
+    // with feature's evidence.
+    let day = 86_400_000;
+    let builds: Vec<BuildRow> = (1..=6)
+        .map(|i| BuildRow {
+            build_id: i,
+            branch: if i % 2 == 1 { "main" } else { "feature" }.into(),
+            commit: format!("c{i}"),
+            status: "passed".into(),
+            finished_at_ms: 1_767_225_600_000 + i * day,
+            duration_s: None,
+        })
+        .collect();
+    let r = |build_id, test_id, status| ResultRow {
+        build_id,
+        test_id,
+        status,
+        flaky: false,
+        attempts: 1,
+        duration_s: None,
+    };
+    let mut results = Vec::new();
+    for b in 1..=6 {
+        results.push(r(b, 1, if b % 2 == 1 { "passed" } else { "failed" }));
+    }
+    for (b, s) in [
+        (1, "passed"),
+        (3, "passed"),
+        (5, "passed"),
+        (2, "failed"),
+        (4, "passed"),
+        (6, "failed"),
+    ] {
+        results.push(r(b, 2, s));
+    }
+    let f = flaky_tests(
+        results_frame(&results).unwrap().lazy(),
+        builds_frame(&builds).unwrap().lazy(),
+        &FlakyConfig::default(),
+    )
+    .unwrap();
+    let table = Table::from_frame(&f).unwrap();
+    let ids: Vec<_> = (0..table.rows.len())
+        .map(|i| table.get(i, "test_id").cloned())
+        .collect();
+    assert_eq!(ids, [Some(Value::Int(2))], "only test 2 is flaky");
+    assert_eq!(
+        table.get(0, "flip_branch"),
+        Some(&Value::Str("feature".into()))
+    );
+    assert_eq!(
+        table.get(0, "flip_sequence"),
+        Some(&Value::Str("FPF".into()))
+    );
+    assert_eq!(
+        table.get(0, "flip_builds"),
+        Some(&Value::List(vec![
+            Value::Int(2),
+            Value::Int(4),
+            Value::Int(6)
+        ]))
+    );
+    assert_eq!(table.get(0, "flip_rate"), Some(&Value::Float(1.0)));
+}
