@@ -155,7 +155,7 @@ fn parse_job(job: &Job) -> Result<(UploadMeta, cimetrics_ingest::Report)> {
         digest: digest(&bytes),
         size: bytes.len() as u64,
     };
-    // The store keeps outcomes, attempts and times, never texts.
+    // The store keeps outcomes, attempts, times and failure messages, never other texts.
     let options = cimetrics_ingest::Options {
         outcomes_only: true,
         ..cimetrics_ingest::Options::default()

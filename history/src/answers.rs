@@ -186,6 +186,8 @@ pub struct BuildTest {
     pub attempts: u32,
     /// Time of the last attempt.
     pub duration_s: Option<f64>,
+    /// The failure's message (its first 4 KiB), for a failed or errored test.
+    pub message: Option<String>,
 }
 
 /// One file's coverage in a build, with its change since the previous build of the branch.
@@ -554,4 +556,254 @@ pub struct Current {
     pub branch_rate: Option<f64>,
     /// Median build time of the period, seconds.
     pub median_duration_s: Option<f64>,
+}
+
+/// The rolling success rate at one finished build.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct RollingPoint {
+    /// The build (CI id).
+    pub build: String,
+    /// When it finished.
+    pub finished_at: Option<DateTime<Utc>>,
+    /// Finished builds counted: this one and up to `rolling − 1` before it.
+    pub builds: u32,
+    /// Of those, the successful ones.
+    pub successful: u32,
+    /// `successful / builds`.
+    pub success_rate: Option<f64>,
+}
+
+/// The success rate over the last N finished builds, at each finished build.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct RollingTrend {
+    /// The project.
+    pub project: String,
+    /// Always `success_rate`.
+    pub metric: String,
+    /// N.
+    pub rolling: u32,
+    /// Only this branch (null: all).
+    pub branch: Option<String>,
+    /// One point per finished build, oldest first.
+    pub points: Vec<RollingPoint>,
+}
+
+/// A trend: per window, or (`rolling=N`) per build.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum TrendAnswer {
+    /// Per window.
+    Windows(Trend),
+    /// Per build, over the last N.
+    Rolling(RollingTrend),
+}
+
+/// A run of failed builds on a branch, and the build that ended it.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Streak {
+    /// The branch.
+    pub branch: String,
+    /// The first failed build.
+    pub first_failed: String,
+    /// Every failed build of the streak, oldest first.
+    pub failed_builds: Vec<String>,
+    /// When the first failed build finished.
+    pub failed_at: Option<DateTime<Utc>>,
+    /// The next passed build (null while the streak is open).
+    pub recovered_by: Option<String>,
+    /// When it finished.
+    pub recovered_at: Option<DateTime<Utc>>,
+    /// `recovered_at − failed_at`, seconds (null while open).
+    pub seconds: Option<f64>,
+}
+
+/// Mean time to recovery over a period.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Mttr {
+    /// The project.
+    pub project: String,
+    /// Only this branch (null: each branch on its own, all counted).
+    pub branch: Option<String>,
+    /// Days back from the latest build (streaks that began in them).
+    pub days: u32,
+    /// Mean of the recovered streaks' `seconds`; null when none recovered.
+    pub mttr_seconds: Option<f64>,
+    /// The streaks, oldest first (recovered or open).
+    pub streaks: Vec<Streak>,
+    /// The open streak of the branch (or, without one, of the latest build's branch).
+    pub open_streak: Option<Streak>,
+}
+
+/// A test whose recent median time grew.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Regression {
+    /// The test.
+    pub test: TestRef,
+    /// Timed runs before the recent days.
+    pub earlier_runs: u32,
+    /// Their median, seconds.
+    pub earlier_p50_s: Option<f64>,
+    /// Timed runs in the recent days.
+    pub recent_runs: u32,
+    /// Their median, seconds.
+    pub recent_p50_s: Option<f64>,
+    /// `(recent_p50_s / earlier_p50_s − 1) × 100`.
+    pub increase_pct: Option<f64>,
+}
+
+/// Duration regressions of a period.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Regressions {
+    /// The project.
+    pub project: String,
+    /// Days back from the latest build.
+    pub days: u32,
+    /// The last this many days are "recent", the rest "earlier".
+    pub recent_days: u32,
+    /// Smallest increase listed, percent.
+    pub min_increase_pct: f64,
+    /// Runs each side needs.
+    pub min_runs: u32,
+    /// Only this branch (null: all).
+    pub branch: Option<String>,
+    /// The tests, largest increase first.
+    pub tests: Vec<Regression>,
+}
+
+/// A package's (a directory's) coverage in a build, with its change.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct PackageCoverage {
+    /// The directory ("" for top-level files).
+    pub package: String,
+    /// Its files.
+    pub files: u32,
+    /// Measured lines.
+    pub lines_valid: u64,
+    /// Lines run.
+    pub lines_covered: u64,
+    /// `lines_covered / lines_valid`.
+    pub line_rate: Option<f64>,
+    /// Branch outcomes.
+    pub branches_valid: u64,
+    /// Branch outcomes taken.
+    pub branches_covered: u64,
+    /// `branches_covered / branches_valid`.
+    pub branch_rate: Option<f64>,
+    /// Its line rate in the compared build.
+    pub previous_line_rate: Option<f64>,
+    /// `line_rate − previous_line_rate`, percentage points.
+    pub line_delta_pp: Option<f64>,
+}
+
+/// A build's packages with their coverage.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct CoveragePackages {
+    /// The project.
+    pub project: String,
+    /// The build (null when no build has coverage).
+    pub build: Option<String>,
+    /// The previous complete build with coverage on its branch.
+    pub previous_build: Option<String>,
+    /// The packages.
+    pub packages: Vec<PackageCoverage>,
+}
+
+/// A test whose outcome differs between two builds.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct TestChange {
+    /// The test.
+    pub test: TestRef,
+    /// Its status in the base build (null: not there).
+    pub base: Option<String>,
+    /// Its status in the head build (null: not there).
+    pub head: Option<String>,
+}
+
+/// Coverage of head against base.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct CoverageComparison {
+    /// Head's line rate − base's, percentage points.
+    pub delta_pp: Option<f64>,
+    /// Head's files against base's.
+    pub files: Vec<FileCoverage>,
+}
+
+/// Two builds side by side (a feature branch against its base, or any two).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Comparison {
+    /// The project.
+    pub project: String,
+    /// The base build.
+    pub base: Build,
+    /// The head build.
+    pub head: Build,
+    /// Failing in head, not failing in base.
+    pub newly_failing: Vec<TestChange>,
+    /// Failing in base, passing in head.
+    pub fixed: Vec<TestChange>,
+    /// In head, not in base.
+    pub added: Vec<TestChange>,
+    /// In base, not in head.
+    pub removed: Vec<TestChange>,
+    /// Coverage.
+    pub coverage: CoverageComparison,
+}
+
+/// One run of a test.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct TestRun {
+    /// The build (CI id).
+    pub build: String,
+    /// Its branch.
+    pub branch: String,
+    /// Its commit.
+    pub commit: String,
+    /// When it finished.
+    pub finished_at: Option<DateTime<Utc>>,
+    /// `passed`, `failed`, `errored` or `skipped`.
+    pub status: String,
+    /// Passed after a failed attempt.
+    pub flaky: bool,
+    /// Attempts in the build.
+    pub attempts: u32,
+    /// Time, seconds.
+    pub duration_s: Option<f64>,
+    /// The failure's message (its first 4 KiB), for a failed or errored run.
+    pub message: Option<String>,
+}
+
+/// What each flaky definition says of a test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FlakyVerdicts {
+    /// Passed and failed on one commit.
+    pub same_commit: bool,
+    /// Passed after a failed attempt in one build.
+    pub pass_on_retry: bool,
+    /// Flips between pass and fail on a branch.
+    pub flip_rate: bool,
+}
+
+/// One test's history over a period.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct TestHistory {
+    /// The project.
+    pub project: String,
+    /// The test.
+    pub test: TestRef,
+    /// Days back from the latest build.
+    pub days: u32,
+    /// Non-skipped runs.
+    pub runs_counted: u32,
+    /// `passes / runs`.
+    pub pass_rate: Option<f64>,
+    /// `failures / runs`.
+    pub failure_rate: Option<f64>,
+    /// Median time, seconds.
+    pub p50_s: Option<f64>,
+    /// 95th percentile, seconds.
+    pub p95_s: Option<f64>,
+    /// The flaky definitions' verdicts.
+    pub flaky: FlakyVerdicts,
+    /// Its runs, newest first.
+    pub runs: Vec<TestRun>,
 }

@@ -52,9 +52,10 @@ pub struct Options {
     /// When true, a negative `time` is an error; by default it counts as 0 with a warning
     /// (some tools write negative times when the clock moves back, and Jenkins clamps them).
     pub reject_negative_durations: bool,
-    /// When true, [`crate::parse_with`] keeps outcomes, attempts and times but no texts
-    /// (messages, stack traces, outputs are `None`): for callers that store counts and
-    /// outcomes only, several times less memory and time.
+    /// When true, [`crate::parse_with`] keeps outcomes, attempts, times and each failure's
+    /// `message` attribute, but no texts (stack traces, outputs, skip reasons are `None`):
+    /// for callers that store counts, outcomes and messages, several times less memory and
+    /// time.
     pub outcomes_only: bool,
 }
 

@@ -166,6 +166,98 @@ pub fn mttr(builds: LazyFrame) -> Result<DataFrame> {
         .collect()?)
 }
 
+/// **Failure streaks**, the outages [`mttr`] averages, one row each: on each branch, over its
+/// finished builds in `finished_at` order, a streak starts at a failed build whose previous
+/// build passed (or that is the branch's first) and lasts through the failed builds after
+/// it; the next passed build recovers it. `recovery_s = recovered_at − failed_at` (the
+/// first failed build's finish to the recovering build's), null while the streak is open.
+/// MTTR is the mean of `recovery_s` over the recovered streaks ([`mean`]).
+///
+/// Output: `branch`, `first_failed` (build id), `failed_builds` (list of build ids, oldest
+/// first), `failed_at` (ms), `recovered_by` (build id, null while open), `recovered_at`
+/// (ms, null while open), `recovery_s`; ordered by `failed_at`, then `first_failed`.
+///
+/// # Errors
+/// A frame that lacks the documented columns.
+pub fn failure_streaks(builds: LazyFrame) -> Result<DataFrame> {
+    let failed = col(STATUS).eq(lit(FAILED));
+    let time_ms = col(FINISHED_AT).dt().timestamp(TimeUnit::Milliseconds);
+    let when_passed = |e: Expr| {
+        when(col(STATUS).eq(lit(FAILED)).not())
+            .then(e)
+            .otherwise(lit(NULL).cast(DataType::Int64))
+            .fill_null_with_strategy(FillNullStrategy::Backward(None))
+    };
+    Ok(finished(builds)
+        .sort(
+            [BRANCH, FINISHED_AT, BUILD_ID]
+                .map(PlSmallStr::from)
+                .to_vec(),
+            SortMultipleOptions::default(),
+        )
+        .with_columns([
+            failed.clone().alias("_failed"),
+            time_ms.clone().alias("_t"),
+            when_passed(time_ms)
+                .over([col(BRANCH)])?
+                .alias("_next_pass"),
+            when_passed(col(BUILD_ID))
+                .over([col(BRANCH)])?
+                .alias("_next_pass_build"),
+            failed
+                .clone()
+                .shift(lit(1))
+                .over([col(BRANCH)])?
+                .fill_null(lit(false))
+                .alias("_prev_failed"),
+        ])
+        .with_column(
+            col("_failed")
+                .and(col("_prev_failed").not())
+                .cast(DataType::Int64)
+                .cum_sum(false)
+                .over([col(BRANCH)])?
+                .alias("_streak"),
+        )
+        .filter(col("_failed"))
+        .group_by_stable([col(BRANCH), col("_streak")])
+        .agg([
+            col(BUILD_ID).first().alias("first_failed"),
+            col(BUILD_ID).alias("failed_builds"),
+            col("_t").first().alias("failed_at"),
+            col("_next_pass_build").first().alias("recovered_by"),
+            col("_next_pass").first().alias("recovered_at"),
+        ])
+        .with_column(
+            ((col("recovered_at") - col("failed_at")).cast(DataType::Float64) / lit(1000.0))
+                .alias("recovery_s"),
+        )
+        .select([
+            col(BRANCH),
+            col("first_failed"),
+            col("failed_builds"),
+            col("failed_at"),
+            col("recovered_by"),
+            col("recovered_at"),
+            col("recovery_s"),
+        ])
+        .sort_by_exprs(
+            [col("failed_at"), col("first_failed")],
+            SortMultipleOptions::default(),
+        )
+        .collect()?)
+}
+
+/// **Mean** of some values (recovery times): their sum over their count; `None` without
+/// values. NaN values are left out.
+pub fn mean(values: impl IntoIterator<Item = f64>) -> Option<f64> {
+    let (sum, n) = values
+        .into_iter()
+        .filter(|x| !x.is_nan())
+        .fold((0.0, 0u64), |(s, n), x| (s + x, n + 1));
+    (n > 0).then(|| sum / n as f64)
+}
+
 /// **Build success rate** of a set of builds: `successful / finished`, where finished builds
 /// are those whose status is `passed` or `failed` (cancelled and running builds are not
 /// counted) and successful ones `passed`; `None` when none finished. [`success_rate`]

@@ -62,7 +62,8 @@ mod tests;
 mod window;
 
 pub use builds::{
-    duration_trend, median, mttr, rolling_success_rate, success_rate, success_rate_of,
+    duration_trend, failure_streaks, mean, median, mttr, rolling_success_rate, success_rate,
+    success_rate_of,
 };
 pub use coverage::{
     coverage_per_build, coverage_per_file, coverage_per_package, coverage_per_window, delta_pp,

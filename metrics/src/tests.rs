@@ -126,12 +126,13 @@ pub fn pass_rate_per_window_of_counts(
 }
 
 /// **Per-test failure rate** over the given results: `runs` = results that were not
-/// skipped, `failures` = those failed or errored, `failure_rate = failures / runs` (null when
-/// the test never ran), with `flaky_passes` (passes after a failed attempt) and `last_status`
-/// (the status in the latest build).
+/// skipped, `failures` = those failed or errored, `failure_rate = failures / runs` and
+/// `pass_rate = (runs − failures) / runs` (null when the test never ran), with
+/// `flaky_passes` (passes after a failed attempt) and `last_status` (the status in the
+/// latest build).
 ///
 /// Output: `test_id`, `runs`, `failures`, `flaky_passes` (u32), `failure_rate`,
-/// `last_status`; ordered by `failure_rate` descending, then `test_id`.
+/// `last_status`, `pass_rate`; ordered by `failure_rate` descending, then `test_id`.
 ///
 /// # Errors
 /// Frames that lack the documented columns.
@@ -145,7 +146,10 @@ pub fn failure_rate_per_test(results: LazyFrame, builds: LazyFrame) -> Result<Da
             count_if(col(FLAKY)).alias("flaky_passes"),
             col(STATUS).last().alias("last_status"),
         ])
-        .with_column(rate(col("failures"), col("runs")).alias("failure_rate"))
+        .with_columns([
+            rate(col("failures"), col("runs")).alias("failure_rate"),
+            rate(col("runs") - col("failures"), col("runs")).alias("pass_rate"),
+        ])
         .select([
             col(TEST_ID),
             col("runs"),

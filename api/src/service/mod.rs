@@ -282,6 +282,19 @@ fn routes(cfg: &mut web::ServiceConfig) {
             web::get().to(charts::badge),
         )
         .route("/api/v1/projects/{project}/gate", web::get().to(read::gate))
+        .route("/api/v1/projects/{project}/mttr", web::get().to(read::mttr))
+        .route(
+            "/api/v1/projects/{project}/compare",
+            web::get().to(read::compare),
+        )
+        .route(
+            "/api/v1/projects/{project}/tests/regressions",
+            web::get().to(read::regressions),
+        )
+        .route(
+            "/api/v1/projects/{project}/coverage/packages",
+            web::get().to(read::coverage_packages),
+        )
         // The tabular answers as CSV by suffix too (or `Accept: text/csv`, or `?format=csv`).
         .route(
             "/api/v1/projects/{project}/builds.csv",
@@ -306,6 +319,11 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/api/v1/projects/{project}/coverage/files.csv",
             web::get().to(read::csv_routes::coverage_files),
+        )
+        // After every other `tests/...` route: a test's id is any other segment.
+        .route(
+            "/api/v1/projects/{project}/tests/{test}",
+            web::get().to(read::test),
         );
 }
 

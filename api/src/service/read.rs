@@ -9,11 +9,13 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use cimetrics_history::History;
 use cimetrics_history::answers::{
-    BuildDetail, BuildList, CoverageFiles, FailingTests, FlakyTests, Gate, ProjectList, ProjectRef,
-    QualityScore, SlowestTests, Trend,
+    BuildDetail, BuildList, Comparison, CoverageFiles, CoveragePackages, FailingTests, FlakyTests,
+    Gate, Mttr, ProjectList, ProjectRef, QualityScore, Regressions, SlowestTests, TestHistory,
+    Trend, TrendAnswer,
 };
 use cimetrics_history::questions::{
-    BuildsParams, FailingParams, FlakyParams, GateParams, Metric, SlowestParams, TrendParams,
+    BuildsParams, FailingParams, FlakyParams, GateParams, Metric, RegressionParams, SlowestParams,
+    TrendParams,
 };
 use cimetrics_history::store::Project;
 use cimetrics_metrics::{FlakyConfig, GateConfig, SlowestBy, Window};
@@ -271,6 +273,9 @@ pub(crate) struct TrendQuery {
     pub(crate) height: Option<u32>,
     /// `dark` for a dark chart.
     pub(crate) theme: Option<String>,
+    /// With `metric=success_rate`: one point per finished build, over it and the N−1
+    /// finished builds before it, instead of windows.
+    pub(crate) rolling: Option<u32>,
 }
 
 impl TrendQuery {
@@ -306,10 +311,11 @@ pub(crate) async fn trend(
     .await
 }
 
-/// A metric per window (every window of the range; empty ones null).
+/// A metric per window (every window of the range; empty ones null), or with `rolling=N`
+/// the success rate per finished build over the last N.
 #[utoipa::path(get, path = "/api/v1/projects/{project}/trends", tag = "read",
     params(("project" = String, Path, description = "Project name"), TrendQuery),
-    responses((status = 200, description = "The series", body = Trend,
+    responses((status = 200, description = "The series", body = TrendAnswer,
         content_type = "application/json"),
         (status = 400, description = "Unknown metric, window or time zone", body = super::ProblemDetails)))]
 pub(crate) async fn trends(
@@ -320,8 +326,25 @@ pub(crate) async fn trends(
 ) -> Result<HttpResponse, Problem> {
     let project = readable(&state, &req, &path).await?;
     let metric: Metric = q.metric.as_deref().unwrap_or("success_rate").parse()?;
+    if let Some(n) = q.rolling {
+        if metric != Metric::SuccessRate {
+            return Err(Problem::bad_request(
+                "rolling=N is for metric=success_rate (one point per finished build)",
+            ));
+        }
+        let branch = q.branch.clone();
+        let answer = ask(&state, move |h| async move {
+            h.rolling_success(&project, n.clamp(1, 10_000), branch.as_deref())
+                .await
+        })
+        .await?;
+        return Ok(respond(&req, q.format.as_deref(), &answer, |a| &a.points));
+    }
     let answer = trend(&state, project, q.params(metric)?).await?;
-    Ok(respond(&req, q.format.as_deref(), &answer, |a| &a.points))
+    if wants_csv(&req, q.format.as_deref()) {
+        return Ok(respond(&req, q.format.as_deref(), &answer, |a| &a.points));
+    }
+    Ok(HttpResponse::Ok().json(TrendAnswer::Windows(answer)))
 }
 
 /// Query of the test routes.
@@ -553,6 +576,169 @@ pub(crate) async fn gate(
         &state,
         move |h| async move { h.gate(&project, &params).await },
     )
+    .await?;
+    Ok(HttpResponse::Ok().json(answer))
+}
+
+/// Query of `GET .../mttr`.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct MttrQuery {
+    /// Only this branch (default: each branch on its own).
+    branch: Option<String>,
+    /// Streaks that began in this many days back from the latest build (default 90).
+    days: Option<u32>,
+    /// `csv` for the streaks as CSV.
+    format: Option<String>,
+}
+
+/// Mean time to recovery, with each failure streak.
+#[utoipa::path(get, path = "/api/v1/projects/{project}/mttr", tag = "read",
+    params(("project" = String, Path, description = "Project name"), MttrQuery),
+    responses((status = 200, description = "MTTR and the streaks", body = Mttr)))]
+pub(crate) async fn mttr(
+    state: Shared,
+    req: HttpRequest,
+    path: web::Path<String>,
+    q: web::Query<MttrQuery>,
+) -> Result<HttpResponse, Problem> {
+    let project = readable(&state, &req, &path).await?;
+    let (branch, days) = (q.branch.clone(), q.days.unwrap_or(90).clamp(1, 3660));
+    let answer = ask(&state, move |h| async move {
+        h.mttr(&project, branch.as_deref(), days).await
+    })
+    .await?;
+    Ok(respond(&req, q.format.as_deref(), &answer, |a| &a.streaks))
+}
+
+/// Query of `GET .../tests/{test}`.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct TestQuery {
+    /// Days back from the latest build (default 90).
+    days: Option<u32>,
+    /// `csv` for the runs as CSV.
+    format: Option<String>,
+}
+
+/// One test's history: its runs, newest first, with its rates, times and flaky verdicts.
+#[utoipa::path(get, path = "/api/v1/projects/{project}/tests/{test}", tag = "read",
+    params(("project" = String, Path, description = "Project name"),
+        ("test" = String, Path, description = "The test's id (16 hex digits)"), TestQuery),
+    responses((status = 200, description = "The test's history", body = TestHistory),
+        (status = 404, description = "No such test", body = super::ProblemDetails)))]
+pub(crate) async fn test(
+    state: Shared,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    q: web::Query<TestQuery>,
+) -> Result<HttpResponse, Problem> {
+    let (name, test) = path.into_inner();
+    let project = readable(&state, &req, &name).await?;
+    let days = q.days.unwrap_or(90).clamp(1, 3660);
+    let answer = ask(&state, move |h| async move {
+        h.test_history(&project, &test, days).await
+    })
+    .await?;
+    Ok(respond(&req, q.format.as_deref(), &answer, |a| &a.runs))
+}
+
+/// Query of `GET .../tests/regressions`.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct RegressionsQuery {
+    /// Days back from the latest build (default 30).
+    days: Option<u32>,
+    /// The last this many days are recent (default 7).
+    recent_days: Option<u32>,
+    /// Smallest increase listed, percent (default 20).
+    min_increase_pct: Option<f64>,
+    /// Timed runs each side needs (default 3).
+    min_runs: Option<u32>,
+    /// Only this branch.
+    branch: Option<String>,
+    /// `csv` for CSV.
+    format: Option<String>,
+}
+
+/// Tests whose recent median time grew.
+#[utoipa::path(get, path = "/api/v1/projects/{project}/tests/regressions", tag = "read",
+    params(("project" = String, Path, description = "Project name"), RegressionsQuery),
+    responses((status = 200, description = "Largest increase first", body = Regressions)))]
+pub(crate) async fn regressions(
+    state: Shared,
+    req: HttpRequest,
+    path: web::Path<String>,
+    q: web::Query<RegressionsQuery>,
+) -> Result<HttpResponse, Problem> {
+    let project = readable(&state, &req, &path).await?;
+    let d = RegressionParams::default();
+    let days = q.days.unwrap_or(d.days).clamp(1, 3660);
+    let params = RegressionParams {
+        branch: q.branch.clone(),
+        days,
+        recent_days: q.recent_days.unwrap_or(d.recent_days).clamp(1, days),
+        min_increase_pct: q.min_increase_pct.unwrap_or(d.min_increase_pct).max(0.0),
+        min_runs: q.min_runs.unwrap_or(d.min_runs).max(1),
+    };
+    let answer = ask(&state, move |h| async move {
+        h.regressions(&project, &params).await
+    })
+    .await?;
+    Ok(respond(&req, q.format.as_deref(), &answer, |a| &a.tests))
+}
+
+/// A build's packages (directories) with their coverage and its change.
+#[utoipa::path(get, path = "/api/v1/projects/{project}/coverage/packages", tag = "read",
+    params(("project" = String, Path, description = "Project name"), FilesQuery),
+    responses((status = 200, description = "Packages by name", body = CoveragePackages),
+        (status = 404, description = "No such build", body = super::ProblemDetails)))]
+pub(crate) async fn coverage_packages(
+    state: Shared,
+    req: HttpRequest,
+    path: web::Path<String>,
+    q: web::Query<FilesQuery>,
+) -> Result<HttpResponse, Problem> {
+    let project = readable(&state, &req, &path).await?;
+    let (build, branch) = (q.build.clone(), q.branch.clone());
+    let answer = ask(&state, move |h| async move {
+        h.coverage_packages(&project, build.as_deref(), branch.as_deref())
+            .await
+    })
+    .await?;
+    Ok(respond(&req, q.format.as_deref(), &answer, |a| &a.packages))
+}
+
+/// Query of `GET .../compare`.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct CompareQuery {
+    /// The base build: a CI id, or `branch:NAME` for that branch's latest finished build.
+    base: String,
+    /// The head build, likewise.
+    head: String,
+}
+
+/// Two builds side by side: totals, tests newly failing, fixed, added and removed, coverage.
+#[utoipa::path(get, path = "/api/v1/projects/{project}/compare", tag = "read",
+    params(("project" = String, Path, description = "Project name"), CompareQuery),
+    responses((status = 200, description = "The comparison", body = Comparison),
+        (status = 404, description = "No such build", body = super::ProblemDetails)))]
+pub(crate) async fn compare(
+    state: Shared,
+    req: HttpRequest,
+    path: web::Path<String>,
+    q: web::Query<CompareQuery>,
+) -> Result<HttpResponse, Problem> {
+    let project = readable(&state, &req, &path).await?;
+    let (base, head) = (q.base.clone(), q.head.clone());
+    let answer = ask(&state, move |h| async move {
+        h.compare(&project, &base, &head).await
+    })
     .await?;
     Ok(HttpResponse::Ok().json(answer))
 }

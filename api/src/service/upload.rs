@@ -291,7 +291,7 @@ pub(crate) async fn report(
             Problem::from_report(&e)
         }
     };
-    // The store keeps outcomes, attempts and times, never texts: do not hold them.
+    // The store keeps outcomes, attempts, times and failure messages, never other texts.
     let options = cimetrics_ingest::Options {
         outcomes_only: true,
         ..cimetrics_ingest::Options::default()

@@ -32,12 +32,14 @@ fn request(
     admin: &str,
     upload: &str,
     spare: &str,
+    test: &str,
 ) -> (String, String, Vec<u8>) {
     let fill = |p: &str| {
         p.replace("{project}", "shop")
             .replace("{build}", "2")
             .replace("{chart}", "coverage.svg")
             .replace("{badge}", "coverage.svg")
+            .replace("{test}", test)
     };
     let (url, token, body): (String, &str, Vec<u8>) = match (method, path) {
         ("post", "/api/v1/projects") => (fill(path), admin, br#"{"name": "shop"}"#.to_vec()),
@@ -70,6 +72,9 @@ fn request(
             "",
             Vec::new(),
         ),
+        ("get", "/api/v1/projects/{project}/compare") => {
+            (format!("{}?base=1&head=branch:main", fill(path)), "", Vec::new())
+        }
         ("get", "/api/v1/projects/{project}/trends") => {
             (format!("{}?metric=pass_rate&window=day", fill(path)), "", Vec::new())
         }
@@ -80,7 +85,7 @@ fn request(
 }
 
 /// Every route `service::routes` serves (method and path).
-const SERVED: [&str; 31] = [
+const SERVED: [&str; 36] = [
     "GET /healthz",
     "GET /readyz",
     "GET /metrics",
@@ -106,6 +111,11 @@ const SERVED: [&str; 31] = [
     "GET /api/v1/projects/{project}/charts/{chart}",
     "GET /api/v1/projects/{project}/badges/{badge}",
     "GET /api/v1/projects/{project}/gate",
+    "GET /api/v1/projects/{project}/mttr",
+    "GET /api/v1/projects/{project}/compare",
+    "GET /api/v1/projects/{project}/tests/regressions",
+    "GET /api/v1/projects/{project}/coverage/packages",
+    "GET /api/v1/projects/{project}/tests/{test}",
     "GET /api/v1/projects/{project}/builds.csv",
     "GET /api/v1/projects/{project}/trends.csv",
     "GET /api/v1/projects/{project}/tests/flaky.csv",
@@ -147,12 +157,16 @@ fn every_documented_route_answers_what_the_document_says() {
         );
         assert_eq!(spare.status, 201, "{backend}: {}", spare.text());
         let spare = spare.json()["token"].as_str().expect("token").to_owned();
+        let test = get(&svc, "/api/v1/projects/shop/builds/2").json()["tests"][0]["test"]["id"]
+            .as_str()
+            .expect("a test id")
+            .to_owned();
         let doc = get(&svc, "/api/v1/openapi.json").json();
         let paths = doc["paths"].as_object().expect("paths");
         let mut documented_routes = Vec::new();
         for (path, item) in paths {
             for (method, op) in item.as_object().expect("path item") {
-                let (url, token, body) = request(method, path, ADMIN, &upload, &spare);
+                let (url, token, body) = request(method, path, ADMIN, &upload, &spare, &test);
                 let full = format!("{}{url}", svc.url());
                 let auth = format!("Bearer {token}");
                 let a = match method.as_str() {

@@ -8,8 +8,9 @@ use cimetrics_metrics::{FlakyConfig, ScoreWeights, Table};
 use super::{History, Result, builds_of, float, in_period, int, last_days, summaries_in, test_id};
 use crate::Error;
 use crate::answers::{
-    Build, BuildDetail, BuildList, BuildTest, Ci, CoverageFiles, CoverageSummary, Current,
-    FileCoverage, QualityScore, ScoreComponent, Shards, TestRef, TestTotals, time,
+    Build, BuildDetail, BuildList, BuildTest, Ci, Comparison, CoverageComparison, CoverageFiles,
+    CoveragePackages, CoverageSummary, Current, FileCoverage, Mttr, PackageCoverage, QualityScore,
+    ScoreComponent, Shards, Streak, TestChange, TestRef, TestTotals, time,
 };
 use crate::cache::Snapshot;
 use crate::store::{BuildInfo, BuildSummary, Project};
@@ -188,6 +189,7 @@ impl History {
                 flaky: r.flaky,
                 attempts: u32::try_from(r.attempts).unwrap_or(u32::MAX),
                 duration_s: r.duration_s,
+                message: r.message,
             })
             .collect();
         let coverage_files = self.file_coverage(&snapshot, &info).await?.1;
@@ -348,6 +350,228 @@ impl History {
                     formula: c.formula.into(),
                 })
                 .collect(),
+        })
+    }
+}
+
+/// What [`History::compare`] compares: a build's CI id, or `branch:NAME` for that branch's
+/// latest finished build.
+fn resolve(snapshot: &Snapshot, which: &str) -> Result<String> {
+    match which.strip_prefix("branch:") {
+        Some(branch) => snapshot
+            .summaries
+            .iter()
+            .rev()
+            .find(|s| s.build.branch == branch)
+            .map(|s| s.ci_build_id.clone())
+            .ok_or_else(|| Error::NotFound(format!("no finished build on branch {branch:?}"))),
+        None => Ok(which.to_owned()),
+    }
+}
+
+impl History {
+    /// Failure streaks and MTTR over the streaks that began in the last `days` days
+    /// ([`cimetrics_metrics::failure_streaks`], [`cimetrics_metrics::mean`]), each branch on
+    /// its own.
+    ///
+    /// # Errors
+    /// The store fails.
+    pub async fn mttr(&self, project: &Project, branch: Option<&str>, days: u32) -> Result<Mttr> {
+        let snapshot = self.snapshot(project).await?;
+        let mut streaks = Vec::new();
+        if let Some(period) = last_days(&snapshot, days) {
+            let frame = cimetrics_metrics::failure_streaks(builds_of(&snapshot, branch))?;
+            let table = Table::from_frame(&frame)?;
+            for i in 0..table.rows.len() {
+                let failed_at = int(&table, i, "failed_at").unwrap_or(i64::MIN);
+                if !(period.0..period.1).contains(&failed_at) {
+                    continue;
+                }
+                let id = |c: &str| int(&table, i, c).map(|b| snapshot.ci_id(b));
+                streaks.push(Streak {
+                    branch: super::text(&table, i, "branch"),
+                    first_failed: id("first_failed").unwrap_or_default(),
+                    failed_builds: super::ints(table.get(i, "failed_builds"))
+                        .into_iter()
+                        .map(|b| snapshot.ci_id(b))
+                        .collect(),
+                    failed_at: time(failed_at),
+                    recovered_by: id("recovered_by"),
+                    recovered_at: int(&table, i, "recovered_at").and_then(time),
+                    seconds: float(&table, i, "recovery_s"),
+                });
+            }
+        }
+        let branch_now = branch
+            .map(str::to_owned)
+            .or_else(|| snapshot.summaries.last().map(|s| s.build.branch.clone()));
+        let open_streak = streaks
+            .iter()
+            .rev()
+            .find(|s| s.recovered_by.is_none() && Some(&s.branch) == branch_now.as_ref())
+            .cloned();
+        Ok(Mttr {
+            project: project.name.clone(),
+            branch: branch.map(str::to_owned),
+            days,
+            mttr_seconds: cimetrics_metrics::mean(streaks.iter().filter_map(|s| s.seconds)),
+            streaks,
+            open_streak,
+        })
+    }
+
+    /// A build's packages (default: the latest complete build with coverage) with their
+    /// change since the previous build with coverage on its branch
+    /// ([`cimetrics_metrics::coverage_per_package`] of each, [`cimetrics_metrics::delta_pp`]).
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] for an unknown build; the store fails.
+    pub async fn coverage_packages(
+        &self,
+        project: &Project,
+        build: Option<&str>,
+        branch: Option<&str>,
+    ) -> Result<CoveragePackages> {
+        let files = self.coverage_files(project, build, branch).await?;
+        let Some(id) = files.build.clone() else {
+            return Ok(CoveragePackages {
+                project: project.name.clone(),
+                build: None,
+                previous_build: None,
+                packages: Vec::new(),
+            });
+        };
+        let info = self.build_info(project, &id).await?;
+        let previous = match &files.previous_build {
+            Some(p) => Some(self.build_info(project, p).await?.id),
+            None => None,
+        };
+        let mut ids = vec![info.id];
+        ids.extend(previous);
+        let frame = coverage_frame(&self.store.file_coverage(&ids).await?, true)?;
+        let per = |build: i64| -> Result<Table> {
+            Ok(Table::from_frame(
+                &cimetrics_metrics::coverage_per_package(frame.clone().lazy(), build)?,
+            )?)
+        };
+        let now = per(info.id)?;
+        let before = match previous {
+            Some(p) => Some(per(p)?),
+            None => None,
+        };
+        let u = |t: &Table, i, c| int(t, i, c).map_or(0, |v| v.max(0) as u64);
+        let packages = (0..now.rows.len())
+            .map(|i| {
+                let package = super::text(&now, i, "package");
+                let line_rate = float(&now, i, "line_rate");
+                let previous_line_rate = before.as_ref().and_then(|b| {
+                    (0..b.rows.len())
+                        .find(|&k| super::text(b, k, "package") == package)
+                        .and_then(|k| float(b, k, "line_rate"))
+                });
+                PackageCoverage {
+                    files: super::u32_of(int(&now, i, "files")),
+                    lines_valid: u(&now, i, "lines_valid"),
+                    lines_covered: u(&now, i, "lines_covered"),
+                    line_rate,
+                    branches_valid: u(&now, i, "branches_valid"),
+                    branches_covered: u(&now, i, "branches_covered"),
+                    branch_rate: float(&now, i, "branch_rate"),
+                    previous_line_rate,
+                    line_delta_pp: cimetrics_metrics::delta_pp(line_rate, previous_line_rate),
+                    package,
+                }
+            })
+            .collect();
+        Ok(CoveragePackages {
+            project: project.name.clone(),
+            build: Some(id),
+            previous_build: files.previous_build,
+            packages,
+        })
+    }
+
+    /// Two builds side by side: each one's totals, the tests newly failing (failing in head,
+    /// not in base), fixed (failing in base, passing in head), added and removed, and head's
+    /// coverage against base's, overall and per file. `base` and `head` are CI ids or
+    /// `branch:NAME` (that branch's latest finished build).
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] for an unknown build or a branch without builds; the store fails.
+    pub async fn compare(&self, project: &Project, base: &str, head: &str) -> Result<Comparison> {
+        let snapshot = self.snapshot(project).await?;
+        let (base_id, head_id) = (resolve(&snapshot, base)?, resolve(&snapshot, head)?);
+        let (base_info, head_info) = (
+            self.build_info(project, &base_id).await?,
+            self.build_info(project, &head_id).await?,
+        );
+        let outcomes = |rows: Vec<crate::store::BuildTestResult>| {
+            rows.into_iter()
+                .map(|r| {
+                    let test = TestRef {
+                        id: test_id(r.key_hash),
+                        suite: r.suite,
+                        classname: r.classname,
+                        name: r.name,
+                        file: r.file,
+                    };
+                    (test.id.clone(), (test, r.status))
+                })
+                .collect::<std::collections::BTreeMap<String, (TestRef, &'static str)>>()
+        };
+        let before = outcomes(self.store.build_results(base_info.id).await?);
+        let after = outcomes(self.store.build_results(head_info.id).await?);
+        let failing = |s: &str| s == "failed" || s == "errored";
+        let change = |test: &TestRef, b: Option<&str>, h: Option<&str>| TestChange {
+            test: test.clone(),
+            base: b.map(str::to_owned),
+            head: h.map(str::to_owned),
+        };
+        let (mut newly_failing, mut fixed, mut added, mut removed) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for (id, (test, h)) in &after {
+            let b = before.get(id).map(|(_, s)| *s);
+            if failing(h) && !b.is_some_and(failing) {
+                newly_failing.push(change(test, b, Some(h)));
+            }
+            if b.is_some_and(failing) && *h == "passed" {
+                fixed.push(change(test, b, Some(h)));
+            }
+            if b.is_none() {
+                added.push(change(test, None, Some(h)));
+            }
+        }
+        for (id, (test, b)) in &before {
+            if !after.contains_key(id) {
+                removed.push(change(test, Some(b), None));
+            }
+        }
+        let rows = self
+            .store
+            .file_coverage(&[head_info.id, base_info.id])
+            .await?;
+        let frame = cimetrics_metrics::coverage_per_file(
+            coverage_frame(&rows, true)?.lazy(),
+            head_info.id,
+            Some(base_info.id),
+        )?;
+        let (base, head) = (
+            build_answer(&base_info, &snapshot),
+            build_answer(&head_info, &snapshot),
+        );
+        let rate = |b: &Build| b.coverage.as_ref().and_then(|c| c.line_rate);
+        Ok(Comparison {
+            project: project.name.clone(),
+            coverage: CoverageComparison {
+                delta_pp: cimetrics_metrics::delta_pp(rate(&head), rate(&base)),
+                files: file_answers(&Table::from_frame(&frame)?),
+            },
+            base,
+            head,
+            newly_failing,
+            fixed,
+            added,
+            removed,
         })
     }
 }

@@ -36,7 +36,7 @@ use cimetrics_metrics::{Table, Value};
 
 pub use self::builds::BuildsParams;
 pub use self::gate::{GateParams, ReportFacts, gate_without_history};
-pub use self::tests::{FailingParams, FlakyParams, SlowestParams};
+pub use self::tests::{FailingParams, FlakyParams, RegressionParams, SlowestParams};
 pub use self::trends::{Metric, TrendParams};
 
 use crate::Error;

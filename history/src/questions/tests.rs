@@ -1,15 +1,19 @@
-//! Questions about tests: flaky, slowest, failing now.
+//! Questions about tests: flaky, slowest, failing now, duration regressions, one test's
+//! history.
 
 use cimetrics_metrics::polars::prelude::*;
-use cimetrics_metrics::schema::{TEST_ID, builds_frame, results_frame};
+use cimetrics_metrics::schema::{ResultRow, TEST_ID, builds_frame, results_frame};
 use cimetrics_metrics::{FlakyConfig, SlowestBy, Table, Value};
 
 use super::{
-    History, Result, boolean, builds_of, float, in_period, int, ints, last_days, text, u32_of,
+    History, Result, boolean, builds_of, float, in_period, int, ints, last_days, test_id, text,
+    u32_of,
 };
+use crate::Error;
 use crate::answers::{
-    CommitEvidence, FailingTest, FailingTests, FlakyDefinitions, FlakyTest, FlakyTests, FlipRate,
-    PassOnRetry, SameCommit, SlowTest, SlowestTests, TestRef, time,
+    CommitEvidence, FailingTest, FailingTests, FlakyDefinitions, FlakyTest, FlakyTests,
+    FlakyVerdicts, FlipRate, PassOnRetry, Regression, Regressions, SameCommit, SlowTest,
+    SlowestTests, TestHistory, TestRef, TestRun, time,
 };
 use crate::cache::Snapshot;
 use crate::store::Project;
@@ -304,5 +308,189 @@ pub(crate) fn definitions(config: &FlakyConfig) -> FlakyDefinitions {
             config.flip_runs, config.flip_rate_min, config.flip_min_flips
         ),
         flake_rate: "(flaky passes + failures on a commit that also passed) / runs".into(),
+    }
+}
+
+/// What [`History::regressions`] is asked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RegressionParams {
+    /// Only builds of this branch.
+    pub branch: Option<String>,
+    /// Days back from the latest build.
+    pub days: u32,
+    /// The last this many of them are "recent".
+    pub recent_days: u32,
+    /// Smallest increase listed, percent.
+    pub min_increase_pct: f64,
+    /// Timed runs each side needs.
+    pub min_runs: u32,
+}
+
+impl Default for RegressionParams {
+    fn default() -> Self {
+        RegressionParams {
+            branch: None,
+            days: 30,
+            recent_days: 7,
+            min_increase_pct: 20.0,
+            min_runs: 3,
+        }
+    }
+}
+
+impl History {
+    /// Tests whose median time over the last `recent_days` is at least `min_increase_pct`
+    /// above their median before, within the last `days`
+    /// ([`cimetrics_metrics::duration_regressions`]).
+    ///
+    /// # Errors
+    /// The store fails.
+    pub async fn regressions(
+        &self,
+        project: &Project,
+        params: &RegressionParams,
+    ) -> Result<Regressions> {
+        let snapshot = self.snapshot(project).await?;
+        let split = snapshot.latest_ms.map_or(i64::MAX, |t| {
+            t - i64::from(params.recent_days) * crate::cache::DAY_MS
+        });
+        let table = self
+            .over_results(
+                project,
+                &snapshot,
+                params.branch.as_deref(),
+                params.days,
+                |r, b| {
+                    cimetrics_metrics::duration_regressions(
+                        r,
+                        b,
+                        split,
+                        params.min_increase_pct,
+                        params.min_runs,
+                    )
+                },
+            )
+            .await?;
+        let names = self.test_refs(project, &table).await?;
+        let tests = (0..table.rows.len())
+            .filter_map(|i| {
+                Some(Regression {
+                    test: test_of(&table, i, &names)?,
+                    earlier_runs: u32_of(int(&table, i, "earlier_runs")),
+                    earlier_p50_s: float(&table, i, "earlier_p50_s"),
+                    recent_runs: u32_of(int(&table, i, "recent_runs")),
+                    recent_p50_s: float(&table, i, "recent_p50_s"),
+                    increase_pct: float(&table, i, "increase_pct"),
+                })
+            })
+            .collect();
+        Ok(Regressions {
+            project: project.name.clone(),
+            days: params.days,
+            recent_days: params.recent_days,
+            min_increase_pct: params.min_increase_pct,
+            min_runs: params.min_runs,
+            branch: params.branch.clone(),
+            tests,
+        })
+    }
+
+    /// One test's runs over the last `days` days, newest first, with its pass and failure
+    /// rates ([`cimetrics_metrics::failure_rate_per_test`]), p50/p95
+    /// ([`cimetrics_metrics::slowest_tests`]) and the flaky definitions' verdicts
+    /// ([`cimetrics_metrics::flaky_tests`]). `id` is the test's public id.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] for an unknown test; the store fails.
+    pub async fn test_history(
+        &self,
+        project: &Project,
+        id: &str,
+        days: u32,
+    ) -> Result<TestHistory> {
+        let unknown = || Error::NotFound(format!("no test {id:?} in {:?}", project.name));
+        let key_hash = u64::from_str_radix(id, 16).map_err(|_| unknown())? as i64;
+        let snapshot = self.snapshot(project).await?;
+        let from = last_days(&snapshot, days).map_or(i64::MAX, |(from, _)| from);
+        let (name, mut runs) = self
+            .store
+            .test_runs(project.id, key_hash, from)
+            .await?
+            .ok_or_else(unknown)?;
+        runs.retain(|r| snapshot.summary(r.build_id).is_some());
+        let results: Vec<ResultRow> = runs
+            .iter()
+            .map(|r| ResultRow {
+                build_id: r.build_id,
+                test_id: name.id,
+                status: r.status,
+                flaky: r.flaky,
+                attempts: r.attempts,
+                duration_s: r.duration_s,
+            })
+            .collect();
+        let results = results_frame(&results)?;
+        let builds = snapshot.builds.clone().lazy();
+        let rates = Table::from_frame(&cimetrics_metrics::failure_rate_per_test(
+            results.clone().lazy(),
+            builds.clone(),
+        )?)?;
+        let times = Table::from_frame(&cimetrics_metrics::slowest_tests(
+            results.clone().lazy(),
+            builds.clone(),
+            SlowestBy::P95,
+            1,
+        )?)?;
+        let flaky = Table::from_frame(&cimetrics_metrics::flaky_tests(
+            results.lazy(),
+            builds,
+            &FlakyConfig::default(),
+        )?)?;
+        runs.sort_by_key(|r| {
+            std::cmp::Reverse(
+                snapshot
+                    .summary(r.build_id)
+                    .map(|s| (s.build.finished_at_ms, s.build.build_id)),
+            )
+        });
+        let runs = runs
+            .into_iter()
+            .filter_map(|r| {
+                let s = snapshot.summary(r.build_id)?;
+                Some(TestRun {
+                    build: s.ci_build_id.clone(),
+                    branch: s.build.branch.clone(),
+                    commit: s.build.commit.clone(),
+                    finished_at: time(s.build.finished_at_ms),
+                    status: r.status.to_owned(),
+                    flaky: r.flaky,
+                    attempts: r.attempts,
+                    duration_s: r.duration_s,
+                    message: r.message,
+                })
+            })
+            .collect();
+        Ok(TestHistory {
+            project: project.name.clone(),
+            test: TestRef {
+                id: test_id(name.key_hash),
+                suite: name.suite,
+                classname: name.classname,
+                name: name.name,
+                file: name.file,
+            },
+            days,
+            runs_counted: u32_of(int(&rates, 0, "runs")),
+            pass_rate: float(&rates, 0, "pass_rate"),
+            failure_rate: float(&rates, 0, "failure_rate"),
+            p50_s: float(&times, 0, "p50_s"),
+            p95_s: float(&times, 0, "p95_s"),
+            flaky: FlakyVerdicts {
+                same_commit: boolean(&flaky, 0, "same_commit"),
+                pass_on_retry: boolean(&flaky, 0, "pass_on_retry"),
+                flip_rate: boolean(&flaky, 0, "flip_rate_flaky"),
+            },
+            runs,
+        })
     }
 }

@@ -5,9 +5,9 @@ use cimetrics_metrics::polars::prelude::*;
 use cimetrics_metrics::schema::{WINDOW_START, results_frame};
 use cimetrics_metrics::{FlakyConfig, ScoreWeights, Table, Value, Window, WindowSpec};
 
-use super::{History, Result, builds_of, float, in_period, int};
+use super::{History, Result, builds_of, float, in_period, int, u32_of};
 use crate::Error;
-use crate::answers::{Trend, TrendPoint};
+use crate::answers::{RollingPoint, RollingTrend, Trend, TrendPoint, time};
 use crate::store::Project;
 
 /// A trend series the history knows.
@@ -207,6 +207,47 @@ impl History {
             window: params.window.name().into(),
             time_zone: params.time_zone.clone(),
             branch: params.branch.clone(),
+            points,
+        })
+    }
+}
+
+impl History {
+    /// The success rate over the last `n` finished builds at each finished build
+    /// ([`cimetrics_metrics::rolling_success_rate`]), of one branch or of all together.
+    ///
+    /// # Errors
+    /// The store fails.
+    pub async fn rolling_success(
+        &self,
+        project: &Project,
+        n: u32,
+        branch: Option<&str>,
+    ) -> Result<RollingTrend> {
+        let snapshot = self.snapshot(project).await?;
+        let n = n.max(1);
+        let frame =
+            cimetrics_metrics::rolling_success_rate(builds_of(&snapshot, branch), n, false)?;
+        let table = Table::from_frame(&frame)?;
+        let points = (0..table.rows.len())
+            .filter_map(|i| {
+                let id = int(&table, i, cimetrics_metrics::schema::BUILD_ID)?;
+                Some(RollingPoint {
+                    build: snapshot.ci_id(id),
+                    finished_at: snapshot
+                        .summary(id)
+                        .and_then(|s| time(s.build.finished_at_ms)),
+                    builds: u32_of(int(&table, i, "builds")),
+                    successful: u32_of(int(&table, i, "successful")),
+                    success_rate: float(&table, i, "success_rate"),
+                })
+            })
+            .collect();
+        Ok(RollingTrend {
+            project: project.name.clone(),
+            metric: Metric::SuccessRate.name().into(),
+            rolling: n,
+            branch: branch.map(str::to_owned),
             points,
         })
     }

@@ -679,6 +679,36 @@ async fn store_tests(
         S = SKIPPED,
         P = PASSED
     );
+    // The failure messages (the first report's, when shards both fail a test).
+    let mut messages: Vec<(i64, String)> = Vec::new();
+    for case in tests {
+        if let Some(message) = failure_message(&case.outcome)
+            && let Some(&test_id) = ids.get(&test_key_hash(case))
+        {
+            messages.push((test_id, message));
+        }
+    }
+    messages.sort_by_key(|(id, _)| *id);
+    messages.dedup_by_key(|(id, _)| *id);
+    for chunk in messages.chunks(CHUNK) {
+        let sql = format!(
+            "INSERT INTO test_messages (build_id, test_id, message) VALUES {} \
+             ON CONFLICT (build_id, test_id) DO NOTHING",
+            values(sqlite, chunk.len(), 3, 1)
+        );
+        let mut binds = Vec::with_capacity(chunk.len() * 3);
+        for (test_id, message) in chunk {
+            binds.extend([
+                Bind::I(build_id),
+                Bind::I(*test_id),
+                Bind::S(message.clone()),
+            ]);
+        }
+        bind_all(sqlx::query(AssertSqlSafe(sql)), binds)
+            .execute(&mut *tx)
+            .await?;
+    }
+
     for chunk in rows.chunks(CHUNK) {
         let sql = format!(
             "INSERT INTO test_results (build_id, test_id, status, flaky, attempts, duration_us) \
@@ -704,6 +734,35 @@ async fn store_tests(
             .await?;
     }
     Ok(())
+}
+
+/// How much of a failure's message is kept.
+pub const MESSAGE_BYTES: usize = 4096;
+
+/// A failed or errored test's message: its last failure's `message` (else the first line of
+/// its text), cut to [`MESSAGE_BYTES`] on a character boundary.
+fn failure_message(outcome: &cimetrics_ingest::Outcome) -> Option<String> {
+    use cimetrics_ingest::Outcome;
+    let failures = match outcome {
+        Outcome::Failed { failures } | Outcome::Errored { failures } => failures,
+        _ => return None,
+    };
+    let last = failures.last()?;
+    let text = last
+        .message
+        .as_deref()
+        .filter(|m| !m.trim().is_empty())
+        .or_else(|| {
+            last.details
+                .as_deref()
+                .and_then(|d| d.lines().find(|l| !l.trim().is_empty()))
+        })?
+        .trim();
+    let mut end = text.len().min(MESSAGE_BYTES);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    Some(text[..end].to_owned())
 }
 
 /// Adds the ids of the stored tests among `hashes` to `ids`.

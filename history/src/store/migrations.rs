@@ -134,6 +134,14 @@ const PROJECT_READ: &str = "ALTER TABLE projects ADD COLUMN public_read BIGINT;"
 /// Who stated a build's status: `ci` (build metadata) or `tests` (derived on completion).
 const STATUS_SOURCE: &str = "ALTER TABLE builds ADD COLUMN status_source TEXT;";
 
+/// The message of each failed or errored test in a build (its first 4 KiB), kept beside the
+/// results and pruned with them.
+const MESSAGES: &str = "CREATE TABLE test_messages (\
+    build_id BIGINT NOT NULL REFERENCES builds (id), \
+    test_id BIGINT NOT NULL, \
+    message TEXT NOT NULL, \
+    PRIMARY KEY (build_id, test_id));";
+
 fn migrations(backend: Backend) -> Vec<(i64, String)> {
     let (id, blob) = match backend {
         Backend::Sqlite => ("INTEGER PRIMARY KEY", "BLOB"),
@@ -153,6 +161,7 @@ fn migrations(backend: Backend) -> Vec<(i64, String)> {
         (4, TOKENS),
         (5, PROJECT_READ),
         (6, STATUS_SOURCE),
+        (7, MESSAGES),
     ];
     list.into_iter()
         .map(|(v, sql)| (v, sql.replace("{ID}", id).replace("{BLOB}", blob)))

@@ -40,7 +40,9 @@ pub use ingest::{
     Batch, BuildMeta, UploadContent, UploadMeta, UploadOutcome, UploadSummary, digest,
     test_key_hash,
 };
-pub use read::{BuildInfo, BuildSummary, BuildTestResult, History, PruneStats, TestName};
+pub use read::{
+    BuildInfo, BuildSummary, BuildTestResult, History, PruneStats, TestName, TestRunRow,
+};
 pub use tokens::{TokenGrant, TokenKind, new_token, token_digest};
 
 /// What went wrong in storage.

@@ -109,6 +109,25 @@ pub struct BuildTestResult {
     pub duration_s: Option<f64>,
     /// The identity hash ([`super::test_key_hash`]).
     pub key_hash: i64,
+    /// The failure's message, for a failed or errored test.
+    pub message: Option<String>,
+}
+
+/// One run of one test ([`Store::test_runs`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TestRunRow {
+    /// The build (database id).
+    pub build_id: i64,
+    /// `passed`, `failed`, `errored` or `skipped`.
+    pub status: &'static str,
+    /// Passed after a failed attempt.
+    pub flaky: bool,
+    /// Attempts.
+    pub attempts: u32,
+    /// Time, seconds.
+    pub duration_s: Option<f64>,
+    /// The failure's message.
+    pub message: Option<String>,
 }
 
 /// What [`Store::prune`] did.
@@ -167,6 +186,63 @@ fn build_info(r: &sqlx::any::AnyRow) -> Result<BuildInfo> {
 }
 
 impl Store {
+    /// A test by its identity hash, with its runs in the complete builds finished at or
+    /// after `from_ms` (raw results only: pruned ones are rolled up).
+    ///
+    /// # Errors
+    /// The database fails.
+    pub async fn test_runs(
+        &self,
+        project_id: i64,
+        key_hash: i64,
+        from_ms: i64,
+    ) -> Result<Option<(TestName, Vec<TestRunRow>)>> {
+        let Some(name) = sqlx::query(
+            "SELECT id, suite, classname, name, file, base_name, key_hash FROM tests \
+             WHERE project_id = $1 AND key_hash = $2",
+        )
+        .bind(project_id)
+        .bind(key_hash)
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let name = TestName {
+            id: name.try_get(0)?,
+            suite: name.try_get(1)?,
+            classname: name.try_get(2)?,
+            name: name.try_get(3)?,
+            file: name.try_get(4)?,
+            base_name: name.try_get(5)?,
+            key_hash: name.try_get(6)?,
+        };
+        let rows = sqlx::query(
+            "SELECT r.build_id, r.status, r.flaky, r.attempts, r.duration_us, m.message \
+             FROM test_results r JOIN builds b ON b.id = r.build_id \
+             LEFT JOIN test_messages m ON m.build_id = r.build_id AND m.test_id = r.test_id \
+             WHERE r.test_id = $1 AND b.complete = 1 AND b.finished_at >= $2",
+        )
+        .bind(name.id)
+        .bind(from_ms)
+        .fetch_all(&self.pool)
+        .await?;
+        let runs = rows
+            .iter()
+            .map(|r| {
+                Ok(TestRunRow {
+                    build_id: r.try_get(0)?,
+                    status: status_name(r.try_get(1)?),
+                    flaky: r.try_get::<i64, _>(2)? != 0,
+                    attempts: u32::try_from(r.try_get::<i64, _>(3)?).unwrap_or(u32::MAX),
+                    duration_s: r.try_get::<Option<i64>, _>(4)?.map(|us| us as f64 / 1e6),
+                    message: r.try_get(5)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Some((name, runs)))
+    }
+
     /// The builds of a project, newest first (by finish time, then id), optionally on one
     /// branch and within `[from_ms, to_ms)`, paged.
     ///
@@ -435,7 +511,9 @@ impl Store {
     pub async fn build_results(&self, build_id: i64) -> Result<Vec<BuildTestResult>> {
         let rows = sqlx::query(AssertSqlSafe(format!(
             "SELECT t.suite, t.classname, t.name, t.file, r.status, r.flaky, r.attempts, \
-             r.duration_us, t.key_hash FROM test_results r JOIN tests t ON t.id = r.test_id \
+             r.duration_us, t.key_hash, m.message FROM test_results r \
+             JOIN tests t ON t.id = r.test_id \
+             LEFT JOIN test_messages m ON m.build_id = r.build_id AND m.test_id = r.test_id \
              WHERE r.build_id = $1 ORDER BY CASE r.status WHEN {ERRORED} THEN 0 \
              WHEN {FAILED} THEN 1 WHEN {SKIPPED} THEN 2 ELSE 3 END, r.flaky DESC, \
              t.suite, t.classname, t.name"
@@ -455,6 +533,7 @@ impl Store {
                     attempts: r.try_get(6)?,
                     duration_s: r.try_get::<Option<i64>, _>(7)?.map(|us| us as f64 / 1e6),
                     key_hash: r.try_get(8)?,
+                    message: r.try_get(9)?,
                 })
             })
             .collect()
@@ -573,6 +652,13 @@ impl Store {
         .bind(project_id)
         .bind(before_ms)
         .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query(AssertSqlSafe(format!(
+            "DELETE FROM test_messages WHERE build_id IN ({OLD})"
+        )))
+        .bind(project_id)
+        .bind(before_ms)
+        .execute(&mut *tx)
         .await?;
         let deleted = sqlx::query(AssertSqlSafe(format!(
             "DELETE FROM test_results WHERE build_id IN ({OLD})"

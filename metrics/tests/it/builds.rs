@@ -147,6 +147,28 @@ fn mttr_is_the_mean_time_from_first_failure_to_next_pass() {
     assert_eq!(ints(&m, "outages"), [Some(1), Some(3)]);
     assert_eq!(ints(&m, "recovered"), [Some(0), Some(2)]);
     assert_close!(floats(&m, "mttr_s"), vec![None, Some(7200.0)]);
+
+    // The same outages one by one, in order of their first failure: dev's (0h, open),
+    // main's 1h→4h (builds 2, 3; recovered by 4), 5h→6h (5; by 6), 8h (7, open).
+    let s = failure_streaks(lazy_builds(&rows)).unwrap();
+    assert_eq!(strings(&s, "branch"), ["dev", "main", "main", "main"]);
+    assert_eq!(
+        ints(&s, "first_failed"),
+        [Some(20), Some(2), Some(5), Some(7)]
+    );
+    assert_eq!(ints(&s, "recovered_by"), [None, Some(4), Some(6), None]);
+    assert_close!(
+        floats(&s, "recovery_s"),
+        vec![None, Some(10800.0), Some(3600.0), None]
+    );
+    let table = Table::from_frame(&s).unwrap();
+    assert_eq!(
+        table.get(1, "failed_builds"),
+        Some(&Value::List(vec![Value::Int(2), Value::Int(3)]))
+    );
+    // MTTR from the streaks: mean(3 h, 1 h) = 2 h, as above.
+    assert_eq!(mean([10800.0, 3600.0]), Some(7200.0));
+    assert_eq!(mean([]), None);
 }
 
 #[test]
