@@ -157,6 +157,7 @@ pub fn failure_rate_per_test(results: LazyFrame, builds: LazyFrame) -> Result<Da
             col("flaky_passes"),
             col("failure_rate"),
             col("last_status"),
+            col("pass_rate"),
         ])
         .sort_by_exprs(
             [col("failure_rate"), col(TEST_ID)],

@@ -2,6 +2,7 @@
 
 mod flaky;
 mod lifecycle;
+mod metrics;
 mod openapi;
 mod service;
 mod shapes;
