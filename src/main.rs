@@ -1,5 +1,6 @@
 //! The `cimetrics` binary: argument parsing, wiring and exit codes. Logic lives in the crates.
 
+mod ask;
 mod client;
 mod db;
 mod gate;
@@ -37,6 +38,8 @@ enum Command {
     Gate(gate::Args),
     /// Print the main series (success rate, pass rate, coverage, build time) per window.
     Trends(trends::Args),
+    #[command(flatten)]
+    Ask(ask::Question),
 }
 
 fn main() -> ExitCode {
@@ -59,6 +62,7 @@ fn main() -> ExitCode {
         Command::Import(args) => import::run(&args),
         Command::Gate(args) => gate::run(&args),
         Command::Trends(args) => trends::run(&args),
+        Command::Ask(q) => ask::run(&q),
     };
     result.unwrap_or_else(|e| {
         eprintln!("cimetrics: {e:#}");

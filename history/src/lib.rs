@@ -13,6 +13,7 @@
 
 pub mod answers;
 pub mod cache;
+pub mod csv;
 mod error;
 pub mod questions;
 pub mod store;

@@ -206,3 +206,117 @@ fn cimetrics_upload_of_a_pass_and_a_fail_gives_a_failed_build_the_success_rate_c
     assert_eq!(t["points"][0]["builds"], 1, "{t}: build 1 still runs");
     svc.stop();
 }
+
+/// `cimetrics flaky|slowest|failing|mttr|compare|score` give the service's answers, from the
+/// service's database (`--data-dir`) and from the server (`--server`), as JSON, CSV and a
+/// table. The history: b1 passes t_a, b2 fails it, b3 passes it (main, one commit each).
+#[test]
+fn the_question_commands_answer_as_the_api_does_from_a_database_or_a_server() {
+    use cimetrics_api::service::{Settings, spawn};
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let svc = spawn(Settings {
+        bind: "127.0.0.1:0".into(),
+        data_dir: dir.path().to_path_buf(),
+        admin_token: Some(ADMIN.into()),
+        workers: 1,
+        build_close_after_seconds: 0,
+        ..Settings::default()
+    })
+    .expect("the service starts");
+    let token = project(&svc, "shop");
+    for (i, fails) in [false, true, false].into_iter().enumerate() {
+        let case = if fails {
+            r#"<testcase classname="T" name="t_a" time="0.5"><failure message="no"/></testcase>"#
+        } else {
+            r#"<testcase classname="T" name="t_a" time="0.5"/>"#
+        };
+        let a = post(
+            &svc,
+            &format!(
+                "/api/v1/projects/shop/builds/b{}/reports?branch=main&commit=c{i}&finished_at=2026-11-0{}T10:00:00Z",
+                i + 1,
+                i + 2
+            ),
+            Some(&token),
+            &[],
+            format!("<testsuite name=\"s\">{case}</testsuite>").as_bytes(),
+        );
+        assert_eq!(a.status, 201, "{}", a.text());
+    }
+    let cli = |args: &[&str]| -> String {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_cimetrics"))
+            .args(args)
+            .env_remove("CIMETRICS_SERVER")
+            .output()
+            .expect("run cimetrics");
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let data = dir.path().to_str().unwrap().to_owned();
+    let url = svc.url();
+    for (command, extra, route) in [
+        ("flaky", vec![], "tests/flaky?limit=50"),
+        ("slowest", vec![], "tests/slowest?by=p95&limit=50"),
+        (
+            "failing",
+            vec!["--branch", "main"],
+            "tests/failing?branch=main",
+        ),
+        ("mttr", vec![], "mttr"),
+        (
+            "compare",
+            vec!["--base", "b2", "--head", "b3"],
+            "compare?base=b2&head=b3",
+        ),
+        ("score", vec![], "score"),
+    ] {
+        let http = get(&svc, &format!("/api/v1/projects/shop/{route}")).json();
+        let mut local = vec![command, "--json", "--project", "shop", "--data-dir", &data];
+        local.extend(&extra);
+        let local: serde_json::Value = serde_json::from_str(&cli(&local)).expect("JSON");
+        assert_eq!(local, http, "{command}: from the database");
+        let mut remote = vec![command, "--json", "--project", "shop", "--server", &url];
+        remote.extend(&extra);
+        let remote: serde_json::Value = serde_json::from_str(&cli(&remote)).expect("JSON");
+        assert_eq!(remote, http, "{command}: from the server");
+    }
+    // t_a goes P F P on main: 2 flips of 2, flip-flaky; b2 failed and b3 recovered it a day
+    // later: MTTR 86,400 s.
+    let table = cli(&["flaky", "--project", "shop", "--data-dir", &data]);
+    assert!(
+        table.lines().nth(1).is_some_and(|l| l.starts_with("t_a")),
+        "{table}"
+    );
+    assert!(table.contains("PFP"), "{table}");
+    let csv = cli(&["mttr", "--csv", "--project", "shop", "--data-dir", &data]);
+    assert!(
+        csv.starts_with("branch,first_failed,failed_builds,"),
+        "{csv}"
+    );
+    assert!(csv.contains("main,b2,b2,"), "{csv}");
+    let mttr = cli(&["mttr", "--project", "shop", "--server", &url]);
+    assert!(
+        mttr.starts_with("MTTR 86400.000 s over 1 streak(s); open: -"),
+        "{mttr}"
+    );
+    let compare = cli(&[
+        "compare",
+        "--base",
+        "b2",
+        "--head",
+        "b3",
+        "--project",
+        "shop",
+        "--data-dir",
+        &data,
+    ]);
+    assert!(
+        compare.starts_with("b2 (failed) -> b3 (passed): 0 newly failing, 1 fixed"),
+        "{compare}"
+    );
+    svc.stop();
+}

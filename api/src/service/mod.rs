@@ -10,7 +10,6 @@
 
 mod auth;
 mod charts;
-mod csv;
 mod openapi;
 mod pages;
 mod problem;

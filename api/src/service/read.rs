@@ -7,7 +7,6 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use cimetrics_history::History;
 use cimetrics_history::answers::{
     BuildDetail, BuildList, Comparison, CoverageFiles, CoveragePackages, FailingTests, FlakyTests,
     Gate, Mttr, ProjectList, ProjectRef, QualityScore, Regressions, SlowestTests, TestHistory,
@@ -18,11 +17,12 @@ use cimetrics_history::questions::{
     TrendParams,
 };
 use cimetrics_history::store::Project;
+use cimetrics_history::{History, csv};
 use cimetrics_metrics::{FlakyConfig, GateConfig, SlowestBy, Window};
 use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
 
-use super::{Problem, Shared, analytics, auth, csv};
+use super::{Problem, Shared, analytics, auth};
 
 /// Whether the client asked for CSV.
 fn wants_csv(req: &HttpRequest, format: Option<&str>) -> bool {

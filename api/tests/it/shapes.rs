@@ -173,7 +173,14 @@ fn answers_name_builds_by_ci_id_times_in_rfc3339_and_fields_by_name() {
         let t = &detail["tests"][0];
         assert_eq!(
             keys(t),
-            sorted(vec!["attempts", "duration_s", "flaky", "message", "status", "test"])
+            sorted(vec![
+                "attempts",
+                "duration_s",
+                "flaky",
+                "message",
+                "status",
+                "test"
+            ])
         );
         assert_eq!(t["message"], "boom", "{backend}: the failure's message");
         assert_eq!(keys(&t["test"]), TEST_KEYS.to_vec());

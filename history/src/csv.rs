@@ -1,4 +1,5 @@
-//! CSV written from an answer's rows (the same structs the JSON is written from).
+//! CSV written from an answer's rows (the same structs the JSON is written from), for the
+//! service and the command line alike.
 //!
 //! Each row is flattened: a nested object's fields become `parent.field` columns, a list of
 //! plain values one cell joined with `;`, a list of objects one cell of JSON. A text cell
@@ -56,7 +57,7 @@ fn cell(value: &Value) -> String {
 }
 
 /// The rows as CSV with a header line (empty when there are no rows).
-pub(crate) fn write<R: Serialize>(rows: &[R]) -> String {
+pub fn write<R: Serialize>(rows: &[R]) -> String {
     let mut out = String::new();
     for (i, row) in rows.iter().enumerate() {
         let mut cells = Vec::new();
