@@ -63,7 +63,10 @@ pub(crate) struct Series {
     pub(crate) title: String,
     pub(crate) labels: Vec<String>,
     pub(crate) values: Vec<Option<f64>>,
+    /// Values on a 0–100 scale (rates in percent, the quality score in points).
     pub(crate) percent: bool,
+    /// What follows a value on the axis: `%` for rates, nothing for points, `s` for times.
+    pub(crate) suffix: &'static str,
 }
 
 impl Series {
@@ -84,6 +87,11 @@ impl Series {
                 })
                 .collect(),
             percent: metric.is_rate() || metric == Metric::Quality,
+            suffix: match metric {
+                Metric::Quality => "",
+                Metric::Duration => "s",
+                _ => "%",
+            },
         }
     }
 }
@@ -123,7 +131,7 @@ fn draw<DB: DrawingBackend>(
         .build_cartesian_2d(0f64..(n as f64 - 0.5).max(0.5), lo..hi)
         .map_err(err)?;
     let labels = &s.labels;
-    let percent = s.percent;
+    let suffix = s.suffix;
     chart
         .configure_mesh()
         .light_line_style(theme.background)
@@ -139,13 +147,7 @@ fn draw<DB: DrawingBackend>(
                 String::new()
             }
         })
-        .y_label_formatter(&|y| {
-            if percent {
-                format!("{y:.0}%")
-            } else {
-                format!("{y:.0}s")
-            }
-        })
+        .y_label_formatter(&|y| format!("{y:.0}{suffix}"))
         .draw()
         .map_err(err)?;
     // One line per run of non-empty windows: an empty window is a gap.
@@ -395,7 +397,35 @@ mod tests {
                 .collect(),
             values,
             percent: true,
+            suffix: "%",
         }
+    }
+
+    #[test]
+    fn the_quality_axis_is_in_points_and_rates_in_percent() {
+        let trend = |metric: &str, unit: &str| Trend {
+            project: "p".into(),
+            metric: metric.into(),
+            unit: unit.into(),
+            window: "week".into(),
+            time_zone: "UTC".into(),
+            branch: None,
+            points: vec![cimetrics_history::answers::TrendPoint {
+                window_start: chrono::NaiveDate::from_ymd_opt(2026, 1, 5).unwrap(),
+                value: Some(if unit == "points" { 80.0 } else { 0.8 }),
+                builds: 1,
+            }],
+        };
+        let quality = Series::from_trend(Metric::Quality, &trend("quality", "points"), "q".into());
+        let coverage =
+            Series::from_trend(Metric::Coverage, &trend("coverage", "fraction"), "c".into());
+        assert_eq!(quality.values, [Some(80.0)]);
+        assert_eq!(coverage.values, [Some(80.0)], "a rate is drawn in percent");
+        let q = svg(&quality, (400, 200), false).unwrap();
+        let c = svg(&coverage, (400, 200), false).unwrap();
+        // Axis labels are text elements of their own line: `80%` for a rate, `80` points.
+        assert!(c.contains("\n80%\n"), "{c}");
+        assert!(q.contains("\n80\n") && !q.contains("%\n"), "{q}");
     }
 
     #[test]

@@ -216,6 +216,14 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .route("/metrics", web::get().to(read::prometheus))
         .route("/", web::get().to(pages::index))
         .route("/projects/{project}", web::get().to(pages::project))
+        .route(
+            "/projects/{project}/builds/{build}",
+            web::get().to(pages::build),
+        )
+        .route(
+            "/projects/{project}/tests/{test}",
+            web::get().to(pages::test),
+        )
         .route("/api/v1/openapi.json", web::get().to(read::openapi))
         .route("/api/v1/projects", web::get().to(read::projects))
         .route("/api/v1/projects", web::post().to(auth::create_project))

@@ -24,6 +24,8 @@ null when nothing was measured. Answers with rows are also CSV (`Accept: text/cs
         read::openapi,
         pages::index,
         pages::project,
+        pages::build,
+        pages::test,
         read::projects,
         read::builds,
         read::build,

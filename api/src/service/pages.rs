@@ -1,9 +1,12 @@
 //! The dashboard: server-rendered HTML, no script, no build step. `/` lists the projects;
 //! `/projects/{project}` shows the latest build, its gate, the quality score, the trend
-//! charts (the SVG routes, so what a manager embeds elsewhere is the same picture) and the
-//! flaky and slowest tests.
+//! charts (the SVG routes, so what a manager embeds elsewhere is the same picture), the
+//! recent builds and the flaky and slowest tests; `/projects/{project}/builds/{build}` and
+//! `/projects/{project}/tests/{test}` a build's and a test's page. Every page reads the
+//! history's answers; every test and build links to its page.
 
 use actix_web::{HttpRequest, HttpResponse, web};
+use cimetrics_history::answers::{Build, TestRef};
 use cimetrics_history::questions::{BuildsParams, FlakyParams, GateParams, Metric, SlowestParams};
 use serde::Deserialize;
 
@@ -67,7 +70,8 @@ fn pct(v: Option<f64>) -> String {
     v.map_or("–".into(), |v| format!("{:.1}%", v * 100.0))
 }
 
-/// A table of text cells; a cell that starts with a digit is a number (right-aligned).
+/// A table of HTML cells (escape text with [`esc`]; links with [`test_link`] and
+/// [`build_link`]); a cell that starts with a digit is a number (right-aligned).
 fn table_html(headers: &[&str], rows: &[Vec<String>]) -> String {
     if rows.is_empty() {
         return "<p class=\"muted\">None in this period.</p>".into();
@@ -85,12 +89,32 @@ fn table_html(headers: &[&str], rows: &[Vec<String>]) -> String {
             } else {
                 ""
             };
-            out.push_str(&format!("<td{class}>{}</td>", esc(cell)));
+            out.push_str(&format!("<td{class}>{cell}</td>"));
         }
         out.push_str("</tr>");
     }
     out.push_str("</table>");
     out
+}
+
+/// A link to a test's page, showing its name.
+fn test_link(project: &str, test: &TestRef) -> String {
+    format!(
+        "<a href=\"/projects/{}/tests/{}\">{}</a>",
+        url(project),
+        url(&test.id),
+        esc(&test.name)
+    )
+}
+
+/// A link to a build's page, showing its CI id.
+fn build_link(project: &str, id: &str) -> String {
+    format!(
+        "<a href=\"/projects/{}/builds/{}\">{}</a>",
+        url(project),
+        url(id),
+        esc(id)
+    )
 }
 
 fn seconds(v: Option<f64>) -> String {
@@ -117,21 +141,20 @@ pub(crate) async fn project(
     let tz = q.tz.clone().unwrap_or_else(|| "UTC".into());
     let b = branch.clone();
     let p = project.clone();
-    let (latest, gate, score, flaky, slowest) = analytics(&state, move |state| async move {
+    let (recent, gate, score, flaky, slowest) = analytics(&state, move |state| async move {
         let h = &state.history;
-        let latest = h
+        let recent = h
             .builds(
                 &p,
                 &BuildsParams {
                     branch: b.clone(),
-                    limit: 1,
+                    limit: 10,
                     ..BuildsParams::default()
                 },
             )
             .await?
-            .builds
-            .into_iter()
-            .next();
+            .builds;
+        let latest = recent.first();
         let gate = match &latest {
             Some(build) => Some(
                 h.gate(
@@ -166,9 +189,10 @@ pub(crate) async fn project(
                 },
             )
             .await?;
-        Ok((latest, gate, score, flaky, slowest))
+        Ok((recent, gate, score, flaky, slowest))
     })
     .await?;
+    let latest = recent.first();
 
     let mut body = format!("<h1>{}</h1>", esc(&project.name));
     body.push_str(&format!(
@@ -184,14 +208,14 @@ Time zone <input name=\"tz\" value=\"{}\" size=\"16\"> <button>Show</button></fo
 
     // Latest build and its gate.
     body.push_str("<div class=\"cards\">");
-    match (&latest, &gate) {
+    match (latest, &gate) {
         (Some(b), Some(gate)) => {
             let class = if b.status == "passed" { "pass" } else { "fail" };
             body.push_str(&format!(
                 "<section class=\"card\" id=\"latest\"><h2>Latest build</h2><div class=\"big {class}\">{}</div>\
 <p>#{} · {} · <code>{}</code></p><p>{}</p><p>coverage {}</p></section>",
                 esc(&b.status),
-                esc(&b.id),
+                build_link(&project.name, &b.id),
                 if b.branch.is_empty() { "no branch".to_owned() } else { esc(&b.branch) },
                 esc(&b.commit.chars().take(10).collect::<String>()),
                 match &b.tests {
@@ -242,6 +266,10 @@ Time zone <input name=\"tz\" value=\"{}\" size=\"16\"> <button>Show</button></fo
     body.push_str("</div>");
 
     body.push_str(&format!(
+        "<section id=\"builds\"><h2>Recent builds</h2>{}</section>",
+        builds_table(&project.name, &recent)
+    ));
+    body.push_str(&format!(
         "<section id=\"flaky\"><h2>Flaky tests (90 days)</h2>{}</section>",
         table_html(
             &[
@@ -259,15 +287,15 @@ Time zone <input name=\"tz\" value=\"{}\" size=\"16\"> <button>Show</button></fo
                 .tests
                 .iter()
                 .map(|t| vec![
-                    t.test.classname.clone(),
-                    t.test.name.clone(),
+                    esc(&t.test.classname),
+                    test_link(&project.name, &t.test),
                     t.runs.to_string(),
                     pct(t.pass_rate),
                     pct(t.flake_rate),
                     t.same_commit.flaky.to_string(),
                     t.pass_on_retry.flaky.to_string(),
                     t.flip_rate.flaky.to_string(),
-                    t.flip_rate.sequence.clone(),
+                    esc(&t.flip_rate.sequence),
                 ])
                 .collect::<Vec<_>>()
         )
@@ -280,8 +308,8 @@ Time zone <input name=\"tz\" value=\"{}\" size=\"16\"> <button>Show</button></fo
                 .tests
                 .iter()
                 .map(|t| vec![
-                    t.test.classname.clone(),
-                    t.test.name.clone(),
+                    esc(&t.test.classname),
+                    test_link(&project.name, &t.test),
                     t.runs.to_string(),
                     seconds(t.p50_s),
                     seconds(t.p95_s),
@@ -291,4 +319,213 @@ Time zone <input name=\"tz\" value=\"{}\" size=\"16\"> <button>Show</button></fo
         )
     ));
     Ok(page(&format!("{} · cimetrics", project.name), &body))
+}
+
+fn builds_table(project: &str, builds: &[Build]) -> String {
+    table_html(
+        &[
+            "build", "status", "branch", "commit", "finished", "tests", "coverage",
+        ],
+        &builds
+            .iter()
+            .map(|b| {
+                vec![
+                    build_link(project, &b.id),
+                    esc(&b.status),
+                    esc(&b.branch),
+                    format!(
+                        "<code>{}</code>",
+                        esc(&b.commit.chars().take(10).collect::<String>())
+                    ),
+                    b.finished_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+                    b.tests.as_ref().map_or(String::new(), |t| {
+                        format!("{} ({} failed, {} errored)", t.total, t.failed, t.errored)
+                    }),
+                    pct(b.coverage.as_ref().and_then(|c| c.line_rate)),
+                ]
+            })
+            .collect::<Vec<_>>(),
+    )
+}
+
+/// A build's page: its verdict, totals, coverage against the previous build of its branch,
+/// its tests (failures first, with their messages) and its files.
+#[utoipa::path(get, path = "/projects/{project}/builds/{build}", tag = "pages",
+    params(("project" = String, Path, description = "Project name"),
+        ("build" = String, Path, description = "The CI's build id")),
+    responses((status = 200, description = "HTML", body = String, content_type = "text/html")))]
+pub(crate) async fn build(
+    state: Shared,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, Problem> {
+    let (name, id) = path.into_inner();
+    let project = auth::project(&state, &name).await?;
+    auth::reader(&state, &req, &project).await?;
+    let p = project.clone();
+    let detail = analytics(&state, move |state| async move {
+        Ok(state.history.build(&p, &id).await?)
+    })
+    .await?;
+    let b = &detail.build;
+    let class = match b.status.as_str() {
+        "passed" => "pass",
+        "running" => "",
+        _ => "fail",
+    };
+    let mut body = format!(
+        "<p><a href=\"/projects/{p}\">{n}</a></p><h1>Build {id}</h1><div class=\"cards\">\
+<section class=\"card\" id=\"status\"><h2>Status</h2><div class=\"big {class}\">{status}</div><p>{source}</p></section>\
+<section class=\"card\"><h2>Where</h2><p>{branch} · <code>{commit}</code></p><p>finished {finished}</p><p>{ci}</p></section>",
+        p = url(&project.name),
+        n = esc(&project.name),
+        id = esc(&b.id),
+        status = esc(&b.status),
+        source = match b.status_source.as_deref() {
+            Some("ci") => "as the CI said",
+            Some("tests") => "from its tests",
+            _ => "",
+        },
+        branch = esc(&b.branch),
+        commit = esc(&b.commit),
+        finished = b
+            .finished_at
+            .map(|t| t.to_rfc3339())
+            .unwrap_or_else(|| "–".into()),
+        ci = match &b.ci.url {
+            Some(u) => format!("<a href=\"{}\">on the CI</a>", esc(u)),
+            None => String::new(),
+        },
+    );
+    if let Some(t) = &b.tests {
+        body.push_str(&format!(
+            "<section class=\"card\" id=\"tests-total\"><h2>Tests</h2><div class=\"big\">{}</div>\
+<p>{} passed ({} flaky), {} failed, {} errored, {} skipped</p></section>",
+            pct(t.pass_rate),
+            t.passed,
+            t.flaky,
+            t.failed,
+            t.errored,
+            t.skipped
+        ));
+    }
+    if let Some(c) = &b.coverage {
+        body.push_str(&format!(
+            "<section class=\"card\" id=\"coverage\"><h2>Coverage</h2><div class=\"big\">{}</div><p>{}</p></section>",
+            pct(c.line_rate),
+            match (&c.delta_pp, &c.previous_build) {
+                (Some(d), Some(prev)) => format!(
+                    "{d:+.1} pp since {}",
+                    build_link(&project.name, prev)
+                ),
+                _ => "first on its branch".into(),
+            }
+        ));
+    }
+    body.push_str("</div>");
+    body.push_str(&format!(
+        "<section id=\"tests\"><h2>Tests</h2>{}</section>",
+        table_html(
+            &["status", "class", "test", "attempts", "time s", "message"],
+            &detail
+                .tests
+                .iter()
+                .map(|t| vec![
+                    esc(&t.status),
+                    esc(&t.test.classname),
+                    test_link(&project.name, &t.test),
+                    t.attempts.to_string(),
+                    seconds(t.duration_s),
+                    esc(t.message.as_deref().unwrap_or("")),
+                ])
+                .collect::<Vec<_>>()
+        )
+    ));
+    body.push_str(&format!(
+        "<section id=\"files\"><h2>Files</h2>{}</section>",
+        table_html(
+            &["file", "lines", "covered", "line rate", "change pp"],
+            &detail
+                .coverage_files
+                .iter()
+                .map(|f| vec![
+                    esc(&f.path),
+                    f.lines_valid.to_string(),
+                    f.lines_covered.to_string(),
+                    pct(f.line_rate),
+                    f.line_delta_pp
+                        .map_or(String::new(), |d| format!("{d:+.1}")),
+                ])
+                .collect::<Vec<_>>()
+        )
+    ));
+    Ok(page(&format!("Build {} · {}", b.id, project.name), &body))
+}
+
+/// A test's page: its rates, times, flaky verdicts and runs (newest first, with messages).
+#[utoipa::path(get, path = "/projects/{project}/tests/{test}", tag = "pages",
+    params(("project" = String, Path, description = "Project name"),
+        ("test" = String, Path, description = "The test's id")),
+    responses((status = 200, description = "HTML", body = String, content_type = "text/html")))]
+pub(crate) async fn test(
+    state: Shared,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, Problem> {
+    let (name, id) = path.into_inner();
+    let project = auth::project(&state, &name).await?;
+    auth::reader(&state, &req, &project).await?;
+    let p = project.clone();
+    let h = analytics(&state, move |state| async move {
+        Ok(state.history.test_history(&p, &id, 90).await?)
+    })
+    .await?;
+    let yes = |b: bool| if b { "yes" } else { "no" };
+    let mut body = format!(
+        "<p><a href=\"/projects/{p}\">{n}</a></p><h1>{name}</h1><p class=\"muted\">{suite} · {class} · {file}</p>\
+<div class=\"cards\"><section class=\"card\" id=\"rates\"><h2>Last {days} days</h2><div class=\"big\">{pass}</div>\
+<p>passed of {runs} runs; failure rate {fail}</p><p>p50 {p50} s · p95 {p95} s</p></section>\
+<section class=\"card\" id=\"verdicts\"><h2>Flaky?</h2><ul><li>same commit: {sc}</li><li>pass on retry: {pr}</li>\
+<li>flips on a branch: {fr}</li></ul></section></div>",
+        p = url(&project.name),
+        n = esc(&project.name),
+        name = esc(&h.test.name),
+        suite = esc(&h.test.suite),
+        class = esc(&h.test.classname),
+        file = esc(&h.test.file),
+        days = h.days,
+        pass = pct(h.pass_rate),
+        runs = h.runs_counted,
+        fail = pct(h.failure_rate),
+        p50 = seconds(h.p50_s),
+        p95 = seconds(h.p95_s),
+        sc = yes(h.flaky.same_commit),
+        pr = yes(h.flaky.pass_on_retry),
+        fr = yes(h.flaky.flip_rate),
+    );
+    body.push_str(&format!(
+        "<section id=\"runs\"><h2>Runs</h2>{}</section>",
+        table_html(
+            &[
+                "build", "branch", "commit", "finished", "status", "attempts", "time s", "message"
+            ],
+            &h.runs
+                .iter()
+                .map(|r| vec![
+                    build_link(&project.name, &r.build),
+                    esc(&r.branch),
+                    format!(
+                        "<code>{}</code>",
+                        esc(&r.commit.chars().take(10).collect::<String>())
+                    ),
+                    r.finished_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+                    esc(&r.status),
+                    r.attempts.to_string(),
+                    seconds(r.duration_s),
+                    esc(r.message.as_deref().unwrap_or("")),
+                ])
+                .collect::<Vec<_>>()
+        )
+    ));
+    Ok(page(&format!("{} · {}", h.test.name, project.name), &body))
 }

@@ -294,3 +294,46 @@ fn rolling_success_mttr_test_history_regressions_packages_and_compare_answer_by_
         svc.stop();
     }
 }
+
+#[test]
+fn the_dashboard_links_each_test_and_build_to_its_page() {
+    let (backend, svc) = services(|s| s.build_close_after_seconds = 600).remove(0);
+    history(&svc);
+    let h = get(&svc, "/api/v1/projects/shop/tests/flaky").json();
+    let t_a = h["tests"][0]["test"]["id"]
+        .as_str()
+        .expect("t_a is flaky")
+        .to_owned();
+    let page = get(&svc, "/projects/shop");
+    assert_eq!(page.status, 200);
+    let html = page.text();
+    assert!(
+        html.contains(&format!("href=\"/projects/shop/tests/{t_a}\">t_a</a>")),
+        "{backend}: the flaky table links t_a: {html}"
+    );
+    assert!(
+        html.contains("href=\"/projects/shop/builds/b6\">b6</a>"),
+        "{backend}: the latest and recent builds link to their pages"
+    );
+    let build = get(&svc, "/projects/shop/builds/b5");
+    assert_eq!(build.status, 200);
+    let html = build.text();
+    assert!(
+        html.contains("boom 5") && html.contains("from its tests"),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!("/projects/shop/tests/{t_a}")),
+        "{html}"
+    );
+    let test = get(&svc, &format!("/projects/shop/tests/{t_a}"));
+    assert_eq!(test.status, 200);
+    let html = test.text();
+    assert!(
+        html.contains("href=\"/projects/shop/builds/b5\">b5</a>") && html.contains("boom 5"),
+        "{html}"
+    );
+    assert!(html.contains("flips on a branch: yes"), "{html}");
+    assert_eq!(get(&svc, "/projects/shop/builds/nope").status, 404);
+    svc.stop();
+}

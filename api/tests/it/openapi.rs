@@ -85,12 +85,14 @@ fn request(
 }
 
 /// Every route `service::routes` serves (method and path).
-const SERVED: [&str; 36] = [
+const SERVED: [&str; 38] = [
     "GET /healthz",
     "GET /readyz",
     "GET /metrics",
     "GET /",
     "GET /projects/{project}",
+    "GET /projects/{project}/builds/{build}",
+    "GET /projects/{project}/tests/{test}",
     "GET /api/v1/openapi.json",
     "GET /api/v1/projects",
     "POST /api/v1/projects",
