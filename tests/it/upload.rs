@@ -58,7 +58,9 @@ fn cimetrics_upload_from_a_github_actions_job_lands_a_build_the_dashboard_shows(
 
         let html = get(&svc, "/projects/shop").text();
         assert!(
-            html.contains("#777 · main · <code>cafebabe00</code>"),
+            html.contains(
+                "#<a href=\"/projects/shop/builds/777\">777</a> · main · <code>cafebabe00</code>"
+            ),
             "{backend}: the latest build card"
         );
         let svg = get(&svc, "/api/v1/projects/shop/charts/coverage.svg").text();
