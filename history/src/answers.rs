@@ -235,6 +235,18 @@ pub struct TrendPoint {
     pub value: Option<f64>,
     /// Complete builds in the window that the value is computed over.
     pub builds: u64,
+    /// For the quality score: each component's points in the window (null for the other
+    /// metrics).
+    pub components: Option<Vec<ComponentPoints>>,
+}
+
+/// One score component's contribution to a window's score.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct ComponentPoints {
+    /// `success_rate`, `pass_rate`, `flakiness`, `coverage` or `coverage_trend`.
+    pub name: String,
+    /// Points it adds (null when it had nothing to measure in the window).
+    pub points: Option<f64>,
 }
 
 /// A metric per window.

@@ -60,6 +60,15 @@ pub struct ScoreInputs {
     pub coverage_trend_pp: Option<f64>,
 }
 
+/// The components of a score, in [`Score::components`] order.
+pub const COMPONENTS: [&str; 5] = [
+    "success_rate",
+    "pass_rate",
+    "flakiness",
+    "coverage",
+    "coverage_trend",
+];
+
 /// One component of a score.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Component {
@@ -280,7 +289,9 @@ fn first_u64(frame: &DataFrame, name: &str) -> Result<u64> {
 /// coverage trend is the change within the window. Empty windows are null.
 ///
 /// Output: `window_start` (date), `score` (0–100, null when nothing was measured), `builds`
-/// (u32); ordered by `window_start`.
+/// (u32), and each component's points (`points_success_rate`, `points_pass_rate`,
+/// `points_flakiness`, `points_coverage`, `points_coverage_trend`; null when it had no
+/// value); ordered by `window_start`.
 ///
 /// # Errors
 /// An unknown time zone, or frames that lack the documented columns.
@@ -306,6 +317,8 @@ pub fn score_per_window(
     starts.dedup();
     let mut scores = Vec::with_capacity(starts.len());
     let mut counts = Vec::with_capacity(starts.len());
+    let mut points: Vec<Vec<Option<f64>>> =
+        vec![Vec::with_capacity(starts.len()); COMPONENTS.len()];
     for &day in &starts {
         let in_window = windowed
             .clone()
@@ -314,16 +327,22 @@ pub fn score_per_window(
             .drop(cols(["_window"]));
         counts.push(in_window.clone().collect()?.height() as u32);
         let inputs = score_inputs(in_window, results.clone(), coverage.clone(), flaky)?;
-        scores.push(score(&inputs, weights).score);
+        let s = score(&inputs, weights);
+        for (column, name) in points.iter_mut().zip(COMPONENTS) {
+            let c = s.components.iter().find(|c| c.name == name);
+            column.push(c.filter(|c| c.normalized.is_some()).map(|c| c.points));
+        }
+        scores.push(s.score);
     }
-    let frame = DataFrame::new(
-        starts.len(),
-        vec![
-            Column::new(WINDOW_START.into(), starts).cast(&DataType::Date)?,
-            Column::new("score".into(), scores),
-            Column::new("builds".into(), counts),
-        ],
-    )?;
+    let mut columns = vec![
+        Column::new(WINDOW_START.into(), starts).cast(&DataType::Date)?,
+        Column::new("score".into(), scores),
+        Column::new("builds".into(), counts),
+    ];
+    for (values, name) in points.into_iter().zip(COMPONENTS) {
+        columns.push(Column::new(format!("points_{name}").into(), values));
+    }
+    let frame = DataFrame::new(columns[0].len(), columns)?;
     spec.complete(frame, &[], &["builds"])
 }
 

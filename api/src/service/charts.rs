@@ -414,6 +414,7 @@ mod tests {
                 window_start: chrono::NaiveDate::from_ymd_opt(2026, 1, 5).unwrap(),
                 value: Some(if unit == "points" { 80.0 } else { 0.8 }),
                 builds: 1,
+                components: None,
             }],
         };
         let quality = Series::from_trend(Metric::Quality, &trend("quality", "points"), "q".into());

@@ -7,7 +7,7 @@ use cimetrics_metrics::{FlakyConfig, ScoreWeights, Table, Value, Window, WindowS
 
 use super::{History, Result, builds_of, float, in_period, int, u32_of};
 use crate::Error;
-use crate::answers::{RollingPoint, RollingTrend, Trend, TrendPoint, time};
+use crate::answers::{ComponentPoints, RollingPoint, RollingTrend, Trend, TrendPoint, time};
 use crate::store::Project;
 
 /// A trend series the history knows.
@@ -193,10 +193,20 @@ impl History {
                 let Some(Value::Date(window_start)) = table.get(i, WINDOW_START) else {
                     return None;
                 };
+                let components = (params.metric == Metric::Quality).then(|| {
+                    cimetrics_metrics::COMPONENTS
+                        .iter()
+                        .map(|name| ComponentPoints {
+                            name: (*name).into(),
+                            points: float(&table, i, &format!("points_{name}")),
+                        })
+                        .collect()
+                });
                 Some(TrendPoint {
                     window_start: *window_start,
                     value: float(&table, i, value),
                     builds: int(&table, i, count).map_or(0, |n| n.max(0) as u64),
+                    components,
                 })
             })
             .collect();

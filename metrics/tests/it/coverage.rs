@@ -188,6 +188,24 @@ fn the_quality_score_per_window_scores_each_window_on_its_own_and_leaves_empty_o
     assert!((got[0].unwrap() - expected_week1).abs() < 1e-6, "{got:?}");
     assert_eq!(got[1], None, "an empty week is null, not 0");
     assert!((got[2].unwrap() - 100.0).abs() < 1e-9, "{got:?}");
+    // Week 1's components: success 0.25/0.65 * 0.5 * 100 = 19.23 points, pass rate
+    // 0.25/0.65 * 100 = 38.46, flakiness 0.15/0.65 * 100 = 23.08; no coverage: null.
+    let close = |c: &str, want: Option<f64>| {
+        let got = floats(&frame, c)[0];
+        assert!(
+            match (got, want) {
+                (Some(g), Some(w)) => (g - w).abs() < 1e-9,
+                (None, None) => true,
+                _ => false,
+            },
+            "{c}: {got:?}"
+        );
+    };
+    close("points_success_rate", Some(0.25 / 0.65 * 0.5 * 100.0));
+    close("points_pass_rate", Some(0.25 / 0.65 * 100.0));
+    close("points_flakiness", Some(0.15 / 0.65 * 100.0));
+    close("points_coverage", None);
+    close("points_coverage_trend", None);
     // The same as scoring each week's frames alone.
     let alone = score(
         &score_inputs(
