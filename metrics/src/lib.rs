@@ -74,8 +74,8 @@ pub use flaky::{FlakyConfig, flaky_tests};
 pub use gate::{GateConfig, GateFacts, GateResult};
 pub use polars;
 pub use score::{
-    COMPONENTS, Component, SCORE_VERSION, Score, ScoreInputs, ScoreWeights, grade, score,
-    score_inputs, score_per_window,
+    COMPONENTS, Component, SCORE_VERSION, Score, ScoreInputs, ScoreWeights, builds_per_window,
+    grade, score, score_inputs, score_per_window, score_per_window_of,
 };
 pub use table::{Table, Value};
 pub use tests::{

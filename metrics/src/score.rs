@@ -284,14 +284,48 @@ fn first_u64(frame: &DataFrame, name: &str) -> Result<u64> {
     Ok(crate::schema::first(column.u64()?).unwrap_or(0))
 }
 
+/// The builds of each window that holds any (bucketed as [`crate::WindowSpec`] says, within
+/// its range), oldest first: `(window start, build ids)`.
+///
+/// # Errors
+/// An unknown time zone, or a frame that lacks the documented columns.
+pub fn builds_per_window(
+    builds: LazyFrame,
+    spec: &crate::WindowSpec,
+) -> Result<Vec<(chrono::NaiveDate, Vec<i64>)>> {
+    let windowed = spec
+        .filter(builds, col(FINISHED_AT))?
+        .select([
+            spec.window_start(col(FINISHED_AT))?
+                .cast(DataType::Int32)
+                .alias("_window"),
+            col(BUILD_ID),
+        ])
+        .collect()?;
+    let days = windowed.column("_window")?.i32()?;
+    let ids = windowed.column(BUILD_ID)?.i64()?;
+    let mut out: std::collections::BTreeMap<i32, Vec<i64>> = Default::default();
+    for i in 0..days.len() {
+        if let (Some(d), Some(id)) = (days.get(i), ids.get(i)) {
+            out.entry(d).or_default().push(id);
+        }
+    }
+    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+    Ok(out
+        .into_iter()
+        .filter_map(|(d, mut ids)| {
+            ids.sort_unstable();
+            let start = epoch.checked_add_signed(chrono::TimeDelta::days(i64::from(d)))?;
+            Some((start, ids))
+        })
+        .collect())
+}
+
 /// **Quality score per window**: [`score`] of each window's own builds (bucketed as
 /// [`crate::WindowSpec`] says) with [`score_inputs`] over their results and coverage; the
 /// coverage trend is the change within the window. Empty windows are null.
 ///
-/// Output: `window_start` (date), `score` (0–100, null when nothing was measured), `builds`
-/// (u32), and each component's points (`points_success_rate`, `points_pass_rate`,
-/// `points_flakiness`, `points_coverage`, `points_coverage_trend`; null when it had no
-/// value); ordered by `window_start`.
+/// Output: see [`score_per_window_of`].
 ///
 /// # Errors
 /// An unknown time zone, or frames that lack the documented columns.
@@ -303,36 +337,48 @@ pub fn score_per_window(
     flaky: &FlakyConfig,
     weights: &ScoreWeights,
 ) -> Result<DataFrame> {
-    let windowed = spec
-        .filter(builds, col(FINISHED_AT))?
-        .with_column(
-            spec.window_start(col(FINISHED_AT))?
-                .cast(DataType::Int32)
-                .alias("_window"),
-        )
-        .collect()?;
-    let days = windowed.column("_window")?.i32()?.clone();
-    let mut starts: Vec<i32> = (0..days.len()).filter_map(|i| days.get(i)).collect();
-    starts.sort_unstable();
-    starts.dedup();
-    let mut scores = Vec::with_capacity(starts.len());
-    let mut counts = Vec::with_capacity(starts.len());
-    let mut points: Vec<Vec<Option<f64>>> =
-        vec![Vec::with_capacity(starts.len()); COMPONENTS.len()];
-    for &day in &starts {
-        let in_window = windowed
-            .clone()
-            .lazy()
-            .filter(col("_window").eq(lit(day)))
-            .drop(cols(["_window"]));
-        counts.push(in_window.clone().collect()?.height() as u32);
+    let mut windows = Vec::new();
+    for (start, ids) in builds_per_window(builds.clone(), spec)? {
+        let in_window = builds.clone().filter(
+            col(BUILD_ID).is_in(lit(Series::new("ids".into(), &ids)).implode(false), false),
+        );
         let inputs = score_inputs(in_window, results.clone(), coverage.clone(), flaky)?;
-        let s = score(&inputs, weights);
+        windows.push((start, ids.len() as u32, inputs));
+    }
+    score_per_window_of(&windows, spec, weights)
+}
+
+/// **Quality score per window** from each window's [`ScoreInputs`] (computed, or kept from
+/// an earlier computation of the same builds): [`score`] of each, every window of the
+/// spec's range listed, empty ones null.
+///
+/// Output: `window_start` (date), `score` (0–100, null when nothing was measured), `builds`
+/// (u32), and each component's points (`points_success_rate`, `points_pass_rate`,
+/// `points_flakiness`, `points_coverage`, `points_coverage_trend`; null when it had no
+/// value); ordered by `window_start`.
+///
+/// # Errors
+/// Only if polars cannot build the frame.
+pub fn score_per_window_of(
+    windows: &[(chrono::NaiveDate, u32, ScoreInputs)],
+    spec: &crate::WindowSpec,
+    weights: &ScoreWeights,
+) -> Result<DataFrame> {
+    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+    let mut starts = Vec::with_capacity(windows.len());
+    let mut scores = Vec::with_capacity(windows.len());
+    let mut counts = Vec::with_capacity(windows.len());
+    let mut points: Vec<Vec<Option<f64>>> =
+        vec![Vec::with_capacity(windows.len()); COMPONENTS.len()];
+    for (start, builds, inputs) in windows {
+        let s = score(inputs, weights);
         for (column, name) in points.iter_mut().zip(COMPONENTS) {
             let c = s.components.iter().find(|c| c.name == name);
             column.push(c.filter(|c| c.normalized.is_some()).map(|c| c.points));
         }
+        starts.push((*start - epoch).num_days() as i32);
         scores.push(s.score);
+        counts.push(*builds);
     }
     let mut columns = vec![
         Column::new(WINDOW_START.into(), starts).cast(&DataType::Date)?,
@@ -342,7 +388,7 @@ pub fn score_per_window(
     for (values, name) in points.into_iter().zip(COMPONENTS) {
         columns.push(Column::new(format!("points_{name}").into(), values));
     }
-    let frame = DataFrame::new(columns[0].len(), columns)?;
+    let frame = DataFrame::new(windows.len(), columns)?;
     spec.complete(frame, &[], &["builds"])
 }
 

@@ -337,3 +337,88 @@ fn the_dashboard_links_each_test_and_build_to_its_page() {
     assert_eq!(get(&svc, "/projects/shop/builds/nope").status, 404);
     svc.stop();
 }
+
+/// The quality trend covers the whole history, not only the cached days: with one day of
+/// raw results cached, September and October are still scored (their results come from the
+/// store), each window with its components, and a window is scored again when one of its
+/// builds changes.
+///
+/// One build a month, two tests each; no coverage, so the weights of success (0.25), pass
+/// rate (0.25) and flakiness (0.15) scale up to 100:
+/// - Sep, Nov: passed, 2/2 tests, nothing flaky: 100.
+/// - Oct: failed, 1/2 tests: (0.25·0 + 0.25·0.5 + 0.15·1) / 0.65 · 100 = 42.3.
+/// - Then a late report for September's build in which `t2` fails: beside its pass in the
+///   first report that is a flaky pass (the merge rule), so the build still passes with 2/2
+///   tests, but 1 of its 2 tests is flaky (share 0.5, flakiness max(0, 1 − 10·0.5) = 0):
+///   (0.25·1 + 0.25·1 + 0.15·0) / 0.65 · 100 = 76.9.
+#[test]
+fn the_quality_trend_scores_every_window_of_the_history_with_its_components() {
+    for (backend, svc) in services(|s| s.cache_results_days = 1) {
+        let token = project(&svc, "shop");
+        let report = |t2_fails: bool| {
+            let t2 = if t2_fails {
+                "<testcase classname=\"T\" name=\"t2\"><failure/></testcase>"
+            } else {
+                "<testcase classname=\"T\" name=\"t2\"/>"
+            };
+            format!("<testsuite name=\"s\"><testcase classname=\"T\" name=\"t1\"/>{t2}</testsuite>")
+                .into_bytes()
+        };
+        let up = |id: &str, month: &str, name: &str, t2_fails: bool| {
+            let a = post(
+                &svc,
+                &format!(
+                    "/api/v1/projects/shop/builds/{id}/reports?branch=main&commit=c{id}&name={name}&finished_at=2026-{month}-10T10:00:00Z"
+                ),
+                Some(&token),
+                &[],
+                &report(t2_fails),
+            );
+            assert_eq!(a.status, 201, "{}", a.text());
+        };
+        up("sep", "09", "a.xml", false);
+        up("oct", "10", "a.xml", true);
+        up("nov", "11", "a.xml", false);
+        let trend = || {
+            get(
+                &svc,
+                "/api/v1/projects/shop/trends?metric=quality&window=month",
+            )
+            .json()["points"]
+                .as_array()
+                .cloned()
+                .expect("points")
+        };
+        let scores = |points: &[Value]| -> Vec<Option<f64>> {
+            points.iter().map(|p| p["value"].as_f64()).collect()
+        };
+        let points = trend();
+        assert_eq!(
+            scores(&points),
+            [Some(100.0), Some(42.3), Some(100.0)],
+            "{backend}"
+        );
+        let oct: Vec<(String, Value)> = points[1]["components"]
+            .as_array()
+            .expect("components")
+            .iter()
+            .map(|c| (c["name"].as_str().unwrap().to_owned(), c["points"].clone()))
+            .collect();
+        assert_eq!(oct[0], ("success_rate".into(), json!(0.0)), "{backend}");
+        assert!((oct[1].1.as_f64().unwrap() - 0.25 / 0.65 * 50.0).abs() < 1e-9);
+        assert!(
+            (oct[2].1.as_f64().unwrap() - 0.15 / 0.65 * 100.0).abs() < 1e-9,
+            "{backend}: flakiness needs October's results"
+        );
+        assert_eq!(oct[3], ("coverage".into(), Value::Null));
+        assert_eq!(trend(), points, "{backend}: asked again, the same");
+        // September's build takes a late failing report: its window is scored again.
+        up("sep", "09", "b.xml", true);
+        assert_eq!(
+            scores(&trend()),
+            [Some(76.9), Some(42.3), Some(100.0)],
+            "{backend}"
+        );
+        svc.stop();
+    }
+}

@@ -53,6 +53,8 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub struct History {
     store: Store,
     cache: HistoryCache,
+    /// Each quality window's score inputs, kept while its builds stay the same.
+    quality: trends::QualityWindows,
 }
 
 impl History {
@@ -62,6 +64,7 @@ impl History {
         History {
             store,
             cache: HistoryCache::new(cache_results_days),
+            quality: trends::QualityWindows::default(),
         }
     }
 

@@ -1,13 +1,17 @@
 //! A metric per window: success rate, pass rate, coverage, duration, quality.
 
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+
 use chrono::NaiveDate;
 use cimetrics_metrics::polars::prelude::*;
 use cimetrics_metrics::schema::{WINDOW_START, results_frame};
-use cimetrics_metrics::{FlakyConfig, ScoreWeights, Table, Value, Window, WindowSpec};
+use cimetrics_metrics::{FlakyConfig, ScoreInputs, ScoreWeights, Table, Value, Window, WindowSpec};
 
-use super::{History, Result, builds_of, float, in_period, int, u32_of};
+use super::{History, Result, builds_of, float, int, u32_of};
 use crate::Error;
 use crate::answers::{ComponentPoints, RollingPoint, RollingTrend, Trend, TrendPoint, time};
+use crate::cache::Snapshot;
 use crate::store::Project;
 
 /// A trend series the history knows.
@@ -170,20 +174,8 @@ impl History {
             )?,
             Metric::Duration => cimetrics_metrics::duration_trend(builds, &spec)?,
             Metric::Quality => {
-                // Raw results are needed: the cached period only (older windows are null).
-                let from = snapshot.results_from_ms;
-                let results = match snapshot.results_between(from, i64::MAX)? {
-                    Some(r) if r.width() > 0 => r,
-                    _ => results_frame(&[])?,
-                };
-                cimetrics_metrics::score_per_window(
-                    in_period(builds, (from, i64::MAX)),
-                    results.lazy(),
-                    snapshot.coverage.clone().lazy(),
-                    &spec,
-                    &FlakyConfig::default(),
-                    &ScoreWeights::default(),
-                )?
+                self.quality_per_window(project, &snapshot, &spec, params)
+                    .await?
             }
         };
         let table = Table::from_frame(&frame)?;
@@ -222,7 +214,98 @@ impl History {
     }
 }
 
+/// Which quality window: project, branch, window length, time zone, first day.
+type WindowKey = (i64, Option<String>, &'static str, String, NaiveDate);
+
+/// The score inputs of each quality window computed so far, with a fingerprint of its
+/// builds (ids and history sequence numbers): a window whose builds did not change since
+/// is not computed again, so only the newest window reads raw results after a build.
+#[derive(Default)]
+pub(crate) struct QualityWindows(std::sync::Mutex<HashMap<WindowKey, (u64, ScoreInputs)>>);
+
+/// Windows kept at most (a few hundred bytes each); past it the map starts again.
+const QUALITY_WINDOWS: usize = 100_000;
+
 impl History {
+    /// The quality score per window over the whole history
+    /// ([`cimetrics_metrics::score_per_window_of`] of each window's
+    /// [`cimetrics_metrics::score_inputs`]): a window's raw results come from the cache or,
+    /// before its period, from the store, and its inputs are kept until its builds change.
+    async fn quality_per_window(
+        &self,
+        project: &Project,
+        snapshot: &Snapshot,
+        spec: &WindowSpec,
+        params: &TrendParams,
+    ) -> Result<DataFrame> {
+        let builds = builds_of(snapshot, params.branch.as_deref());
+        let mut windows = Vec::new();
+        for (start, ids) in cimetrics_metrics::builds_per_window(builds.clone(), spec)? {
+            let mut hasher = std::hash::DefaultHasher::new();
+            let mut period = (i64::MAX, i64::MIN);
+            for id in &ids {
+                let s = snapshot.summary(*id);
+                (id, s.map(|s| s.history_seq)).hash(&mut hasher);
+                if let Some(s) = s {
+                    period.0 = period.0.min(s.build.finished_at_ms);
+                    period.1 = period.1.max(s.build.finished_at_ms + 1);
+                }
+            }
+            let fingerprint = hasher.finish();
+            let key: WindowKey = (
+                project.id,
+                params.branch.clone(),
+                params.window.name(),
+                params.time_zone.clone(),
+                start,
+            );
+            let kept = self
+                .quality
+                .0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .get(&key)
+                .filter(|(f, _)| *f == fingerprint)
+                .map(|(_, inputs)| *inputs);
+            let inputs = match kept {
+                Some(inputs) => inputs,
+                None => {
+                    let results = if period.0 < period.1 {
+                        self.results(snapshot, project, period).await?
+                    } else {
+                        results_frame(&[])?
+                    };
+                    let in_window = builds.clone().filter(
+                        col(cimetrics_metrics::schema::BUILD_ID)
+                            .is_in(lit(Series::new("ids".into(), &ids)).implode(false), false),
+                    );
+                    let inputs = cimetrics_metrics::score_inputs(
+                        in_window,
+                        results.lazy(),
+                        snapshot.coverage.clone().lazy(),
+                        &FlakyConfig::default(),
+                    )?;
+                    let mut kept = self
+                        .quality
+                        .0
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    if kept.len() >= QUALITY_WINDOWS {
+                        kept.clear();
+                    }
+                    kept.insert(key, (fingerprint, inputs));
+                    inputs
+                }
+            };
+            windows.push((start, ids.len() as u32, inputs));
+        }
+        Ok(cimetrics_metrics::score_per_window_of(
+            &windows,
+            spec,
+            &ScoreWeights::default(),
+        )?)
+    }
+
     /// The success rate over the last `n` finished builds at each finished build
     /// ([`cimetrics_metrics::rolling_success_rate`]), of one branch or of all together.
     ///

@@ -80,6 +80,8 @@ pub struct History {
 pub struct BuildSummary {
     /// The CI's build id.
     pub ci_build_id: String,
+    /// The history sequence number it took when it (last) completed or changed.
+    pub history_seq: i64,
     /// The build as the metrics see it.
     pub build: BuildRow,
     /// Its test counts: total, passed, failed, errored, skipped, flaky (None without tests).
@@ -395,7 +397,7 @@ impl Store {
             "SELECT b.id, b.branch, b.commit_sha, COALESCE(b.status, ''), b.finished_at, \
              b.duration_ms, t.has_tests, t.tests_total, t.passed, t.failed, t.errored, \
              t.skipped, t.flaky, t.has_coverage, t.lines_valid, t.lines_covered, \
-             t.branches_valid, t.branches_covered, b.ci_build_id \
+             t.branches_valid, t.branches_covered, b.ci_build_id, b.history_seq \
              FROM builds b LEFT JOIN build_totals t ON t.build_id = b.id \
              WHERE b.project_id = $1 AND b.complete = 1 AND b.finished_at IS NOT NULL \
              ORDER BY b.finished_at, b.id",
@@ -410,6 +412,7 @@ impl Store {
                 let build_id = r.try_get(0)?;
                 Ok(BuildSummary {
                     ci_build_id: r.try_get(18)?,
+                    history_seq: r.try_get::<Option<i64>, _>(19)?.unwrap_or(0),
                     build: BuildRow {
                         build_id,
                         branch: r.try_get(1)?,
