@@ -56,6 +56,8 @@ pub struct Settings {
     /// A build with all its shards in finishes once no report has come for this long
     /// (seconds), unless its CI says it is over first (0: with its last shard's report).
     pub build_close_after_seconds: u64,
+    /// The most windows a trend or chart answers (past it: 400, naming the limit).
+    pub max_windows: u32,
     /// Whether projects can be read without a token.
     pub public_read: bool,
     /// The admin token (else generated on first start and printed once).
@@ -76,6 +78,7 @@ impl Default for Settings {
             stream_above_bytes: 16 << 20,
             cache_results_days: 120,
             build_close_after_seconds: 600,
+            max_windows: 3_700,
             public_read: true,
             admin_token: None,
             workers: 0,
@@ -181,7 +184,9 @@ pub async fn start(
         .build()?;
     let state = web::Data::new(State {
         analytics: Analytics(Some(analytics)),
-        history: Arc::new(History::new(store, settings.cache_results_days)),
+        history: Arc::new(
+            History::new(store, settings.cache_results_days).with_max_windows(settings.max_windows),
+        ),
         stats: Stats::default(),
         spool,
         settings: settings.clone(),

@@ -1,6 +1,7 @@
 //! The service's tests, black-box over HTTP: one test binary, one module per concern.
 
 mod flaky;
+mod hostile;
 mod lifecycle;
 mod metrics;
 mod openapi;

@@ -55,6 +55,8 @@ pub struct History {
     cache: HistoryCache,
     /// Each quality window's score inputs, kept while its builds stay the same.
     quality: trends::QualityWindows,
+    /// The most windows a trend answers.
+    max_windows: u32,
 }
 
 impl History {
@@ -65,7 +67,15 @@ impl History {
             store,
             cache: HistoryCache::new(cache_results_days),
             quality: trends::QualityWindows::default(),
+            max_windows: 3_700,
         }
+    }
+
+    /// A trend answers at most `n` windows (3,700 by default: ten years of days); asking for
+    /// more is [`Error::Invalid`], naming the limit.
+    pub fn with_max_windows(mut self, n: u32) -> History {
+        self.max_windows = n.max(1);
+        self
     }
 
     /// The store underneath (for writes: uploads, builds, tokens).

@@ -158,6 +158,34 @@ impl History {
         let spec = WindowSpec::new(params.window)
             .in_zone(params.time_zone.clone())
             .between(params.from, params.to);
+        // The range the series would list: the dates asked, else the builds' (in UTC: a day
+        // either way does not matter for a bound).
+        let date = |ms: i64| time(ms).map(|t| t.date_naive());
+        let first = params.from.or_else(|| {
+            snapshot
+                .summaries
+                .iter()
+                .map(|s| s.build.finished_at_ms)
+                .min()
+                .and_then(date)
+        });
+        let last = params.to.or_else(|| snapshot.latest_ms.and_then(date));
+        if let (Some(first), Some(last)) = (first, last) {
+            let days = (last - first).num_days().max(0) + 1;
+            let windows = match params.window {
+                Window::Day => days,
+                Window::Week => days / 7 + 2,
+                Window::Month => days / 28 + 2,
+            };
+            if windows > i64::from(self.max_windows) {
+                return Err(Error::Invalid(format!(
+                    "the trend would list {windows} {} windows, more than max_windows ({}): \
+                     narrow from/to or take a longer window",
+                    params.window.name(),
+                    self.max_windows
+                )));
+            }
+        }
         let builds = builds_of(&snapshot, params.branch.as_deref());
         let frame = match params.metric {
             Metric::SuccessRate => cimetrics_metrics::success_rate(builds, &spec, false)?,

@@ -72,6 +72,47 @@ pub struct BuildMeta {
     pub finish: bool,
 }
 
+/// The earliest time a build may carry: 1970-01-01T00:00:00Z.
+pub const EARLIEST_MS: i64 = 0;
+/// The time no build may reach: 2100-01-01T00:00:00Z.
+pub const LATEST_MS: i64 = 4_102_444_800_000;
+
+impl BuildMeta {
+    /// Refuses what no real build has: an empty id, 0 shards, a time outside 1970–2100, a
+    /// negative duration or one over a hundred years.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`], naming the field.
+    pub fn check(&self) -> Result<()> {
+        if self.id.trim().is_empty() {
+            return Err(Error::Invalid("a build needs an id".into()));
+        }
+        if let Some(0) = self.shards {
+            return Err(Error::Invalid("a build has at least 1 shard".into()));
+        }
+        for (name, t) in [
+            ("started_at", self.started_at),
+            ("finished_at", self.finished_at),
+        ] {
+            if let Some(t) = t
+                && !(EARLIEST_MS..LATEST_MS).contains(&t)
+            {
+                return Err(Error::Invalid(format!(
+                    "{name}: {t} ms is not a time between 1970 and 2100"
+                )));
+            }
+        }
+        if let Some(d) = self.duration_ms
+            && !(0..=100 * 366 * 86_400_000).contains(&d)
+        {
+            return Err(Error::Invalid(format!(
+                "duration: {d} ms is not between 0 and a hundred years"
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// Which report of the build this is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UploadMeta {
@@ -254,9 +295,7 @@ impl Store {
         upload: &UploadMeta,
         content: UploadContent<'_>,
     ) -> Result<UploadOutcome> {
-        if build.id.trim().is_empty() {
-            return Err(Error::Invalid("a build needs an id".into()));
-        }
+        build.check()?;
         if upload.shard == 0 {
             return Err(Error::Invalid("shards are numbered from 1".into()));
         }
@@ -405,9 +444,7 @@ impl Store {
     /// # Errors
     /// An empty build id, or the database fails.
     pub async fn finish(&self, project_id: i64, build: &BuildMeta) -> Result<i64> {
-        if build.id.trim().is_empty() {
-            return Err(Error::Invalid("a build needs an id".into()));
-        }
+        build.check()?;
         let _guard = self.write_lock().await;
         let mut tx = self.pool.begin().await?;
         let was: Option<i64> = sqlx::query_scalar(
@@ -492,12 +529,7 @@ impl Store {
     /// # Errors
     /// An empty build id, or the database fails.
     pub async fn upsert_build(&self, project_id: i64, build: &BuildMeta) -> Result<i64> {
-        if build.id.trim().is_empty() {
-            return Err(Error::Invalid("a build needs an id".into()));
-        }
-        if let Some(0) = build.shards {
-            return Err(Error::Invalid("a build has at least 1 shard".into()));
-        }
+        build.check()?;
         let _guard = self.write_lock().await;
         let mut tx = self.pool.begin().await?;
         let (id, complete, _) = upsert_build(&mut tx, project_id, build).await?;

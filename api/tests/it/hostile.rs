@@ -1,0 +1,73 @@
+//! Probes a client could send to hurt the service, with or without a token; each answer is
+//! checked, and the service keeps answering.
+
+use crate::support::*;
+
+#[test]
+fn a_trend_of_more_windows_than_max_windows_is_refused_and_names_the_limit() {
+    for (backend, svc) in services(|_| {}) {
+        let token = project(&svc, "shop");
+        let a = post(
+            &svc,
+            "/api/v1/projects/shop/builds/1/reports?finished_at=2026-11-02T10:00:00Z",
+            Some(&token),
+            &[],
+            &sample("ant-junit4.xml"),
+        );
+        assert_eq!(a.status, 201, "{}", a.text());
+        // 10,000 years of days: 3.65 million windows (285 MB of JSON before the bound).
+        for path in [
+            "/api/v1/projects/shop/trends?from=0000-01-01&to=9999-12-31&window=day",
+            "/api/v1/projects/shop/charts/success_rate.svg?from=0000-01-01&to=9999-12-31&window=day",
+        ] {
+            let t = get(&svc, path);
+            assert_eq!(t.status, 400, "{backend}: {path}: {}", t.text());
+            assert!(
+                t.content_type.starts_with("application/problem+json")
+                    && t.text().contains("max_windows (3700)"),
+                "{backend}: {}",
+                t.text()
+            );
+        }
+        // Ten years of days is still answered.
+        let t = get(
+            &svc,
+            "/api/v1/projects/shop/trends?from=2017-01-01&to=2026-12-31&window=day",
+        );
+        assert_eq!(t.status, 200, "{backend}");
+        assert_eq!(t.json()["points"].as_array().map(Vec::len), Some(3652));
+        assert_eq!(get(&svc, "/healthz").status, 200);
+        svc.stop();
+    }
+}
+
+#[test]
+fn build_times_outside_1970_to_2100_are_refused_and_nothing_is_stored() {
+    for (backend, svc) in services(|_| {}) {
+        let token = project(&svc, "shop");
+        for (query, field) in [
+            ("finished_at=0000-01-01T00:00:00Z", "finished_at"),
+            ("finished_at=9223372036854775807", "finished_at"),
+            ("started_at=2100-01-01T00:00:00Z", "started_at"),
+            ("duration_seconds=-5", "duration"),
+        ] {
+            let a = post(
+                &svc,
+                &format!("/api/v1/projects/shop/builds/1/reports?{query}"),
+                Some(&token),
+                &[],
+                &sample("ant-junit4.xml"),
+            );
+            assert_eq!(a.status, 400, "{backend}: {query}: {}", a.text());
+            assert!(a.text().contains(field), "{backend}: {}", a.text());
+        }
+        assert!(builds(&svc, "shop").is_empty(), "{backend}: nothing stored");
+        // Every zone's trend still answers (a far timestamp used to panic inside polars).
+        let t = get(
+            &svc,
+            "/api/v1/projects/shop/trends?tz=Europe/Berlin&window=day",
+        );
+        assert_eq!(t.status, 200, "{backend}: {}", t.text());
+        svc.stop();
+    }
+}
