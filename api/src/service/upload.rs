@@ -292,10 +292,13 @@ pub(crate) async fn report(
         }
     };
     // The store keeps outcomes, attempts, times and failure messages, never other texts.
-    let options = cimetrics_ingest::Options {
+    // The decoded size is bounded however the body was packed: gzip bytes sent without
+    // `Content-Encoding` are unpacked by the reader, within the same limit.
+    let mut options = cimetrics_ingest::Options {
         outcomes_only: true,
         ..cimetrics_ingest::Options::default()
     };
+    options.limits.max_input_bytes = limit;
     let plan = if size > state.settings.stream_above_bytes {
         let (path, on_error) = (path.clone(), report_error.clone());
         blocking(move || {

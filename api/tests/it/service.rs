@@ -342,6 +342,11 @@ fn bad_truncated_oversized_and_bomb_uploads_are_refused_and_store_nothing() {
             &bomb,
         );
         assert_eq!(b.status, 413, "{backend}: {}", b.text());
+        // The same bomb without `Content-Encoding`: the reader unpacks it, within the same
+        // max_decompressed_bytes (it went up to the reader's own 8 GiB before).
+        let b = post(&svc, url, Some(&token), &[], &bomb);
+        assert_eq!(b.status, 413, "{backend}: {}", b.text());
+        assert!(b.text().contains("limit"), "{backend}: {}", b.text());
         assert_eq!(
             post(&svc, url, Some(&token), &[("content-encoding", "br")], b"x").status,
             415
