@@ -18,7 +18,7 @@ trap 'kill "${PID:-0}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 "$CARGO_TARGET_DIR/release/examples/gen_history" "$WORK/history" --builds 60 --tests 400 --files 40 >/dev/null
 "$BIN" import "$WORK/history" --data-dir "$WORK/data" --project shop --quiet
 PORT=$((20000 + RANDOM % 20000))
-CIMETRICS_ADMIN_TOKEN=screenshot "$BIN" serve --bind "127.0.0.1:$PORT" --data-dir "$WORK/data" 2>"$WORK/serve.log" &
+CIMETRICS_ADMIN_TOKEN=screenshot-admin-token-of-32-characters "$BIN" serve --bind "127.0.0.1:$PORT" --data-dir "$WORK/data" 2>"$WORK/serve.log" &
 PID=$!
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.2; done
 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1280,2200 \

@@ -167,7 +167,24 @@ pub async fn start(
     .with_build_close_after(settings.build_close_after_seconds);
     let mut generated_admin_token = None;
     match &settings.admin_token {
-        Some(token) => store.add_token(token, TokenKind::Admin, None).await?,
+        Some(token) if token.chars().count() < 32 => {
+            return Err("admin_token: at least 32 characters (a generated one has 68)".into());
+        }
+        Some(token) => {
+            let (revoked, dead) = store.set_admin_token(token).await?;
+            if revoked > 0 {
+                tracing::info!(
+                    revoked,
+                    "admin_token set: the earlier admin tokens are revoked"
+                );
+            }
+            if dead {
+                tracing::warn!(
+                    "the configured admin_token was revoked earlier and stays revoked: \
+                     no admin token works; configure a new one"
+                );
+            }
+        }
         None if !store.has_admin_token().await? => {
             let token = new_token()?;
             store.add_token(&token, TokenKind::Admin, None).await?;

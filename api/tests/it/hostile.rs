@@ -71,3 +71,53 @@ fn build_times_outside_1970_to_2100_are_refused_and_nothing_is_stored() {
         svc.stop();
     }
 }
+
+#[test]
+fn a_new_admin_token_retires_the_earlier_ones_and_a_short_one_is_refused() {
+    let dir = temp_dir("cimetrics-admin-");
+    let start = |token: &str| {
+        cimetrics_api::service::spawn(cimetrics_api::service::Settings {
+            bind: "127.0.0.1:0".into(),
+            data_dir: dir.clone(),
+            admin_token: Some(token.into()),
+            workers: 1,
+            ..Default::default()
+        })
+    };
+    let first = "first-admin-token-of-32-characters!";
+    let second = "second-admin-token-of-32-characters";
+    let create = |svc: &cimetrics_api::service::Spawned, token: &str, name: &str| {
+        post(
+            svc,
+            "/api/v1/projects",
+            Some(token),
+            &[("content-type", "application/json")],
+            format!("{{\"name\": \"{name}\"}}").as_bytes(),
+        )
+        .status
+    };
+    let svc = start(first).expect("starts");
+    assert_eq!(create(&svc, first, "a"), 201);
+    svc.stop();
+    // The operator changes the setting: the first token stops working.
+    let svc = start(second).expect("starts");
+    assert_eq!(create(&svc, second, "b"), 201);
+    assert_eq!(
+        create(&svc, first, "c"),
+        401,
+        "the earlier admin token is revoked"
+    );
+    svc.stop();
+    // Going back to the first: it was revoked, and stays so (the log says it).
+    let svc = start(first).expect("starts");
+    assert_eq!(create(&svc, first, "d"), 401);
+    assert_eq!(create(&svc, second, "e"), 401, "the second is retired too");
+    svc.stop();
+    let short = start("short-token");
+    assert!(
+        short
+            .err()
+            .is_some_and(|e| e.to_string().contains("at least 32 characters")),
+        "a short admin token is refused"
+    );
+}

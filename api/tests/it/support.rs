@@ -10,7 +10,7 @@ use cimetrics_api::service::{Settings, Spawned, spawn};
 
 use crate::repo;
 
-pub(crate) const ADMIN: &str = "test-admin-token";
+pub(crate) const ADMIN: &str = "test-admin-token-of-32-characters";
 
 /// One service per backend this run can reach, with the backend's name.
 pub(crate) fn services(tweak: impl Fn(&mut Settings)) -> Vec<(&'static str, Spawned)> {

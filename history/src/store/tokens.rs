@@ -96,6 +96,43 @@ impl Store {
         Ok(())
     }
 
+    /// Makes `token` (the operator's, from the settings) the one admin token: stores it if
+    /// new and revokes every other live admin token, so changing the setting retires the
+    /// earlier ones. Returns (how many were revoked, whether `token` itself was revoked
+    /// before: it then stays revoked and does not work).
+    ///
+    /// # Errors
+    /// The database fails.
+    pub async fn set_admin_token(&self, token: &str) -> Result<(u64, bool)> {
+        let _guard = self.write_lock().await;
+        let digest = token_digest(token);
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO tokens (project_id, kind, digest, created_at) VALUES (NULL, 'admin', $1, $2) \
+             ON CONFLICT (digest) DO NOTHING",
+        )
+        .bind(&digest)
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?;
+        let revoked = sqlx::query(
+            "UPDATE tokens SET revoked_at = $2 WHERE kind = 'admin' AND digest <> $1 \
+             AND revoked_at IS NULL",
+        )
+        .bind(&digest)
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        let dead: Option<i64> =
+            sqlx::query_scalar("SELECT revoked_at FROM tokens WHERE digest = $1")
+                .bind(&digest)
+                .fetch_one(&mut *tx)
+                .await?;
+        tx.commit().await?;
+        Ok((revoked, dead.is_some()))
+    }
+
     /// Whether any admin token exists.
     ///
     /// # Errors
