@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use actix_web::dev::ServerHandle;
-use actix_web::{App, HttpServer, web};
+use actix_web::{App, HttpResponse, HttpServer, web};
 
 use cimetrics_history::History;
 use cimetrics_history::store::{Store, TokenKind, new_token};
@@ -194,6 +194,15 @@ pub async fn start(
     }
     let spool = settings.data_dir.join("spool");
     std::fs::create_dir_all(&spool)?;
+    restrict(&settings.data_dir);
+    // Uploads a crash cut short left their spool files: nothing refers to them any more.
+    for entry in std::fs::read_dir(&spool)?.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("upload-") && name.ends_with(".part") {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
     let analytics = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("cimetrics-analytics")
@@ -212,8 +221,37 @@ pub async fn start(
         App::new()
             .app_data(state.clone())
             .app_data(web::PayloadConfig::new(usize::MAX))
+            // Every error is a problem document, and none echoes what the client sent.
+            .app_data(web::QueryConfig::default().error_handler(|e, _| {
+                Problem::bad_request(format!("query: {}", serde_error(&e.to_string()))).into()
+            }))
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(64 << 10)
+                    .error_handler(|e, _| match e {
+                        actix_web::error::JsonPayloadError::OverflowKnownLength { .. }
+                        | actix_web::error::JsonPayloadError::Overflow { .. } => {
+                            Problem::too_large("a JSON body is at most 64 KiB").into()
+                        }
+                        other => Problem::bad_request(format!(
+                            "JSON body: {}",
+                            serde_error(&other.to_string())
+                        ))
+                        .into(),
+                    }),
+            )
+            .app_data(
+                web::PathConfig::default()
+                    .error_handler(|_, _| Problem::not_found("no such resource").into()),
+            )
+            .wrap(actix_web::middleware::from_fn(headers))
             .wrap(actix_web::middleware::from_fn(observe))
             .configure(routes)
+            .default_service(web::to(|| async {
+                Err::<HttpResponse, _>(Problem::not_found(
+                    "no such route (see /api/v1/openapi.json)",
+                ))
+            }))
     })
     .shutdown_timeout(30)
     .client_request_timeout(Duration::from_secs(settings.body_timeout_seconds.max(1)));
@@ -354,6 +392,68 @@ fn routes(cfg: &mut web::ServiceConfig) {
             "/api/v1/projects/{project}/tests/{test}",
             web::get().to(read::test),
         );
+}
+
+/// The part of a deserialiser's message that names what was wrong, without the input: the
+/// text up to the first `:` after "error" prefixes, at most 200 characters.
+fn serde_error(message: &str) -> String {
+    let message = message
+        .trim_start_matches("Query deserialize error: ")
+        .trim_start_matches("Json deserialize error: ");
+    message.chars().take(200).collect()
+}
+
+/// The data directory and the database file are the owner's alone (0700, 0600).
+fn restrict(dir: &std::path::Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
+        for file in ["cimetrics.db", "cimetrics.db-wal", "cimetrics.db-shm"] {
+            let path = dir.join(file);
+            if path.exists() {
+                let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+            }
+        }
+    }
+}
+
+/// Security headers on every answer: no MIME sniffing; HTML pages may run nothing and be
+/// framed by nobody (charts and badges stay embeddable); an answer to a request that
+/// carried a token is private and not stored by caches.
+async fn headers(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    use actix_web::http::header::{self, HeaderValue};
+    let with_token = req.headers().contains_key(header::AUTHORIZATION)
+        || req.headers().contains_key("x-cimetrics-token");
+    let mut res = next.call(req).await?;
+    let html = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    let h = res.headers_mut();
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(if html {
+            "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'"
+        } else {
+            "default-src 'none'; style-src 'unsafe-inline'"
+        }),
+    );
+    if with_token {
+        h.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, no-store"),
+        );
+    }
+    Ok(res)
 }
 
 /// Counts requests and their time for `/metrics`, and logs each one.

@@ -121,3 +121,119 @@ fn a_new_admin_token_retires_the_earlier_ones_and_a_short_one_is_refused() {
         "a short admin token is refused"
     );
 }
+
+#[test]
+fn every_error_is_problem_json_without_echo_and_answers_carry_security_headers() {
+    for (backend, svc) in services(|_| {}) {
+        let token = project(&svc, "shop");
+        // A query that does not parse, with markup in it: a problem document, no echo.
+        let q = get(
+            &svc,
+            "/api/v1/projects/shop/tests/flaky?days=%3Cscript%3Ealert(1)%3C/script%3E",
+        );
+        assert_eq!(q.status, 400, "{backend}");
+        assert!(
+            q.content_type.starts_with("application/problem+json"),
+            "{backend}"
+        );
+        assert!(
+            !q.text().contains("script"),
+            "{backend}: echoed: {}",
+            q.text()
+        );
+        let unknown = get(&svc, "/api/v1/projects/shop/builds?bogus=1");
+        assert_eq!(unknown.status, 400);
+        assert!(
+            unknown.text().contains("bogus"),
+            "names the field: {}",
+            unknown.text()
+        );
+        // A JSON body that is not JSON, and one over 64 KiB.
+        let bad = post(
+            &svc,
+            "/api/v1/projects",
+            Some(ADMIN),
+            &[("content-type", "application/json")],
+            b"{\"name\": <b>",
+        );
+        assert_eq!(bad.status, 400, "{backend}: {}", bad.text());
+        assert!(bad.content_type.starts_with("application/problem+json"));
+        assert!(!bad.text().contains("<b>"), "{}", bad.text());
+        let huge = format!("{{\"name\": \"{}\"}}", "x".repeat(100_000));
+        let big = post(
+            &svc,
+            "/api/v1/projects",
+            Some(ADMIN),
+            &[("content-type", "application/json")],
+            huge.as_bytes(),
+        );
+        assert_eq!(big.status, 413, "{backend}: {}", big.text());
+        assert!(big.content_type.starts_with("application/problem+json"));
+        // No such route.
+        let none = get(&svc, "/api/v2/nothing");
+        assert_eq!(none.status, 404);
+        assert!(none.content_type.starts_with("application/problem+json"));
+
+        // Headers: HTML pages may not be framed; a badge may; nothing is sniffed; an answer
+        // to a request with a token is private.
+        let headers = |path: &str, token: Option<&str>| {
+            let mut r = agent().get(&format!("{}{path}", svc.url()));
+            if let Some(t) = token {
+                r = r.header("Authorization", &format!("Bearer {t}"));
+            }
+            let r = r.call().expect("answers");
+            let h = |k: &str| {
+                r.headers()
+                    .get(k)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            (
+                h("content-security-policy"),
+                h("x-content-type-options"),
+                h("cache-control"),
+            )
+        };
+        let (csp, nosniff, _) = headers("/projects/shop", None);
+        assert!(csp.contains("frame-ancestors 'none'"), "{backend}: {csp}");
+        assert_eq!(nosniff, "nosniff");
+        let (csp, nosniff, _) = headers("/api/v1/projects/shop/badges/coverage.svg", None);
+        assert!(
+            !csp.contains("frame-ancestors") && csp.contains("default-src 'none'"),
+            "{csp}"
+        );
+        assert_eq!(nosniff, "nosniff");
+        let (_, _, cache) = headers("/api/v1/projects/shop/builds", Some(&token));
+        assert_eq!(cache, "private, no-store", "{backend}");
+        svc.stop();
+    }
+}
+
+#[test]
+fn a_restart_removes_spool_files_a_crash_left_and_the_data_stays_private() {
+    let dir = temp_dir("cimetrics-spool-");
+    std::fs::create_dir_all(dir.join("spool")).unwrap();
+    let left = dir.join("spool/upload-0123456789abcdef.part");
+    std::fs::write(&left, b"half a report").unwrap();
+    let keep = dir.join("spool/notes.txt");
+    std::fs::write(&keep, b"not ours").unwrap();
+    let svc = cimetrics_api::service::spawn(cimetrics_api::service::Settings {
+        bind: "127.0.0.1:0".into(),
+        data_dir: dir.clone(),
+        admin_token: Some(ADMIN.into()),
+        workers: 1,
+        ..Default::default()
+    })
+    .expect("starts");
+    assert!(!left.exists(), "the crash's spool file is gone");
+    assert!(keep.exists(), "only upload spool files are removed");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir), 0o700);
+        assert_eq!(mode(&dir.join("cimetrics.db")), 0o600);
+    }
+    svc.stop();
+}
