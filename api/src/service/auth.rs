@@ -148,9 +148,10 @@ pub(crate) struct ReadAccess {
 pub(crate) async fn create_project(
     state: Shared,
     req: HttpRequest,
-    body: web::Json<NewProject>,
+    payload: web::Payload,
 ) -> Result<HttpResponse, Problem> {
     admin(&state, &req).await?;
+    let body: NewProject = super::json_body(&state, payload).await?;
     let project = state.history.store().create_project(&body.name).await?;
     let token = new_token()?;
     state
@@ -180,9 +181,10 @@ pub(crate) async fn create_token(
     state: Shared,
     req: HttpRequest,
     path: web::Path<String>,
-    body: web::Json<NewToken>,
+    payload: web::Payload,
 ) -> Result<HttpResponse, Problem> {
     admin(&state, &req).await?;
+    let body: NewToken = super::json_body(&state, payload).await?;
     let project = project(&state, &path).await?;
     let kind = match body.kind.as_str() {
         "upload" => TokenKind::Upload,
@@ -222,9 +224,10 @@ pub(crate) async fn project_settings(
     state: Shared,
     req: HttpRequest,
     path: web::Path<String>,
-    body: web::Json<ProjectSettings>,
+    payload: web::Payload,
 ) -> Result<HttpResponse, Problem> {
     admin(&state, &req).await?;
+    let body: ProjectSettings = super::json_body(&state, payload).await?;
     let project = project(&state, &path).await?;
     state
         .history
@@ -252,9 +255,10 @@ pub(crate) struct Revoke {
 pub(crate) async fn revoke_token(
     state: Shared,
     req: HttpRequest,
-    body: web::Json<Revoke>,
+    payload: web::Payload,
 ) -> Result<HttpResponse, Problem> {
     admin(&state, &req).await?;
+    let body: Revoke = super::json_body(&state, payload).await?;
     state.history.store().revoke_token(&body.token).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -64,6 +64,9 @@ pub struct Settings {
     pub admin_token: Option<String>,
     /// Worker threads (0: one per core).
     pub workers: usize,
+    /// Connections each worker holds at most; past it the listener waits (keep it below
+    /// the process's open-file limit divided by the workers).
+    pub max_connections: usize,
 }
 
 impl Default for Settings {
@@ -82,6 +85,7 @@ impl Default for Settings {
             public_read: true,
             admin_token: None,
             workers: 0,
+            max_connections: 400,
         }
     }
 }
@@ -254,7 +258,11 @@ pub async fn start(
             }))
     })
     .shutdown_timeout(30)
-    .client_request_timeout(Duration::from_secs(settings.body_timeout_seconds.max(1)));
+    // A request's head must arrive within 5 s (bodies have their own stall timeout), and
+    // each worker holds at most `max_connections` connections, so idle or slow clients
+    // cannot take every file descriptor.
+    .client_request_timeout(Duration::from_secs(5))
+    .max_connections(settings.max_connections.max(1));
     if settings.workers > 0 {
         server = server.workers(settings.workers);
     }
@@ -515,6 +523,43 @@ where
     rt.spawn(f(state.clone()))
         .await
         .map_err(|e| Problem::internal(format_args!("analytics: {e}")))?
+}
+
+/// The most a JSON body may hold.
+pub(crate) const JSON_BODY_BYTES: usize = 64 << 10;
+
+/// Reads a JSON request body, called only once the request's token has been checked (an
+/// extractor would read it before): at most [`JSON_BODY_BYTES`], each chunk within
+/// `body_timeout_seconds`, else a problem (413, 408, 400 naming the field).
+pub(crate) async fn json_body<T: serde::de::DeserializeOwned>(
+    state: &Shared,
+    mut payload: web::Payload,
+) -> Result<T, Problem> {
+    use futures_util::StreamExt;
+    let stall = Duration::from_secs(state.settings.body_timeout_seconds.max(1));
+    let mut body = Vec::new();
+    loop {
+        match tokio::time::timeout(stall, payload.next()).await {
+            Err(_) => {
+                return Err(Problem::new(
+                    actix_web::http::StatusCode::REQUEST_TIMEOUT,
+                    "body-timeout",
+                    "The body stalled",
+                    format!("no bytes for {} s", stall.as_secs()),
+                ));
+            }
+            Ok(None) => break,
+            Ok(Some(Err(_))) => return Err(Problem::bad_request("the body could not be read")),
+            Ok(Some(Ok(chunk))) => {
+                if body.len() + chunk.len() > JSON_BODY_BYTES {
+                    return Err(Problem::too_large("a JSON body is at most 64 KiB"));
+                }
+                body.extend_from_slice(&chunk);
+            }
+        }
+    }
+    serde_json::from_slice(&body)
+        .map_err(|e| Problem::bad_request(format!("JSON body: {}", serde_error(&e.to_string()))))
 }
 
 /// Runs blocking work (parsing, drawing) off the executor.

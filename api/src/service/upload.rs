@@ -455,11 +455,12 @@ pub(crate) async fn put_build(
     state: Shared,
     req: HttpRequest,
     path: web::Path<(String, String)>,
-    body: web::Json<UploadQuery>,
+    payload: web::Payload,
 ) -> Result<HttpResponse, Problem> {
     let (project_name, build_id) = path.into_inner();
     let project = auth::project(&state, &project_name).await?;
     auth::writer(&state, &req, &project).await?;
+    let body: UploadQuery = super::json_body(&state, payload).await?;
     if body.shard.is_some() || body.name.is_some() {
         return Err(Problem::bad_request(
             "shard and name belong to a report upload",
