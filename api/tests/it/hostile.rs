@@ -281,3 +281,62 @@ fn a_stalled_json_body_holds_nothing_without_a_token_and_times_out_with_one() {
         svc.stop();
     }
 }
+
+#[test]
+fn identifiers_are_bounded_and_plain_and_long_test_names_are_cut_with_a_warning() {
+    for (backend, svc) in services(|_| {}) {
+        let token = project(&svc, "shop");
+        for name in ["../etc", "a b", "-x", "é", &"p".repeat(101)] {
+            let a = post(
+                &svc,
+                "/api/v1/projects",
+                Some(ADMIN),
+                &[("content-type", "application/json")],
+                serde_json::json!({ "name": name }).to_string().as_bytes(),
+            );
+            assert_eq!(a.status, 400, "{backend}: project {name:?}: {}", a.text());
+        }
+        let long = "b".repeat(256);
+        for (query, field) in [
+            (format!("branch={long}"), "branch"),
+            ("commit=abc%0Adef".to_owned(), "commit"),
+            (format!("name={long}"), "report name"),
+        ] {
+            let a = post(
+                &svc,
+                &format!("/api/v1/projects/shop/builds/1/reports?{query}"),
+                Some(&token),
+                &[],
+                &sample("ant-junit4.xml"),
+            );
+            assert_eq!(a.status, 400, "{backend}: {query}: {}", a.text());
+            assert!(a.text().contains(field), "{backend}: {}", a.text());
+        }
+        assert!(builds(&svc, "shop").is_empty(), "{backend}: nothing stored");
+        // A test name of 5,000 bytes is kept cut to 2,048, with a warning.
+        let name = "n".repeat(5000);
+        let report = format!(
+            "<testsuite name=\"s\"><testcase classname=\"C\" name=\"{name}\"/></testsuite>"
+        );
+        let a = post(
+            &svc,
+            "/api/v1/projects/shop/builds/1/reports",
+            Some(&token),
+            &[],
+            report.as_bytes(),
+        );
+        assert_eq!(a.status, 201, "{backend}: {}", a.text());
+        assert!(
+            a.text().contains("over 2048 bytes"),
+            "{backend}: {}",
+            a.text()
+        );
+        let detail = get(&svc, "/api/v1/projects/shop/builds/1").json();
+        assert_eq!(
+            detail["tests"][0]["test"]["name"].as_str().map(str::len),
+            Some(2048),
+            "{backend}"
+        );
+        svc.stop();
+    }
+}

@@ -87,6 +87,18 @@ impl BuildMeta {
         if self.id.trim().is_empty() {
             return Err(Error::Invalid("a build needs an id".into()));
         }
+        let fields = [
+            ("build id", Some(self.id.as_str()), 255),
+            ("commit", self.commit.as_deref(), 255),
+            ("branch", self.branch.as_deref(), 255),
+            ("ci_provider", self.ci_provider.as_deref(), 64),
+            ("ci_url", self.ci_url.as_deref(), 2048),
+        ];
+        for (name, value, max) in fields {
+            if let Some(v) = value {
+                identifier(name, v, max)?;
+            }
+        }
         if let Some(0) = self.shards {
             return Err(Error::Invalid("a build has at least 1 shard".into()));
         }
@@ -111,6 +123,26 @@ impl BuildMeta {
         }
         Ok(())
     }
+}
+
+/// Refuses an identifier longer than `max` bytes or holding a control character other than
+/// a tab.
+///
+/// # Errors
+/// [`Error::Invalid`], naming the field.
+pub fn identifier(name: &str, value: &str, max: usize) -> Result<()> {
+    if value.len() > max {
+        return Err(Error::Invalid(format!(
+            "{name}: {} bytes, at most {max}",
+            value.len()
+        )));
+    }
+    if value.chars().any(|c| c.is_control() && c != '\t') {
+        return Err(Error::Invalid(format!(
+            "{name}: control characters are not allowed"
+        )));
+    }
+    Ok(())
 }
 
 /// Which report of the build this is.
@@ -249,15 +281,42 @@ fn test_key(case: &TestCase) -> TestKey {
         h.update(part.as_bytes());
         h.update(&[0xff]);
     }
+    // The identity is hashed whole; what is kept to show is cut to NAME_BYTES.
     TestKey {
         hash: h.digest() as i64,
-        suite: id.suite.to_string(),
-        classname,
-        name,
-        file,
-        base_name: base.to_owned(),
-        params: params.map(str::to_owned),
+        suite: cut(&id.suite),
+        classname: cut(&classname),
+        name: cut(&name),
+        file: cut(&file),
+        base_name: cut(base),
+        params: params.map(cut),
     }
+}
+
+/// How much of a test's suite, class name, name or file is kept (the identity hash covers
+/// it all).
+pub const NAME_BYTES: usize = 2048;
+
+fn cut(text: &str) -> String {
+    let mut end = text.len().min(NAME_BYTES);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_owned()
+}
+
+/// Whether any of a test's names is longer than what is kept.
+fn too_long(case: &TestCase) -> bool {
+    let id = &case.id;
+    [
+        Some(&*id.suite),
+        id.classname.as_deref(),
+        Some(id.name.as_str()),
+        id.file.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .any(|t| t.len() > NAME_BYTES)
 }
 
 impl Store {
@@ -296,11 +355,9 @@ impl Store {
         content: UploadContent<'_>,
     ) -> Result<UploadOutcome> {
         build.check()?;
+        identifier("report name", &upload.name, 255)?;
         if upload.shard == 0 {
             return Err(Error::Invalid("shards are numbered from 1".into()));
-        }
-        if let Some(0) = build.shards {
-            return Err(Error::Invalid("a build has at least 1 shard".into()));
         }
         let mut summary = match &content {
             UploadContent::Report(report) => UploadSummary {
@@ -376,6 +433,13 @@ impl Store {
         match content {
             UploadContent::Report(report) => match &report.content {
                 Content::Tests(tests) => {
+                    let long = tests.tests.iter().filter(|t| too_long(t)).count();
+                    if long > 0 {
+                        summary.warnings.push(format!(
+                            "{long} test(s) with a name, class name, suite or file over \
+                             {NAME_BYTES} bytes: kept cut to that (their identity stays whole)"
+                        ));
+                    }
                     store_tests(&mut tx, project_id, build_id, &tests.tests).await?;
                 }
                 Content::Coverage(coverage) => store_coverage(&mut tx, build_id, coverage).await?,

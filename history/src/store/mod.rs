@@ -206,10 +206,18 @@ impl Store {
     /// # Errors
     /// An empty name, or the database fails.
     pub async fn create_project(&self, name: &str) -> Result<Project> {
-        let name = name.trim();
-        if name.is_empty() || name.len() > 200 {
+        let valid = name.len() <= 100
+            && name
+                .bytes()
+                .next()
+                .is_some_and(|b| b.is_ascii_alphanumeric())
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+        if !valid {
             return Err(Error::Invalid(
-                "a project name is 1 to 200 characters".into(),
+                "a project name is 1 to 100 of A-Z a-z 0-9 . _ -, starting with a letter or digit"
+                    .into(),
             ));
         }
         let _guard = self.write_lock().await;
