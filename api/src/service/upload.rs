@@ -239,6 +239,7 @@ pub(crate) async fn report(
         std::fs::File::create(&spooled.0).map_err(|e| Problem::internal(format!("spool: {e}")))?;
     let mut hasher = xxhash_rust::xxh3::Xxh3::new();
     let mut size = 0u64;
+    let mut head: Vec<u8> = Vec::with_capacity(2);
     let stall = Duration::from_secs(state.settings.body_timeout_seconds.max(1));
     loop {
         let chunk = match tokio::time::timeout(stall, payload.next()).await {
@@ -261,6 +262,9 @@ pub(crate) async fn report(
             )));
         }
         hasher.update(&chunk);
+        if head.len() < 2 {
+            head.extend(chunk.iter().take(2 - head.len()));
+        }
         // Writing to the page cache: short, but still off the executor's hot path in bulk.
         file.write_all(&chunk)
             .map_err(|e| Problem::internal(format!("spool: {e}")))?;
@@ -271,17 +275,46 @@ pub(crate) async fn report(
             "the body is empty: send the report file as the body",
         ));
     }
+    // A retry is known by the report, not by how it was packed: a gzipped body (with or
+    // without `Content-Encoding`) is digested, and measured, as decoded, within the limit.
+    let path = spooled.0.clone();
+    let limit = state.settings.max_decompressed_bytes;
+    let packed = gzip || head == [0x1f, 0x8b];
+    let (digest, decoded) = if packed {
+        let path = path.clone();
+        blocking(move || {
+            let mut reader = open_spool(&path, true, limit)?;
+            let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+            let mut buf = vec![0u8; 1 << 16];
+            let mut decoded = 0u64;
+            loop {
+                let n = match reader.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => n,
+                    Err(e) if e.to_string().contains("max_decompressed_bytes") => {
+                        return Err(Problem::too_large(e.to_string()));
+                    }
+                    Err(_) => return Err(Problem::bad_request("the body is not valid gzip")),
+                };
+                hasher.update(&buf[..n]);
+                decoded += n as u64;
+            }
+            Ok((format!("{:032x}", hasher.digest128()), decoded))
+        })
+        .await?
+    } else {
+        (format!("{:032x}", hasher.digest128()), size)
+    };
     let upload = UploadMeta {
         shard,
         name,
-        digest: format!("{:032x}", hasher.digest128()),
-        size,
+        digest,
+        size: decoded,
     };
 
-    // Parse on the blocking pool: a whole report, or (large test reports) two passes over
-    // the spool file with the merged tests stored in batches as the second pass reads them.
-    let path = spooled.0.clone();
-    let limit = state.settings.max_decompressed_bytes;
+    // Parse on the blocking pool: a whole report, or (test reports larger than
+    // `stream_above_bytes` decoded) two passes over the spool file with the merged tests
+    // stored in batches as the second pass reads them.
     let stats = state.clone();
     let report_error = move |e: cimetrics_ingest::Error| {
         Stats::add(&stats.stats.parse_errors, 1);
@@ -299,7 +332,7 @@ pub(crate) async fn report(
         ..cimetrics_ingest::Options::default()
     };
     options.limits.max_input_bytes = limit;
-    let plan = if size > state.settings.stream_above_bytes {
+    let plan = if decoded > state.settings.stream_above_bytes {
         let (path, on_error) = (path.clone(), report_error.clone());
         blocking(move || {
             cimetrics_ingest::plan_tests(open_spool(&path, gzip, limit)?, &options)
@@ -392,9 +425,10 @@ pub(crate) struct Uploaded {
     shard: u32,
     /// The report's name within its shard.
     name: String,
-    /// SHA-256 of the report as sent, hex.
+    /// The report's digest (xxh3-128 of its decoded bytes, hex): the same however it was
+    /// packed, so a retry is known by it.
     digest: String,
-    /// Bytes as sent.
+    /// The report's size, decoded (bytes).
     size: u64,
     /// The detected format (`junit`, `cobertura`, `jacoco`, `lcov`, `clover`, `go`).
     format: String,

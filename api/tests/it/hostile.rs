@@ -340,3 +340,40 @@ fn identifiers_are_bounded_and_plain_and_long_test_names_are_cut_with_a_warning(
         svc.stop();
     }
 }
+
+/// A retry is known by the report, not by how it was packed: the same file gzipped (as the
+/// CLI sends it), then plain (as `curl` would), then gzipped without `Content-Encoding`, is
+/// one upload and two replays, not conflicts.
+#[test]
+fn the_same_report_gzipped_or_plain_is_a_replay_not_a_conflict() {
+    for (backend, svc) in services(|_| {}) {
+        let token = project(&svc, "shop");
+        let report = sample("jest-junit.xml");
+        let packed = gzip(&report);
+        let url = "/api/v1/projects/shop/builds/1/reports?name=junit.xml";
+        let first = post(
+            &svc,
+            url,
+            Some(&token),
+            &[("content-encoding", "gzip")],
+            &packed,
+        );
+        assert_eq!(first.status, 201, "{backend}: {}", first.text());
+        assert_eq!(first.replayed.as_deref(), Some("false"));
+        for (headers, how) in [
+            (&[][..], "plain"),
+            (&[][..], "gzip bytes without Content-Encoding"),
+        ] {
+            let body = if how == "plain" { &report } else { &packed };
+            let again = post(&svc, url, Some(&token), headers, body);
+            assert_eq!(again.status, 201, "{backend}: {how}: {}", again.text());
+            assert_eq!(again.replayed.as_deref(), Some("true"), "{backend}: {how}");
+            assert_eq!(
+                again.json(),
+                first.json(),
+                "{backend}: {how}: answered the same"
+            );
+        }
+        svc.stop();
+    }
+}
