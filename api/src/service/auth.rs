@@ -262,3 +262,48 @@ pub(crate) async fn revoke_token(
     state.history.store().revoke_token(&body.token).await?;
     Ok(HttpResponse::NoContent().finish())
 }
+
+/// Deletes a build and all that is stored of it (admin; audited in the log).
+#[utoipa::path(delete, path = "/api/v1/projects/{project}/builds/{build}", tag = "admin",
+    params(("project" = String, Path, description = "Project name"),
+        ("build" = String, Path, description = "The CI's build id")),
+    responses((status = 204, description = "Deleted"),
+        (status = 404, description = "No such build", body = super::ProblemDetails)))]
+pub(crate) async fn delete_build(
+    state: Shared,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, Problem> {
+    let (name, build) = path.into_inner();
+    admin(&state, &req).await?;
+    let project = project(&state, &name).await?;
+    if !state
+        .history
+        .store()
+        .delete_build(project.id, &build)
+        .await?
+    {
+        return Err(Problem::not_found(format!(
+            "no build {build:?} in {name:?}"
+        )));
+    }
+    tracing::warn!(audit = "delete-build", project = %name, build = %build, "build deleted");
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Deletes a project with all its builds, tests and tokens (admin; audited in the log).
+#[utoipa::path(delete, path = "/api/v1/projects/{project}", tag = "admin",
+    params(("project" = String, Path, description = "Project name")),
+    responses((status = 204, description = "Deleted"),
+        (status = 404, description = "No such project", body = super::ProblemDetails)))]
+pub(crate) async fn delete_project(
+    state: Shared,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, Problem> {
+    admin(&state, &req).await?;
+    let project = project(&state, &path).await?;
+    state.history.store().delete_project(project.id).await?;
+    tracing::warn!(audit = "delete-project", project = %project.name, "project deleted");
+    Ok(HttpResponse::NoContent().finish())
+}

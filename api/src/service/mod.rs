@@ -296,6 +296,10 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .route("/api/v1/projects", web::get().to(read::projects))
         .route("/api/v1/projects", web::post().to(auth::create_project))
         .route(
+            "/api/v1/projects/{project}",
+            web::delete().to(auth::delete_project),
+        )
+        .route(
             "/api/v1/projects/{project}/tokens",
             web::post().to(auth::create_token),
         )
@@ -315,6 +319,10 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/api/v1/projects/{project}/builds/{build}",
             web::put().to(upload::put_build),
+        )
+        .route(
+            "/api/v1/projects/{project}/builds/{build}",
+            web::delete().to(auth::delete_build),
         )
         .route(
             "/api/v1/projects/{project}/builds/{build}/reports",

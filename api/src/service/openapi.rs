@@ -53,6 +53,8 @@ null when nothing was measured. Answers with rows are also CSV (`Accept: text/cs
         auth::create_token,
         auth::project_settings,
         auth::revoke_token,
+        auth::delete_build,
+        auth::delete_project,
         upload::put_build,
         upload::report,
         upload::finalize,

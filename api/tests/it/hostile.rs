@@ -377,3 +377,58 @@ fn the_same_report_gzipped_or_plain_is_a_replay_not_a_conflict() {
         svc.stop();
     }
 }
+
+#[test]
+fn an_admin_deletes_a_build_planted_in_the_history_and_then_the_project() {
+    for (backend, svc) in services(|_| {}) {
+        let token = project(&svc, "shop");
+        for (id, day) in [("good", "02"), ("planted", "03")] {
+            let a = post(
+                &svc,
+                &format!(
+                    "/api/v1/projects/shop/builds/{id}/reports?branch=main&finished_at=2026-11-{day}T10:00:00Z"
+                ),
+                Some(&token),
+                &[],
+                &sample("ant-junit4.xml"),
+            );
+            assert_eq!(a.status, 201, "{}", a.text());
+        }
+        let trend =
+            || get(&svc, "/api/v1/projects/shop/trends?window=day").json()["points"].clone();
+        assert_eq!(trend().as_array().map(Vec::len), Some(2), "{backend}");
+        let delete = |path: &str, token: &str| {
+            answer(
+                agent()
+                    .delete(&format!("{}{path}", svc.url()))
+                    .header("authorization", &format!("Bearer {token}"))
+                    .call(),
+            )
+            .status
+        };
+        assert_eq!(
+            delete("/api/v1/projects/shop/builds/planted", &token),
+            403,
+            "{backend}: admin only"
+        );
+        assert_eq!(
+            delete("/api/v1/projects/shop/builds/planted", ADMIN),
+            204,
+            "{backend}"
+        );
+        assert_eq!(delete("/api/v1/projects/shop/builds/planted", ADMIN), 404);
+        let ids: Vec<String> = builds(&svc, "shop")
+            .iter()
+            .filter_map(|b| b["id"].as_str().map(str::to_owned))
+            .collect();
+        assert_eq!(ids, ["good"], "{backend}");
+        assert_eq!(
+            trend().as_array().map(Vec::len),
+            Some(1),
+            "{backend}: the cache follows"
+        );
+        assert_eq!(delete("/api/v1/projects/shop", ADMIN), 204, "{backend}");
+        assert_eq!(get(&svc, "/api/v1/projects/shop/builds").status, 404);
+        svc.stop();
+    }
+}

@@ -72,6 +72,10 @@ fn request(
             "",
             Vec::new(),
         ),
+        ("delete", "/api/v1/projects/{project}/builds/{build}") => {
+            ("/api/v1/projects/shop/builds/1".into(), admin, Vec::new())
+        }
+        ("delete", "/api/v1/projects/{project}") => (fill(path), admin, Vec::new()),
         ("get", "/api/v1/projects/{project}/compare") => {
             (format!("{}?base=1&head=branch:main", fill(path)), "", Vec::new())
         }
@@ -85,7 +89,7 @@ fn request(
 }
 
 /// Every route `service::routes` serves (method and path).
-const SERVED: [&str; 38] = [
+const SERVED: [&str; 40] = [
     "GET /healthz",
     "GET /readyz",
     "GET /metrics",
@@ -99,6 +103,8 @@ const SERVED: [&str; 38] = [
     "POST /api/v1/projects/{project}/tokens",
     "PUT /api/v1/projects/{project}/settings",
     "POST /api/v1/tokens/revoke",
+    "DELETE /api/v1/projects/{project}/builds/{build}",
+    "DELETE /api/v1/projects/{project}",
     "GET /api/v1/projects/{project}/builds",
     "GET /api/v1/projects/{project}/builds/{build}",
     "PUT /api/v1/projects/{project}/builds/{build}",
@@ -166,13 +172,25 @@ fn every_documented_route_answers_what_the_document_says() {
         let doc = get(&svc, "/api/v1/openapi.json").json();
         let paths = doc["paths"].as_object().expect("paths");
         let mut documented_routes = Vec::new();
-        for (path, item) in paths {
-            for (method, op) in item.as_object().expect("path item") {
+        // Every operation, the deletions last (the build's, then the project's).
+        let mut ops: Vec<(&String, &String, &Value)> = paths
+            .iter()
+            .flat_map(|(path, item)| {
+                item.as_object()
+                    .expect("path item")
+                    .iter()
+                    .map(move |(method, op)| (path, method, op))
+            })
+            .collect();
+        ops.sort_by_key(|(path, method, _)| (*method == "delete", !path.contains("{build}")));
+        {
+            for (path, method, op) in ops {
                 let (url, token, body) = request(method, path, ADMIN, &upload, &spare, &test);
                 let full = format!("{}{url}", svc.url());
                 let auth = format!("Bearer {token}");
                 let a = match method.as_str() {
                     "get" => answer(agent().get(&full).call()),
+                    "delete" => answer(agent().delete(&full).header("authorization", &auth).call()),
                     "post" | "put" => {
                         let mut req = if method == "post" {
                             agent().post(&full)
