@@ -67,18 +67,69 @@ pub(crate) async fn writer(
     state: &Shared,
     req: &HttpRequest,
     project: &Project,
-) -> Result<(), Problem> {
+) -> Result<i64, Problem> {
     match grant(state, req).await? {
         None => Err(Problem::unauthorized(
             "uploads need a token: Authorization: Bearer <upload token>",
         )),
-        Some(g) if g.kind == TokenKind::Admin => Ok(()),
-        Some(g) if g.kind == TokenKind::Upload && g.project_id == Some(project.id) => Ok(()),
+        Some(g) if g.kind == TokenKind::Admin => Ok(g.id),
+        Some(g) if g.kind == TokenKind::Upload && g.project_id == Some(project.id) => Ok(g.id),
         Some(g) if g.kind == TokenKind::Upload => Err(Problem::forbidden(format!(
             "this upload token belongs to another project, not {:?}",
             project.name
         ))),
         Some(_) => Err(Problem::forbidden("a read token cannot write")),
+    }
+}
+
+/// An upload in progress under a token; dropping it frees the token's slot.
+pub(crate) struct UploadSlot {
+    state: Shared,
+    token: i64,
+}
+
+impl UploadSlot {
+    /// Takes one of the token's `max_uploads_per_token` slots, or answers 429 with
+    /// `Retry-After`.
+    pub(crate) fn take(state: &Shared, token: i64) -> Result<UploadSlot, Problem> {
+        let mut busy = state
+            .uploads_by_token
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let n = busy.entry(token).or_default();
+        if *n >= state.settings.max_uploads_per_token.max(1) {
+            let mut p = Problem::new(
+                actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+                "too-many-uploads",
+                "Too many uploads at once",
+                format!(
+                    "this token has {n} uploads in progress, the most max_uploads_per_token allows"
+                ),
+            );
+            p.retry_after = Some(5);
+            return Err(p);
+        }
+        *n += 1;
+        Ok(UploadSlot {
+            state: state.clone(),
+            token,
+        })
+    }
+}
+
+impl Drop for UploadSlot {
+    fn drop(&mut self) {
+        let mut busy = self
+            .state
+            .uploads_by_token
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(n) = busy.get_mut(&self.token) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                busy.remove(&self.token);
+            }
+        }
     }
 }
 

@@ -64,6 +64,10 @@ pub struct Settings {
     pub admin_token: Option<String>,
     /// Worker threads (0: one per core).
     pub workers: usize,
+    /// Uploads one token may have in progress at once (past it: 429 with Retry-After).
+    pub max_uploads_per_token: u32,
+    /// An upload's body must arrive whole within this many seconds (past it: 408).
+    pub upload_deadline_seconds: u64,
     /// Connections each worker holds at most; past it the listener waits (keep it below
     /// the process's open-file limit divided by the workers).
     pub max_connections: usize,
@@ -86,6 +90,8 @@ impl Default for Settings {
             admin_token: None,
             workers: 0,
             max_connections: 400,
+            max_uploads_per_token: 4,
+            upload_deadline_seconds: 600,
         }
     }
 }
@@ -134,6 +140,8 @@ pub(crate) struct State {
     pub(crate) settings: Settings,
     pub(crate) stats: Stats,
     pub(crate) spool: PathBuf,
+    /// Uploads in progress per token id.
+    pub(crate) uploads_by_token: std::sync::Mutex<std::collections::HashMap<i64, u32>>,
 }
 
 /// A running service.
@@ -219,6 +227,7 @@ pub async fn start(
         ),
         stats: Stats::default(),
         spool,
+        uploads_by_token: Default::default(),
         settings: settings.clone(),
     });
     let mut server = HttpServer::new(move || {

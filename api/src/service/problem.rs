@@ -60,6 +60,9 @@ pub struct ProblemDetails {
     /// The element path, for a report that could not be read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
+    /// Seconds to wait before trying again (also the `Retry-After` header).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
 }
 
 impl Problem {
@@ -78,6 +81,7 @@ impl Problem {
             detail: detail.into(),
             position: None,
             path: None,
+            retry_after: None,
         }))
     }
 
@@ -194,9 +198,12 @@ impl ResponseError for Problem {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status_code())
-            .content_type("application/problem+json")
-            .json(self)
+        let mut answer = HttpResponse::build(self.status_code());
+        answer.content_type("application/problem+json");
+        if let Some(s) = self.retry_after {
+            answer.insert_header(("retry-after", s.to_string()));
+        }
+        answer.json(self)
     }
 }
 

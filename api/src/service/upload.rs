@@ -199,7 +199,8 @@ pub(crate) async fn report(
 ) -> Result<HttpResponse, Problem> {
     let (project_name, build_id) = path.into_inner();
     let project = auth::project(&state, &project_name).await?;
-    auth::writer(&state, &req, &project).await?;
+    let token = auth::writer(&state, &req, &project).await?;
+    let _slot = auth::UploadSlot::take(&state, token)?;
     let meta = query.meta(&build_id)?;
     let shard = query.shard.unwrap_or(1);
     let name = query.name.clone().unwrap_or_else(|| "report".into());
@@ -241,8 +242,24 @@ pub(crate) async fn report(
     let mut size = 0u64;
     let mut head: Vec<u8> = Vec::with_capacity(2);
     let stall = Duration::from_secs(state.settings.body_timeout_seconds.max(1));
+    let deadline = tokio::time::Instant::now()
+        + Duration::from_secs(state.settings.upload_deadline_seconds.max(1));
     loop {
-        let chunk = match tokio::time::timeout(stall, payload.next()).await {
+        if tokio::time::Instant::now() >= deadline {
+            return Err(Problem::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "upload-deadline",
+                "The upload took too long",
+                format!(
+                    "the body did not arrive whole within {} s (upload_deadline_seconds)",
+                    state.settings.upload_deadline_seconds
+                ),
+            ));
+        }
+        let wait = stall.min(deadline - tokio::time::Instant::now());
+        let chunk = match tokio::time::timeout(wait, payload.next()).await {
+            // Cut by the deadline, not by a stall: the loop's check answers.
+            Err(_) if tokio::time::Instant::now() >= deadline => continue,
             Err(_) => {
                 return Err(Problem::new(
                     StatusCode::REQUEST_TIMEOUT,

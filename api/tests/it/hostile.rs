@@ -432,3 +432,62 @@ fn an_admin_deletes_a_build_planted_in_the_history_and_then_the_project() {
         svc.stop();
     }
 }
+
+/// An upload has an overall deadline however steadily it trickles, and one token may have
+/// only so many uploads in progress: past that, 429 with Retry-After.
+#[test]
+fn a_trickling_upload_meets_its_deadline_and_a_token_gets_few_uploads_at_once() {
+    use std::io::{Read, Write};
+    for (backend, svc) in services(|s| {
+        s.upload_deadline_seconds = 2;
+        s.body_timeout_seconds = 10;
+        s.max_uploads_per_token = 1;
+    }) {
+        let token = project(&svc, "shop");
+        // One upload that sends a byte every 300 ms: never stalled, but past the deadline.
+        let slow = std::thread::scope(|s| {
+            let trickle = s.spawn(|| {
+                let mut conn = std::net::TcpStream::connect(svc.addr).expect("connects");
+                conn.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+                    .unwrap();
+                write!(
+                    conn,
+                    "POST /api/v1/projects/shop/builds/1/reports HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Length: 1000\r\n\r\n"
+                )
+                .unwrap();
+                for _ in 0..20 {
+                    if conn.write_all(b" ").is_err() {
+                        break;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(300));
+                }
+                let mut answer = [0u8; 12];
+                conn.read_exact(&mut answer).expect("an answer");
+                String::from_utf8_lossy(&answer).into_owned()
+            });
+            // Meanwhile the same token's second upload is turned away.
+            std::thread::sleep(std::time::Duration::from_millis(500));
+            let second = post(
+                &svc,
+                "/api/v1/projects/shop/builds/2/reports",
+                Some(&token),
+                &[],
+                &sample("ant-junit4.xml"),
+            );
+            assert_eq!(second.status, 429, "{backend}: {}", second.text());
+            assert!(second.content_type.starts_with("application/problem+json"));
+            trickle.join().expect("the trickle")
+        });
+        assert_eq!(slow, "HTTP/1.1 408", "{backend}: the deadline");
+        // The slot is free again.
+        let third = post(
+            &svc,
+            "/api/v1/projects/shop/builds/3/reports",
+            Some(&token),
+            &[],
+            &sample("ant-junit4.xml"),
+        );
+        assert_eq!(third.status, 201, "{backend}: {}", third.text());
+        svc.stop();
+    }
+}
