@@ -31,6 +31,9 @@ pub struct Limits {
     /// Longer messages, stack traces and outputs are cut to this many bytes, with a marker.
     /// Default 64 KiB.
     pub max_text_bytes: usize,
+    /// The most testcases one test report may hold (each becomes a test or an attempt held
+    /// in memory). Default: no limit; a service sets one.
+    pub max_testcases: u64,
 }
 
 impl Default for Limits {
@@ -40,6 +43,7 @@ impl Default for Limits {
             max_token_bytes: 256 << 20,
             max_depth: 256,
             max_text_bytes: 64 << 10,
+            max_testcases: u64::MAX,
         }
     }
 }

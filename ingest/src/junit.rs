@@ -40,7 +40,7 @@ use std::sync::Arc;
 
 use quick_xml::events::BytesStart;
 
-use crate::error::{ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::input::{Options, Source};
 use crate::model::{Attempt, AttemptKind, Format, Outcome, TestCase, TestId};
 use crate::warnings::Warnings;
@@ -147,6 +147,11 @@ impl JunitReader {
             reserved: false,
             details: true,
         }
+    }
+
+    /// An error at the reader's current place.
+    pub(crate) fn error_here(&self, kind: ErrorKind) -> Error {
+        self.xml.error_here(kind)
     }
 
     /// Stops keeping stack traces, outputs and skip reasons: the outcomes and attempts are

@@ -140,9 +140,17 @@ pub fn parse_with(read: impl Read + Send + 'static, options: &Options) -> Result
             if options.outcomes_only {
                 reader = reader.without_details();
             }
-            let mut merger = TestMerger::default();
-            // The merger takes every test as it is read: one call reads the whole report.
-            while reader.next_case_into(&mut merger)? {}
+            let limit = options.limits.max_testcases;
+            let mut merger = TestMerger::default().with_limit(limit);
+            // The merger takes every test as it is read: one call reads the whole report,
+            // unless the report holds more testcases than the limit.
+            while reader.next_case_into(&mut merger)? {
+                if merger.over_limit() {
+                    return Err(reader.error_here(ErrorKind::Limit(format!(
+                        "more than {limit} testcases (max_testcases)"
+                    ))));
+                }
+            }
             let (tests, counts) = merger.finish();
             let warnings = reader.finish(&counts);
             Ok(Report {

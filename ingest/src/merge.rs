@@ -120,6 +120,10 @@ pub(crate) struct TestMerger {
     /// The last test of the list when it is not placed yet: its hash (none without a name)
     /// and the rerun semantics it came with (see [`TestMerger::place_last`]).
     pending: Option<(Option<u64>, bool)>,
+    /// Testcases taken so far, and the most it takes ([`crate::Limits::max_testcases`]);
+    /// past it, it asks the reader to stop.
+    taken: u64,
+    limit: Option<u64>,
 }
 
 /// The most tests [`TestMerger::reserve`] makes room for before they are read.
@@ -228,6 +232,17 @@ fn same_test(a: &TestId, b: &TestId) -> bool {
 }
 
 impl TestMerger {
+    /// Takes at most `limit` testcases: past it, [`TestMerger::over_limit`].
+    pub(crate) fn with_limit(mut self, limit: u64) -> Self {
+        self.limit = (limit < u64::MAX).then_some(limit);
+        self
+    }
+
+    /// Whether more testcases came than the limit.
+    pub(crate) fn over_limit(&self) -> bool {
+        self.limit.is_some_and(|l| self.taken > l)
+    }
+
     /// Takes the testcase just put at the end of the list: keeps it there as a test, or
     /// merges it into the earlier attempts of its test. `reruns` when the report has pytest's
     /// rerun semantics.
@@ -416,7 +431,8 @@ impl CaseSink for TestMerger {
 
     fn take_last(&mut self, reruns: bool) -> bool {
         self.place_last(reruns);
-        true
+        self.taken += 1;
+        !self.over_limit()
     }
 
     fn reserve(&mut self, tests: u64) {

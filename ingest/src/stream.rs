@@ -91,7 +91,15 @@ pub fn plan_tests(read: impl Read + Send + 'static, options: &Options) -> Result
     let mut placer = Placer::default();
     let mut finals: HashMap<(u64, u32), Final> = HashMap::new();
     let mut counts = TestCounts::default();
+    let mut testcases = 0u64;
     while let Some(case) = reader.next_case()? {
+        testcases += 1;
+        if testcases > options.limits.max_testcases {
+            return Err(reader.error_here(crate::ErrorKind::Limit(format!(
+                "more than {} testcases (max_testcases)",
+                options.limits.max_testcases
+            ))));
+        }
         let reruns = reader.repeats_are_reruns();
         match placer.place(&case, reruns) {
             None => {

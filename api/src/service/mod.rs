@@ -64,6 +64,9 @@ pub struct Settings {
     pub admin_token: Option<String>,
     /// Worker threads (0: one per core).
     pub workers: usize,
+    /// The most testcases one test report may hold (past it: 413, naming the limit), so an
+    /// upload's memory is bounded whatever its compressibility.
+    pub max_tests_per_report: u64,
     /// Uploads one token may have in progress at once (past it: 429 with Retry-After).
     pub max_uploads_per_token: u32,
     /// An upload's body must arrive whole within this many seconds (past it: 408).
@@ -91,6 +94,7 @@ impl Default for Settings {
             workers: 0,
             max_connections: 400,
             max_uploads_per_token: 4,
+            max_tests_per_report: 5_000_000,
             upload_deadline_seconds: 600,
         }
     }

@@ -349,6 +349,7 @@ pub(crate) async fn report(
         ..cimetrics_ingest::Options::default()
     };
     options.limits.max_input_bytes = limit;
+    options.limits.max_testcases = state.settings.max_tests_per_report;
     let plan = if decoded > state.settings.stream_above_bytes {
         let (path, on_error) = (path.clone(), report_error.clone());
         blocking(move || {

@@ -491,3 +491,40 @@ fn a_trickling_upload_meets_its_deadline_and_a_token_gets_few_uploads_at_once() 
         svc.stop();
     }
 }
+
+/// A small gzip of 200,000 identical testcases (each a new invocation, held in memory)
+/// is refused at max_tests_per_report, on the in-memory and the two-pass path alike.
+#[test]
+fn a_compressed_flood_of_testcases_is_refused_at_max_tests_per_report() {
+    let mut xml = String::from("<testsuite name=\"flood\">");
+    for _ in 0..200_000 {
+        xml.push_str("<testcase name=\"a\"/>");
+    }
+    xml.push_str("</testsuite>");
+    let flood = gzip(xml.as_bytes());
+    assert!(flood.len() < 100_000, "{} bytes", flood.len());
+    for stream_above in [u64::MAX, 1000] {
+        for (backend, svc) in services(|s| {
+            s.max_tests_per_report = 1000;
+            s.stream_above_bytes = stream_above;
+        }) {
+            let token = project(&svc, "shop");
+            let a = post(
+                &svc,
+                "/api/v1/projects/shop/builds/1/reports",
+                Some(&token),
+                &[("content-encoding", "gzip")],
+                &flood,
+            );
+            assert_eq!(
+                a.status,
+                413,
+                "{backend}, stream above {stream_above}: {}",
+                a.text()
+            );
+            assert!(a.text().contains("max_testcases"), "{}", a.text());
+            assert!(builds(&svc, "shop").is_empty(), "{backend}: nothing stored");
+            svc.stop();
+        }
+    }
+}

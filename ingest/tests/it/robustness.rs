@@ -219,3 +219,32 @@ fn a_million_durations_add_up_exactly() {
     }
     assert_eq!(counts.duration_seconds, 1000.0);
 }
+
+#[test]
+fn a_report_with_more_testcases_than_max_testcases_is_refused_at_the_testcase_past_it() {
+    let report = |n: usize| {
+        let mut xml = String::from("<testsuite name=\"s\">\n");
+        for _ in 0..n {
+            xml.push_str("<testcase classname=\"c\" name=\"a\"/>\n");
+        }
+        xml.push_str("</testsuite>\n");
+        xml.into_bytes()
+    };
+    let mut options = Options::default();
+    options.limits.max_testcases = 3;
+    // Three identical testcases (three invocations of one test) are within the limit.
+    let ok = cimetrics_ingest::parse_with(Cursor::new(report(3)), &options).expect("3 fit");
+    match ok.content {
+        cimetrics_ingest::Content::Tests(t) => assert_eq!(t.counts.total, 3),
+        _ => panic!("a test report"),
+    }
+    // The fourth is one too many: refused where it stands (line 5), whole or streamed.
+    let e = cimetrics_ingest::parse_with(Cursor::new(report(5)), &options).unwrap_err();
+    assert!(matches!(e.kind(), ErrorKind::Limit(_)), "{e}");
+    assert!(e.to_string().contains("max_testcases"), "{e}");
+    assert_eq!(e.position().line, 5, "{e}");
+    let e = cimetrics_ingest::plan_tests(Cursor::new(report(5)), &options)
+        .err()
+        .expect("refused");
+    assert!(matches!(e.kind(), ErrorKind::Limit(_)), "{e}");
+}
