@@ -28,7 +28,7 @@ pub struct Args {
 }
 
 /// Every setting's key, for the `CIMETRICS_*` variables.
-const KEYS: [&str; 11] = [
+const KEYS: [&str; 17] = [
     "bind",
     "data_dir",
     "database_url",
@@ -37,9 +37,15 @@ const KEYS: [&str; 11] = [
     "body_timeout_seconds",
     "stream_above_bytes",
     "cache_results_days",
+    "build_close_after_seconds",
+    "max_windows",
     "public_read",
     "admin_token",
     "workers",
+    "max_connections",
+    "max_tests_per_report",
+    "max_uploads_per_token",
+    "upload_deadline_seconds",
 ];
 
 pub fn settings(args: &Args) -> Result<Settings> {
@@ -103,4 +109,26 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     })
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_setting_has_its_variable() {
+        // The settings as TOML (fields left None are not written: the two optional ones are
+        // listed by hand below).
+        let table = toml::Value::try_from(cimetrics_api::service::Settings::default())
+            .expect("settings serialise");
+        let mut keys: Vec<&str> = table
+            .as_table()
+            .expect("a table")
+            .keys()
+            .map(String::as_str)
+            .chain(["database_url", "admin_token"])
+            .collect();
+        keys.sort_unstable();
+        let mut known = super::KEYS.to_vec();
+        known.sort_unstable();
+        assert_eq!(keys, known);
+    }
 }

@@ -33,7 +33,7 @@ pub use problem::{Problem, ProblemDetails};
 
 /// How the service runs. Every field has a default; `cimetrics serve` fills them from its
 /// flags, a TOML file and `CIMETRICS_*` variables.
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
     /// Address to listen on.
