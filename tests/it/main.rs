@@ -4,6 +4,7 @@
 
 mod cli;
 mod history;
+mod hostile;
 #[path = "../../api/tests/it/support.rs"]
 #[allow(
     dead_code,
