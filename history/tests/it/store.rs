@@ -499,3 +499,30 @@ async fn the_history_cache_follows_new_builds_changed_builds_and_pruning() {
         );
     }
 }
+
+/// PostgreSQL over TLS: with `sslmode=require` the store migrates and works, and the
+/// server sees the connection encrypted. (The local server runs with `ssl = on`.)
+#[tokio::test]
+async fn postgres_over_tls_works_with_sslmode_require() {
+    let Ok(url) = std::env::var("CIMETRICS_TEST_DATABASE_URL") else {
+        eprintln!("CIMETRICS_TEST_DATABASE_URL is not set: PostgreSQL tests skipped");
+        return;
+    };
+    let db = cimetrics_history::store::fresh_postgres_database(&url, "cimetrics_tls")
+        .await
+        .expect("a fresh database");
+    let tls = format!("{db}?sslmode=require");
+    let store = Store::open(&tls).await.expect("opens over TLS");
+    let project = store.create_project("shop").await.expect("writes over TLS");
+    assert_eq!(store.project("shop").await.unwrap(), Some(project));
+    sqlx::any::install_default_drivers();
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&tls)
+        .await
+        .expect("connects over TLS");
+    let encrypted: bool =
+        sqlx::query_scalar("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+            .fetch_one(&mut conn)
+            .await
+            .expect("pg_stat_ssl");
+    assert!(encrypted, "the connection is encrypted");
+}
