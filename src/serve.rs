@@ -28,7 +28,7 @@ pub struct Args {
 }
 
 /// Every setting's key, for the `CIMETRICS_*` variables.
-const KEYS: [&str; 17] = [
+const KEYS: [&str; 18] = [
     "bind",
     "data_dir",
     "database_url",
@@ -44,6 +44,7 @@ const KEYS: [&str; 17] = [
     "workers",
     "max_connections",
     "max_tests_per_report",
+    "max_attempts_per_test",
     "max_uploads_per_token",
     "upload_deadline_seconds",
 ];

@@ -34,6 +34,9 @@ pub struct Limits {
     /// The most testcases one test report may hold (each becomes a test or an attempt held
     /// in memory). Default: no limit; a service sets one.
     pub max_testcases: u64,
+    /// The most attempts (runs, reruns, retries) one test may add up to. Default: no
+    /// limit; a service sets one.
+    pub max_attempts_per_test: u32,
 }
 
 impl Default for Limits {
@@ -44,6 +47,7 @@ impl Default for Limits {
             max_depth: 256,
             max_text_bytes: 64 << 10,
             max_testcases: u64::MAX,
+            max_attempts_per_test: u32::MAX,
         }
     }
 }

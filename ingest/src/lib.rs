@@ -152,6 +152,13 @@ pub fn parse_with(read: impl Read + Send + 'static, options: &Options) -> Result
                 }
             }
             let (tests, counts) = merger.finish();
+            let most = options.limits.max_attempts_per_test;
+            if let Some(t) = tests.iter().find(|t| t.attempts > most) {
+                return Err(reader.error_here(ErrorKind::Limit(format!(
+                    "test {:?} has {} attempts, more than {most} (max_attempts_per_test)",
+                    t.id.name, t.attempts
+                ))));
+            }
             let warnings = reader.finish(&counts);
             Ok(Report {
                 format: Format::Junit,

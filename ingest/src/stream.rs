@@ -110,7 +110,13 @@ pub fn plan_tests(read: impl Read + Send + 'static, options: &Options) -> Result
                 let f = finals.entry((key, invocation)).or_default();
                 f.tally = after.pack();
                 f.testcases += 1;
-                f.attempts += case.attempts;
+                f.attempts = f.attempts.saturating_add(case.attempts);
+                if f.attempts > options.limits.max_attempts_per_test {
+                    return Err(reader.error_here(crate::ErrorKind::Limit(format!(
+                        "a test with more than {} attempts (max_attempts_per_test)",
+                        options.limits.max_attempts_per_test
+                    ))));
+                }
                 if let Some(s) = case.duration_seconds {
                     f.timed = true;
                     f.seconds += s;

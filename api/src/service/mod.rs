@@ -67,6 +67,8 @@ pub struct Settings {
     /// The most testcases one test report may hold (past it: 413, naming the limit), so an
     /// upload's memory is bounded whatever its compressibility.
     pub max_tests_per_report: u64,
+    /// The most attempts one test may add up to in a report (past it: 413).
+    pub max_attempts_per_test: u32,
     /// Uploads one token may have in progress at once (past it: 429 with Retry-After).
     pub max_uploads_per_token: u32,
     /// An upload's body must arrive whole within this many seconds (past it: 408).
@@ -95,6 +97,7 @@ impl Default for Settings {
             max_connections: 400,
             max_uploads_per_token: 4,
             max_tests_per_report: 5_000_000,
+            max_attempts_per_test: 1_000,
             upload_deadline_seconds: 600,
         }
     }

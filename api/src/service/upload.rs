@@ -350,6 +350,7 @@ pub(crate) async fn report(
     };
     options.limits.max_input_bytes = limit;
     options.limits.max_testcases = state.settings.max_tests_per_report;
+    options.limits.max_attempts_per_test = state.settings.max_attempts_per_test;
     let plan = if decoded > state.settings.stream_above_bytes {
         let (path, on_error) = (path.clone(), report_error.clone());
         blocking(move || {

@@ -248,3 +248,33 @@ fn a_report_with_more_testcases_than_max_testcases_is_refused_at_the_testcase_pa
         .expect("refused");
     assert!(matches!(e.kind(), ErrorKind::Limit(_)), "{e}");
 }
+
+#[test]
+fn a_test_with_more_attempts_than_max_attempts_per_test_is_refused() {
+    // pytest-rerunfailures writes each rerun as a testcase of the same identity: five
+    // attempts of one test.
+    let mut xml = String::from("<testsuites name=\"pytest tests\"><testsuite name=\"pytest\">");
+    for _ in 0..4 {
+        xml.push_str("<testcase classname=\"t\" name=\"a\"><failure message=\"x\"/></testcase>");
+    }
+    xml.push_str("<testcase classname=\"t\" name=\"a\"/></testsuite></testsuites>");
+    let mut options = Options::default();
+    options.limits.max_attempts_per_test = 5;
+    let ok = cimetrics_ingest::parse_with(Cursor::new(xml.clone().into_bytes()), &options)
+        .expect("five attempts fit");
+    match ok.content {
+        cimetrics_ingest::Content::Tests(t) => {
+            assert_eq!((t.counts.total, t.counts.flaky), (1, 1), "one flaky test");
+            assert_eq!(t.tests[0].attempts, 5);
+        }
+        _ => panic!("a test report"),
+    }
+    options.limits.max_attempts_per_test = 4;
+    let e =
+        cimetrics_ingest::parse_with(Cursor::new(xml.clone().into_bytes()), &options).unwrap_err();
+    assert!(e.to_string().contains("max_attempts_per_test"), "{e}");
+    let e = cimetrics_ingest::plan_tests(Cursor::new(xml.into_bytes()), &options)
+        .err()
+        .expect("refused streamed too");
+    assert!(e.to_string().contains("max_attempts_per_test"), "{e}");
+}
