@@ -24,11 +24,20 @@ impl Drop for Server {
 }
 
 fn serve(database_url: Option<&str>) -> Server {
-    let dir = temp_dir("cimetrics-hostile-");
+    serve_in(&temp_dir("cimetrics-hostile-"), database_url, ADMIN).0
+}
+
+/// A server over `dir` with the admin token `admin`, and the log lines it wrote before it
+/// listened.
+fn serve_in(
+    dir: &std::path::Path,
+    database_url: Option<&str>,
+    admin: &str,
+) -> (Server, Vec<String>) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_cimetrics"));
     cmd.args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
-        .arg(&dir)
-        .env("CIMETRICS_ADMIN_TOKEN", ADMIN)
+        .arg(dir)
+        .env("CIMETRICS_ADMIN_TOKEN", admin)
         .env("CIMETRICS_MAX_TESTS_PER_REPORT", "100000")
         .env("CIMETRICS_WORKERS", "2")
         .env("RUST_LOG", "warn")
@@ -40,6 +49,7 @@ fn serve(database_url: Option<&str>) -> Server {
     let mut child = cmd.spawn().expect("cimetrics serve starts");
     let stderr = child.stderr.take().expect("stderr");
     let mut lines = std::io::BufReader::new(stderr).lines();
+    let mut log = Vec::new();
     let url = loop {
         let line = lines
             .next()
@@ -48,6 +58,7 @@ fn serve(database_url: Option<&str>) -> Server {
         if let Some(url) = line.strip_prefix("cimetrics: listening on ") {
             break url.to_owned();
         }
+        log.push(line);
     };
     // Keep draining its log so it never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
@@ -55,7 +66,39 @@ fn serve(database_url: Option<&str>) -> Server {
         .trim_start_matches("http://")
         .parse()
         .expect("an address");
-    Server { child, url, addr }
+    (Server { child, url, addr }, log)
+}
+
+/// An operator revokes the configured admin token, then restarts with it: the log says
+/// it stays revoked, and it does not work.
+#[test]
+fn restarting_with_a_revoked_admin_token_says_so_in_the_log() {
+    let dir = temp_dir("cimetrics-revoked-");
+    let (server, log) = serve_in(&dir, None, ADMIN);
+    assert!(!log.iter().any(|l| l.contains("revoked")), "{log:?}");
+    let (status, _) = call(
+        &server.url,
+        "POST",
+        "/api/v1/tokens/revoke",
+        Some(ADMIN),
+        format!("{{\"token\": \"{ADMIN}\"}}").as_bytes(),
+    );
+    assert_eq!(status, 204);
+    drop(server);
+    let (server, log) = serve_in(&dir, None, ADMIN);
+    assert!(
+        log.iter()
+            .any(|l| l.contains("admin_token was revoked earlier and stays revoked")),
+        "{log:?}"
+    );
+    let (status, _) = call(
+        &server.url,
+        "POST",
+        "/api/v1/projects",
+        Some(ADMIN),
+        br#"{"name": "shop"}"#,
+    );
+    assert_eq!(status, 401);
 }
 
 /// Peak resident memory of a process, in KiB (`VmHWM`).
@@ -187,12 +230,19 @@ fn the_server_process_stays_small_and_answers_under_hostile_clients() {
             conn.read_exact(&mut answer).expect("an answer");
             assert_eq!(&answer, b"HTTP/1.1 401", "{backend}");
         }
-        // Meanwhile the server answers.
-        let (status, _) = call(&url, "GET", "/healthz", None, b"");
-        assert_eq!(
-            status, 200,
-            "{backend}: /healthz with 600 hostile connections open"
-        );
+        // Meanwhile the server answers. (How fast is printed, not asserted: timing belongs
+        // to benchmarks, and this machine is shared with the other tests.)
+        let mut slowest = Duration::ZERO;
+        for _ in 0..20 {
+            let started = std::time::Instant::now();
+            let (status, _) = call(&url, "GET", "/healthz", None, b"");
+            slowest = slowest.max(started.elapsed());
+            assert_eq!(
+                status, 200,
+                "{backend}: /healthz with 600 hostile connections open"
+            );
+        }
+        eprintln!("{backend}: slowest of 20 /healthz under 600 hostile connections: {slowest:?}");
         drop(held);
         let (status, _) = call(&url, "GET", "/api/v1/projects/shop/builds", None, b"");
         assert_eq!(status, 200, "{backend}");
