@@ -264,6 +264,7 @@ pub async fn start(
                 web::PathConfig::default()
                     .error_handler(|_, _| Problem::not_found("no such resource").into()),
             )
+            .wrap(actix_web::middleware::from_fn(catch_panics))
             .wrap(actix_web::middleware::from_fn(headers))
             .wrap(actix_web::middleware::from_fn(observe))
             .configure(routes)
@@ -488,6 +489,39 @@ async fn headers(
     Ok(res)
 }
 
+/// A handler that panics answers a problem 500 without internals (the panic goes to the
+/// log), and the worker goes on serving.
+async fn catch_panics(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<
+    actix_web::dev::ServiceResponse<actix_web::body::EitherBody<impl actix_web::body::MessageBody>>,
+    actix_web::Error,
+> {
+    use actix_web::ResponseError;
+    use futures_util::FutureExt;
+    // The request cannot be kept (routing needs it unshared) and is gone after a panic:
+    // the answer goes out with a stand-in carrying the method and path.
+    let (method, uri) = (req.method().clone(), req.uri().clone());
+    match std::panic::AssertUnwindSafe(next.call(req))
+        .catch_unwind()
+        .await
+    {
+        Ok(answer) => answer.map(actix_web::dev::ServiceResponse::map_into_left_body),
+        Err(_) => {
+            let request = actix_web::test::TestRequest::default()
+                .method(method)
+                .uri(&uri.to_string())
+                .to_http_request();
+            Ok(actix_web::dev::ServiceResponse::new(
+                request,
+                Problem::internal("a handler panicked").error_response(),
+            )
+            .map_into_right_body())
+        }
+    }
+}
+
 /// Counts requests and their time for `/metrics`, and logs each one.
 async fn observe(
     req: actix_web::dev::ServiceRequest,
@@ -689,6 +723,46 @@ pub fn spawn(settings: Settings) -> Result<Spawned, Box<dyn std::error::Error + 
 
 #[cfg(test)]
 mod tests {
+    use actix_web::test as http;
+    use actix_web::{App, web};
+
+    #[actix_web::test]
+    async fn a_panicking_handler_answers_a_problem_without_internals_and_the_app_goes_on() {
+        let app = http::init_service(
+            App::new()
+                .wrap(actix_web::middleware::from_fn(super::catch_panics))
+                .route(
+                    "/panic",
+                    web::get().to(|| async {
+                        if true {
+                            panic!("secret internals");
+                        }
+                        "never"
+                    }),
+                )
+                .route("/ok", web::get().to(|| async { "ok" })),
+        )
+        .await;
+        let answer =
+            http::call_service(&app, http::TestRequest::get().uri("/panic").to_request()).await;
+        assert_eq!(answer.status(), 500);
+        assert_eq!(
+            answer
+                .headers()
+                .get("content-type")
+                .map(|v| v.to_str().unwrap()),
+            Some("application/problem+json")
+        );
+        let body = http::read_body(answer).await;
+        let text = String::from_utf8_lossy(&body);
+        assert!(
+            text.contains("\"code\":\"internal\"") && !text.contains("secret"),
+            "{text}"
+        );
+        let ok = http::call_service(&app, http::TestRequest::get().uri("/ok").to_request()).await;
+        assert_eq!(ok.status(), 200);
+    }
+
     #[test]
     fn percent_encoding_keeps_unreserved_bytes_only() {
         assert_eq!(
