@@ -5,7 +5,7 @@ use cimetrics_metrics::polars::prelude::*;
 use cimetrics_metrics::schema::{CoverageRow, coverage_frame};
 use cimetrics_metrics::{FlakyConfig, ScoreWeights, Table};
 
-use super::{History, Result, builds_of, float, in_period, int, last_days, summaries_in, test_id};
+use super::{History, Result, builds_of, float, in_period, int, last_days, summaries_in};
 use crate::Error;
 use crate::answers::{
     Build, BuildDetail, BuildList, BuildTest, Ci, Comparison, CoverageComparison, CoverageFiles,
@@ -30,17 +30,26 @@ pub struct BuildsParams {
     pub offset: u32,
 }
 
+/// The complete build on `branch` that comes last before `(finished_at, id)` among those
+/// `with` accepts (e.g. the ones with coverage).
+pub(crate) fn previous_on_branch<'a>(
+    snapshot: &'a Snapshot,
+    branch: &str,
+    before: (i64, i64),
+    with: impl Fn(&BuildSummary) -> bool,
+) -> Option<&'a BuildSummary> {
+    snapshot.summaries.iter().rev().find(|s| {
+        with(s) && s.build.branch == branch && (s.build.finished_at_ms, s.build.build_id) < before
+    })
+}
+
 /// The complete build with coverage on `branch` that comes last before `(finished_at, id)`.
 pub(crate) fn previous_with_coverage<'a>(
     snapshot: &'a Snapshot,
     branch: &str,
     before: (i64, i64),
 ) -> Option<&'a BuildSummary> {
-    snapshot.summaries.iter().rev().find(|s| {
-        s.coverage.is_some()
-            && s.build.branch == branch
-            && (s.build.finished_at_ms, s.build.build_id) < before
-    })
+    previous_on_branch(snapshot, branch, before, |s| s.coverage.is_some())
 }
 
 /// Where a build sorts among complete builds: its finish time (or the end of time while it
@@ -178,13 +187,7 @@ impl History {
             .await?
             .into_iter()
             .map(|r| BuildTest {
-                test: TestRef {
-                    id: test_id(r.key_hash),
-                    suite: r.suite,
-                    classname: r.classname,
-                    name: r.name,
-                    file: r.file,
-                },
+                test: TestRef::from(&r),
                 status: r.status.to_owned(),
                 flaky: r.flaky,
                 attempts: u32::try_from(r.attempts).unwrap_or(u32::MAX),
@@ -508,13 +511,7 @@ impl History {
         let outcomes = |rows: Vec<crate::store::BuildTestResult>| {
             rows.into_iter()
                 .map(|r| {
-                    let test = TestRef {
-                        id: test_id(r.key_hash),
-                        suite: r.suite,
-                        classname: r.classname,
-                        name: r.name,
-                        file: r.file,
-                    };
+                    let test = TestRef::from(&r);
                     (test.id.clone(), (test, r.status))
                 })
                 .collect::<std::collections::BTreeMap<String, (TestRef, &'static str)>>()

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use cimetrics_ingest::{Content, Report, Status};
 use cimetrics_metrics::{FlakyConfig, GateConfig};
 
-use super::builds::{position, previous_with_coverage};
+use super::builds::{position, previous_on_branch, previous_with_coverage};
 use super::tests::FlakyParams;
 use super::{History, Result, test_id};
 use crate::Error;
@@ -252,19 +252,7 @@ impl History {
             .await?
             .into_iter()
             .filter(|r| r.status == "failed" || r.status == "errored")
-            .map(|r| {
-                let errored = r.status == "errored";
-                (
-                    TestRef {
-                        id: test_id(r.key_hash),
-                        suite: r.suite,
-                        classname: r.classname,
-                        name: r.name,
-                        file: r.file,
-                    },
-                    errored,
-                )
-            })
+            .map(|r| (TestRef::from(&r), r.status == "errored"))
             .collect())
     }
 
@@ -275,12 +263,7 @@ impl History {
         branch: &str,
         before: (i64, i64),
     ) -> Result<Compared<'a>> {
-        let tests = snapshot.summaries.iter().rev().find(|s| {
-            s.tests.is_some()
-                && s.build.branch == branch
-                && (s.build.finished_at_ms, s.build.build_id) < before
-        });
-        let tests = match tests {
+        let tests = match previous_on_branch(snapshot, branch, before, |s| s.tests.is_some()) {
             Some(s) => {
                 let ids = self
                     .failing_of(s.build.build_id)

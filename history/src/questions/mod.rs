@@ -42,7 +42,7 @@ pub use self::trends::{Metric, TrendParams};
 use crate::Error;
 use crate::answers::TestRef;
 use crate::cache::{DAY_MS, HistoryCache, Snapshot};
-use crate::store::{Project, Store};
+use crate::store::{BuildTestResult, Project, Store, TestName};
 
 /// This crate's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -130,18 +130,32 @@ impl History {
         let names = self.store.test_names(project.id, &ids).await?;
         Ok(names
             .into_iter()
-            .map(|n| {
-                let id = n.id;
-                let test = TestRef {
-                    id: test_id(n.key_hash),
-                    suite: n.suite,
-                    classname: n.classname,
-                    name: n.name,
-                    file: n.file,
-                };
-                (id, test)
-            })
+            .map(|n| (n.id, TestRef::from(n)))
             .collect())
+    }
+}
+
+impl From<TestName> for TestRef {
+    fn from(n: TestName) -> TestRef {
+        TestRef {
+            id: test_id(n.key_hash),
+            suite: n.suite,
+            classname: n.classname,
+            name: n.name,
+            file: n.file,
+        }
+    }
+}
+
+impl From<&BuildTestResult> for TestRef {
+    fn from(r: &BuildTestResult) -> TestRef {
+        TestRef {
+            id: test_id(r.key_hash),
+            suite: r.suite.clone(),
+            classname: r.classname.clone(),
+            name: r.name.clone(),
+            file: r.file.clone(),
+        }
     }
 }
 

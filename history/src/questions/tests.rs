@@ -6,8 +6,7 @@ use cimetrics_metrics::schema::{ResultRow, TEST_ID, builds_frame, results_frame}
 use cimetrics_metrics::{FlakyConfig, SlowestBy, Table, Value};
 
 use super::{
-    History, Result, boolean, builds_of, float, in_period, int, ints, last_days, test_id, text,
-    u32_of,
+    History, Result, boolean, builds_of, float, in_period, int, ints, last_days, text, u32_of,
 };
 use crate::Error;
 use crate::answers::{
@@ -472,13 +471,7 @@ impl History {
             .collect();
         Ok(TestHistory {
             project: project.name.clone(),
-            test: TestRef {
-                id: test_id(name.key_hash),
-                suite: name.suite,
-                classname: name.classname,
-                name: name.name,
-                file: name.file,
-            },
+            test: TestRef::from(name),
             days,
             runs_counted: u32_of(int(&rates, 0, "runs")),
             pass_rate: float(&rates, 0, "pass_rate"),
