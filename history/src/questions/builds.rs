@@ -211,12 +211,9 @@ impl History {
         snapshot: &Snapshot,
         info: &BuildInfo,
     ) -> Result<(Option<String>, Vec<FileCoverage>)> {
-        let previous = previous_with_coverage(snapshot, &info.branch, position(info));
-        let mut ids = vec![info.id];
-        ids.extend(previous.map(|p| p.build.build_id));
-        let rows = self.store.file_coverage(&ids).await?;
+        let (previous, files) = self.files_with_previous(snapshot, info).await?;
         let frame = cimetrics_metrics::coverage_per_file(
-            coverage_frame(&rows, true)?.lazy(),
+            files.lazy(),
             info.id,
             previous.map(|p| p.build.build_id),
         )?;
@@ -224,6 +221,44 @@ impl History {
             previous.map(|p| p.ci_build_id.clone()),
             file_answers(&Table::from_frame(&frame)?),
         ))
+    }
+
+    /// The previous complete build with coverage on a build's branch, and the file coverage
+    /// frame of both (one read).
+    async fn files_with_previous<'a>(
+        &self,
+        snapshot: &'a Snapshot,
+        info: &BuildInfo,
+    ) -> Result<(Option<&'a BuildSummary>, DataFrame)> {
+        let previous = previous_with_coverage(snapshot, &info.branch, position(info));
+        let mut ids = vec![info.id];
+        ids.extend(previous.map(|p| p.build.build_id));
+        let rows = self.store.file_coverage(&ids).await?;
+        Ok((previous, coverage_frame(&rows, true)?))
+    }
+
+    /// The build a coverage question is about: `build`, else the latest complete build with
+    /// coverage (of `branch` if given); `None` when no build has coverage.
+    async fn coverage_build(
+        &self,
+        project: &Project,
+        snapshot: &Snapshot,
+        build: Option<&str>,
+        branch: Option<&str>,
+    ) -> Result<Option<BuildInfo>> {
+        let id = match build {
+            Some(id) => Some(id.to_owned()),
+            None => snapshot
+                .summaries
+                .iter()
+                .rev()
+                .find(|s| s.coverage.is_some() && branch.is_none_or(|b| s.build.branch == b))
+                .map(|s| s.ci_build_id.clone()),
+        };
+        match id {
+            Some(id) => Ok(Some(self.build_info(project, &id).await?)),
+            None => Ok(None),
+        }
     }
 
     /// The files of a build (default: the latest complete build with coverage, of `branch`
@@ -238,16 +273,10 @@ impl History {
         branch: Option<&str>,
     ) -> Result<CoverageFiles> {
         let snapshot = self.snapshot(project).await?;
-        let id = match build {
-            Some(id) => Some(id.to_owned()),
-            None => snapshot
-                .summaries
-                .iter()
-                .rev()
-                .find(|s| s.coverage.is_some() && branch.is_none_or(|b| s.build.branch == b))
-                .map(|s| s.ci_build_id.clone()),
-        };
-        let Some(id) = id else {
+        let Some(info) = self
+            .coverage_build(project, &snapshot, build, branch)
+            .await?
+        else {
             return Ok(CoverageFiles {
                 project: project.name.clone(),
                 build: None,
@@ -255,11 +284,10 @@ impl History {
                 files: Vec::new(),
             });
         };
-        let info = self.build_info(project, &id).await?;
         let (previous_build, files) = self.file_coverage(&snapshot, &info).await?;
         Ok(CoverageFiles {
             project: project.name.clone(),
-            build: Some(id),
+            build: Some(info.ci_build_id),
             previous_build,
             files,
         })
@@ -435,8 +463,11 @@ impl History {
         build: Option<&str>,
         branch: Option<&str>,
     ) -> Result<CoveragePackages> {
-        let files = self.coverage_files(project, build, branch).await?;
-        let Some(id) = files.build.clone() else {
+        let snapshot = self.snapshot(project).await?;
+        let Some(info) = self
+            .coverage_build(project, &snapshot, build, branch)
+            .await?
+        else {
             return Ok(CoveragePackages {
                 project: project.name.clone(),
                 build: None,
@@ -444,14 +475,8 @@ impl History {
                 packages: Vec::new(),
             });
         };
-        let info = self.build_info(project, &id).await?;
-        let previous = match &files.previous_build {
-            Some(p) => Some(self.build_info(project, p).await?.id),
-            None => None,
-        };
-        let mut ids = vec![info.id];
-        ids.extend(previous);
-        let frame = coverage_frame(&self.store.file_coverage(&ids).await?, true)?;
+        let (previous_summary, frame) = self.files_with_previous(&snapshot, &info).await?;
+        let previous = previous_summary.map(|p| p.build.build_id);
         let per = |build: i64| -> Result<Table> {
             Ok(Table::from_frame(
                 &cimetrics_metrics::coverage_per_package(frame.clone().lazy(), build)?,
@@ -488,8 +513,8 @@ impl History {
             .collect();
         Ok(CoveragePackages {
             project: project.name.clone(),
-            build: Some(id),
-            previous_build: files.previous_build,
+            previous_build: previous_summary.map(|p| p.ci_build_id.clone()),
+            build: Some(info.ci_build_id),
             packages,
         })
     }
