@@ -271,6 +271,88 @@ impl Store {
     }
 }
 
+/// The tables whose rows belong to one build (`build_id`), the order they are deleted in.
+const BUILD_TABLES: [&str; 5] = [
+    "test_messages",
+    "test_results",
+    "coverage_files",
+    "build_totals",
+    "uploads",
+];
+
+impl Store {
+    /// Deletes a build with everything stored of it (results, messages, uploads, coverage,
+    /// totals), and makes every reader reload the project's history. Returns whether there
+    /// was such a build.
+    ///
+    /// # Errors
+    /// The database fails.
+    pub async fn delete_build(&self, project_id: i64, ci_build_id: &str) -> Result<bool> {
+        let _guard = self.write_lock().await;
+        let mut tx = self.pool.begin().await?;
+        let id: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM builds WHERE project_id = $1 AND ci_build_id = $2")
+                .bind(project_id)
+                .bind(ci_build_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some(id) = id else {
+            return Ok(false);
+        };
+        for table in BUILD_TABLES {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DELETE FROM {table} WHERE build_id = $1"
+            )))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query("DELETE FROM builds WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        // A build leaving the history is a change every cache must reload for.
+        sqlx::query("UPDATE projects SET prune_epoch = prune_epoch + 1 WHERE id = $1")
+            .bind(project_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Deletes a project with all its builds, tests, rollups and tokens.
+    ///
+    /// # Errors
+    /// The database fails.
+    pub async fn delete_project(&self, project_id: i64) -> Result<()> {
+        let _guard = self.write_lock().await;
+        let mut tx = self.pool.begin().await?;
+        let of_builds = "build_id IN (SELECT id FROM builds WHERE project_id = $1)";
+        for table in BUILD_TABLES {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DELETE FROM {table} WHERE {of_builds}"
+            )))
+            .bind(project_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for table in ["builds", "test_daily", "tests", "tokens"] {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DELETE FROM {table} WHERE project_id = $1"
+            )))
+            .bind(project_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query("DELETE FROM projects WHERE id = $1")
+            .bind(project_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
 /// For test suites: a new, empty database on the PostgreSQL server of `admin_url` (a URL
 /// ending in `/DATABASE`), named `{prefix}_{pid}_{n}`; returns its URL.
 ///
