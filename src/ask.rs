@@ -6,7 +6,9 @@
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
-use cimetrics_history::questions::{FailingParams, FlakyParams, SlowestParams};
+use cimetrics_history::questions::{
+    FailingParams, FlakyParams, MTTR_DAYS, SCORE_DAYS, SlowestParams,
+};
 use cimetrics_metrics::SlowestBy;
 use serde_json::Value;
 
@@ -174,7 +176,7 @@ impl Question {
             Question::Flaky { period, limit, .. } => {
                 let params = FlakyParams {
                     branch: period.branch.clone(),
-                    days: days(period, 90),
+                    days: days(period, FlakyParams::default().days),
                     limit: *limit,
                     ..FlakyParams::default()
                 };
@@ -185,7 +187,7 @@ impl Question {
             } => {
                 let params = SlowestParams {
                     branch: period.branch.clone(),
-                    days: days(period, 30),
+                    days: days(period, SlowestParams::default().days),
                     by: if by == "p50" {
                         SlowestBy::P50
                     } else {
@@ -198,13 +200,13 @@ impl Question {
             Question::Failing { period, .. } => {
                 let params = FailingParams {
                     branch: period.branch.clone(),
-                    days: days(period, 90),
+                    days: days(period, FailingParams::default().days),
                 };
                 serde_json::to_value(history.failing(&project, &params).await?)?
             }
             Question::Mttr { period, .. } => serde_json::to_value(
                 history
-                    .mttr(&project, period.branch.as_deref(), days(period, 90))
+                    .mttr(&project, period.branch.as_deref(), days(period, MTTR_DAYS))
                     .await?,
             )?,
             Question::Compare { base, head, .. } => {
@@ -212,7 +214,7 @@ impl Question {
             }
             Question::Score { period, .. } => serde_json::to_value(
                 history
-                    .score(&project, period.branch.as_deref(), days(period, 30))
+                    .score(&project, period.branch.as_deref(), days(period, SCORE_DAYS))
                     .await?,
             )?,
         })

@@ -367,7 +367,13 @@ pub(crate) async fn badge(
             }
         }
         "quality" => {
-            let score = super::read::score_of(&state, project, branch, 30).await?;
+            let score = super::read::score_of(
+                &state,
+                project,
+                branch,
+                cimetrics_history::questions::SCORE_DAYS,
+            )
+            .await?;
             match (score.score, score.grade) {
                 (Some(s), Some(g)) => ("quality", format!("{g} ({s:.0})"), color_for(s)),
                 _ => ("quality", "unknown".to_owned(), "#9f9f9f"),

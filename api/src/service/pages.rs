@@ -168,7 +168,9 @@ pub(crate) async fn project(
             ),
             None => None,
         };
-        let score = h.score(&p, b.as_deref(), 30).await?;
+        let score = h
+            .score(&p, b.as_deref(), cimetrics_history::questions::SCORE_DAYS)
+            .await?;
         let flaky = h
             .flaky(
                 &p,

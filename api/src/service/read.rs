@@ -13,8 +13,8 @@ use cimetrics_history::answers::{
     Trend, TrendAnswer,
 };
 use cimetrics_history::questions::{
-    BuildsParams, FailingParams, FlakyParams, GateParams, Metric, RegressionParams, SlowestParams,
-    TrendParams,
+    BuildsParams, FailingParams, FlakyParams, GateParams, MTTR_DAYS, Metric, RegressionParams,
+    SCORE_DAYS, SlowestParams, TrendParams,
 };
 use cimetrics_history::store::Project;
 use cimetrics_history::{History, csv};
@@ -378,8 +378,11 @@ pub(crate) async fn flaky(
     let project = readable(&state, &req, &path).await?;
     let params = FlakyParams {
         branch: q.branch.clone(),
-        days: q.days.unwrap_or(90).clamp(1, 3660),
-        limit: q.limit.unwrap_or(50).clamp(1, 10_000),
+        days: q.days.unwrap_or(FlakyParams::default().days).clamp(1, 3660),
+        limit: q
+            .limit
+            .unwrap_or(FlakyParams::default().limit)
+            .clamp(1, 10_000),
         config: FlakyConfig::default(),
     };
     let answer = ask(
@@ -409,9 +412,15 @@ pub(crate) async fn slowest(
     };
     let params = SlowestParams {
         branch: q.branch.clone(),
-        days: q.days.unwrap_or(30).clamp(1, 3660),
+        days: q
+            .days
+            .unwrap_or(SlowestParams::default().days)
+            .clamp(1, 3660),
         by,
-        limit: q.limit.unwrap_or(50).clamp(1, 10_000),
+        limit: q
+            .limit
+            .unwrap_or(SlowestParams::default().limit)
+            .clamp(1, 10_000),
     };
     let answer = ask(&state, move |h| async move {
         h.slowest(&project, &params).await
@@ -434,7 +443,10 @@ pub(crate) async fn failing(
     let project = readable(&state, &req, &path).await?;
     let params = FailingParams {
         branch: q.branch.clone(),
-        days: q.days.unwrap_or(90).clamp(1, 3660),
+        days: q
+            .days
+            .unwrap_or(FailingParams::default().days)
+            .clamp(1, 3660),
     };
     let answer = ask(&state, move |h| async move {
         h.failing(&project, &params).await
@@ -500,7 +512,7 @@ pub(crate) async fn score(
     q: web::Query<ScoreQuery>,
 ) -> Result<HttpResponse, Problem> {
     let project = readable(&state, &req, &path).await?;
-    let days = q.days.unwrap_or(30).clamp(1, 3660);
+    let days = q.days.unwrap_or(SCORE_DAYS).clamp(1, 3660);
     let answer = score_of(&state, project, q.branch.clone(), days).await?;
     Ok(HttpResponse::Ok().json(answer))
 }
@@ -604,7 +616,7 @@ pub(crate) async fn mttr(
     q: web::Query<MttrQuery>,
 ) -> Result<HttpResponse, Problem> {
     let project = readable(&state, &req, &path).await?;
-    let (branch, days) = (q.branch.clone(), q.days.unwrap_or(90).clamp(1, 3660));
+    let (branch, days) = (q.branch.clone(), q.days.unwrap_or(MTTR_DAYS).clamp(1, 3660));
     let answer = ask(&state, move |h| async move {
         h.mttr(&project, branch.as_deref(), days).await
     })

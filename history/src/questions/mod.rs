@@ -44,6 +44,12 @@ use crate::answers::TestRef;
 use crate::cache::{DAY_MS, HistoryCache, Snapshot};
 use crate::store::{BuildTestResult, Project, Store, TestName};
 
+/// Days back from the latest build the quality score looks at, unless asked otherwise.
+pub const SCORE_DAYS: u32 = 30;
+/// Days back from the latest build whose failure streaks MTTR averages, unless asked
+/// otherwise.
+pub const MTTR_DAYS: u32 = 90;
+
 /// This crate's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
