@@ -378,6 +378,12 @@ EOF
   put coverage-py.lcov coverage-py.lcov
   expect_cov coverage-py-cobertura.xml cobertura 26 22 12 9
   expect_cov coverage-py.lcov lcov 26 22 12 9
+  # coverage.py's own JSON report: "totals" and each file's "summary" carry num_statements /
+  # covered_lines / num_branches / covered_branches (branch outcomes, the same 12/9 as above;
+  # num_partial_branches=3 is BrPart, a count of lines). Per file also executed_lines /
+  # missing_lines and executed_branches / missing_branches as [from, to] arc pairs.
+  put coverage-py-summary.json coverage-py.json
+  expect_cov coverage-py.json coveragepy-json 26 22 12 9
 }
 
 # ===========================================================================
@@ -439,6 +445,7 @@ EOF
       --lcov gcovr.lcov \
       --jacoco-pretty --jacoco gcovr-jacoco.xml \
       --clover-pretty --clover gcovr-clover.xml \
+      --sonarqube-pretty --sonarqube gcovr-sonarqube.xml \
       --txt gcovr-summary.txt --print-summary
   cp gcovr-summary.txt "$LOGS/gcovr-txt.log"
   run gcovr-branches "$VENV/bin/gcovr" --root . --txt-metric branch --txt
@@ -455,6 +462,13 @@ EOF
   # gcovr's Clover writer emits no branch data (<metrics conditionals="0">, no type="cond"
   # lines), so the Clover report can only hold the line numbers.
   expect_cov gcovr-clover.xml clover 21 15 0 0
+  # gcovr's SonarQube generic coverage (<coverage version="1"><file path="src/util.c">, paths
+  # relative to --root, no DOCTYPE): one <lineToCover lineNumber covered="true|false"> per
+  # measured line (no hit counts); only lines with branches add branchesToCover/coveredBranches
+  # (branch outcomes, as in the summary: main.c:9 has 4 with 1 covered). Summed over the file:
+  # 21 lineToCover, 15 covered="true", branchesToCover 12, coveredBranches 7 = the summary.
+  put gcovr-sonarqube.xml gcovr-sonarqube.xml
+  expect_cov gcovr-sonarqube.xml sonarqube-coverage 21 15 12 7
 }
 
 # ===========================================================================

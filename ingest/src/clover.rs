@@ -16,8 +16,8 @@
 //! ```
 //!
 //! Statement (`stmt`) and conditional (`cond`) lines are measured lines; `method` lines are
-//! signatures and are not. A `stmt` line is covered when `count > 0`; a `cond` line when its
-//! `count`, `truecount` or `falsecount` is above 0. Branches come from the file's
+//! signatures and are not. A line is covered when its `count` is above 0; a `cond` line
+//! without a `count` (OpenClover) when `truecount + falsecount` is. Branches come from the file's
 //! `<metrics conditionals coveredconditionals>`: tools disagree on what `truecount` and
 //! `falsecount` mean (OpenClover: how often the condition was true or false; istanbul: covered
 //! and uncovered branches), the metrics mean the same everywhere. A file without line entries
@@ -31,7 +31,8 @@ use crate::coverage::{DeclaredTotals, parse_count};
 use crate::error::{ErrorKind, Result};
 use crate::input::{Options, Source};
 use crate::model::{FileCoverage, Format, LineCoverage};
-use crate::xml::{Ev, Outline, XmlCoverage, XmlFragments, attr_or, attr_value, for_each_attr};
+use crate::warnings::Warnings;
+use crate::xml::{Ev, Outline, Xml, XmlCoverage, XmlFragments, attr_or, attr_value, for_each_attr};
 
 pub(crate) struct CloverReader {
     pub(crate) base: XmlCoverage,
@@ -75,7 +76,9 @@ impl XmlFragments for CloverReader {
                     Ev::Start(child, child_empty) => {
                         let name = child.local_name();
                         if name.as_ref() == "line" {
-                            if let Some(l) = self.read_line(&child)? {
+                            if let Some(l) =
+                                read_line(&self.base.xml, &child, &mut self.base.warnings)?
+                            {
                                 lines.push(l);
                             }
                         } else if name.as_ref() == "metrics" {
@@ -133,58 +136,75 @@ impl CloverReader {
     fn file_path(&self, start: &BytesStart<'_>) -> Result<String> {
         Ok(attr_or(&self.base.xml, start, "path", "name")?.unwrap_or_default())
     }
+}
 
-    fn read_line(&self, start: &BytesStart<'_>) -> Result<Option<LineCoverage>> {
-        let xml = &self.base.xml;
-        let mut num = None;
-        let mut kind = String::new();
-        let (mut count, mut truecount, mut falsecount) = (None, None, None);
-        for_each_attr(xml, start, |attr| {
-            let key = attr.local_name();
-            let v = attr_value(xml, start, attr)?;
-            let bad = |what: &str| {
-                xml.attr_error(
-                    start,
-                    key.as_bytes(),
-                    Some(attr.value.as_ptr()),
-                    ErrorKind::Invalid(format!("invalid {what} \"{v}\"")),
-                )
-            };
-            match key {
-                "num" => num = Some(v.trim().parse::<u32>().map_err(|_| bad("line number"))?),
-                "type" => kind = v.into_owned(),
-                "count" => count = Some(parse_count(&v).ok_or_else(|| bad("count"))?),
-                "truecount" => truecount = Some(parse_count(&v).ok_or_else(|| bad("count"))?),
-                "falsecount" => falsecount = Some(parse_count(&v).ok_or_else(|| bad("count"))?),
-                _ => {}
+/// A `<line>`: `None` for a method line, and for a line skipped with a warning (a line number
+/// or count that cannot be read).
+///
+/// A line is run when its `count` is above 0. A `cond` line without a `count` (OpenClover)
+/// was run when its condition was evaluated: `truecount + falsecount` times. A `cond` line
+/// with a `count` (istanbul) has `truecount`/`falsecount` as its covered and uncovered
+/// branches, not as evaluations: `count="0" falsecount="2"` was never run.
+fn read_line(
+    xml: &Xml,
+    start: &BytesStart<'_>,
+    warnings: &mut Warnings,
+) -> Result<Option<LineCoverage>> {
+    let mut num = None;
+    let mut has_num = false;
+    let mut skip = false;
+    let mut kind = String::new();
+    let (mut count, mut truecount, mut falsecount) = (None, None, None);
+    let at = || format!("<line> on line {}", xml.mark_position().line);
+    let strict = |m: String| xml.error_here(ErrorKind::Invalid(m));
+    for_each_attr(xml, start, |attr| {
+        let key = attr.local_name();
+        let slot = match key {
+            "num" => {
+                has_num = true;
+                let v = attr_value(xml, start, attr)?;
+                num = warnings
+                    .line_number(&v, || format!("{}: num", at()))
+                    .map_err(strict)?;
+                return Ok(());
             }
-            Ok(())
-        })?;
-        let Some(line) = num else {
-            return Err(self
-                .base
-                .xml
-                .error_here(ErrorKind::Invalid("<line> without num".into())));
+            "type" => {
+                kind = attr_value(xml, start, attr)?.into_owned();
+                return Ok(());
+            }
+            "count" => &mut count,
+            "truecount" => &mut truecount,
+            "falsecount" => &mut falsecount,
+            _ => return Ok(()),
         };
-        match kind.as_str() {
-            "cond" => {
-                let t = truecount.unwrap_or(0);
-                let f = falsecount.unwrap_or(0);
-                let hits = count.unwrap_or(0).max(t.saturating_add(f));
-                Ok(Some(LineCoverage {
-                    line,
-                    hits,
-                    branches_covered: 0,
-                    branches_total: 0,
-                }))
-            }
-            "method" => Ok(None),
-            _ => Ok(Some(LineCoverage {
-                line,
-                hits: count.unwrap_or(0),
-                branches_covered: 0,
-                branches_total: 0,
-            })),
+        let v = attr_value(xml, start, attr)?;
+        match warnings
+            .hits(&v, || format!("{}: {key}", at()))
+            .map_err(strict)?
+        {
+            Some(n) => *slot = Some(n),
+            None => skip = true,
         }
+        Ok(())
+    })?;
+    if !has_num {
+        return Err(xml.error_here(ErrorKind::Invalid("<line> without num".into())));
     }
+    let Some(line) = num.filter(|_| !skip) else {
+        return Ok(None);
+    };
+    let hits = match (kind.as_str(), count) {
+        ("method", _) => return Ok(None),
+        (_, Some(count)) => count,
+        ("cond", None) => truecount
+            .unwrap_or(0)
+            .saturating_add(falsecount.unwrap_or(0)),
+        (_, None) => 0,
+    };
+    Ok(Some(LineCoverage {
+        line,
+        hits,
+        branches_covered: 0,
+        branches_total: 0,
+    }))
 }

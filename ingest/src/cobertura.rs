@@ -20,10 +20,11 @@
 
 use quick_xml::events::BytesStart;
 
-use crate::coverage::{parse_condition_coverage, parse_count, parse_digits, parse_line_number};
+use crate::coverage::{MAX_LINE_NUMBER, parse_condition_coverage, parse_count, parse_digits};
 use crate::error::{ErrorKind, Result};
 use crate::input::{Options, Source};
 use crate::model::{FileCoverage, Format, LineCoverage};
+use crate::warnings::Warnings;
 use crate::xml::{
     Ev, MAX_LINES_HINT, Outline, Quick, Xml, XmlCoverage, XmlFragments, attr_or, attr_value,
     for_each_attr, parse_attr, plain_ascii_empty_tag,
@@ -73,6 +74,7 @@ impl XmlFragments for CoberturaReader {
                     } else {
                         &mut lines
                     };
+                    let warnings = &mut self.base.warnings;
                     self.base.xml.read_empty_run(
                         Some(b"line"),
                         into,
@@ -82,7 +84,7 @@ impl XmlFragments for CoberturaReader {
                             Some((used, Quick::Empty { more: true }))
                         },
                         |xml, start, into| {
-                            into.push(read_line(xml, start)?);
+                            into.extend(read_line(xml, start, warnings)?);
                             Ok(true)
                         },
                     )?;
@@ -101,11 +103,12 @@ impl XmlFragments for CoberturaReader {
                             "lines" if !child_empty => lines_depth = Some(self.base.xml.depth()),
                             "lines" | "method" => {}
                             "line" => {
-                                let line = read_line(&self.base.xml, &child)?;
+                                let line =
+                                    read_line(&self.base.xml, &child, &mut self.base.warnings)?;
                                 if methods_depth.is_some() {
-                                    method_lines.push(line);
+                                    method_lines.extend(line);
                                 } else {
-                                    lines.push(line);
+                                    lines.extend(line);
                                 }
                                 drop(child);
                                 self.base.xml.skip(buf, child_empty)?;
@@ -174,7 +177,10 @@ fn quick_line(tag: &[u8]) -> Option<(LineCoverage, usize)> {
     let mut branches = (0, 0);
     let used = plain_ascii_empty_tag(tag, b"line", |key, value| {
         match key {
-            b"number" => number = Some(u32::try_from(parse_digits(value)?).ok()?),
+            b"number" => {
+                number = Some(u32::try_from(parse_digits(value)?).ok()?)
+                    .filter(|n| (1..=MAX_LINE_NUMBER).contains(n));
+            }
             b"hits" => hits = parse_digits(value)?,
             b"condition-coverage" => {
                 // ASCII, checked by `plain_ascii_empty_tag`.
@@ -193,23 +199,34 @@ fn quick_line(tag: &[u8]) -> Option<(LineCoverage, usize)> {
     Some((line, used))
 }
 
-/// A `<line number hits [condition-coverage]>`.
-fn read_line(xml: &Xml, start: &BytesStart<'_>) -> Result<LineCoverage> {
+/// A `<line number hits [condition-coverage]>`; `None` for a line skipped with a warning (a
+/// line number or hit count that cannot be read).
+fn read_line(
+    xml: &Xml,
+    start: &BytesStart<'_>,
+    warnings: &mut Warnings,
+) -> Result<Option<LineCoverage>> {
     let mut number = None;
-    let mut hits = 0;
+    let mut hits = Some(0);
     let mut branches = (0, 0);
+    let mut has_number = false;
+    let at = || format!("<line> on line {}", xml.mark_position().line);
+    let strict = |m: String| xml.error_here(ErrorKind::Invalid(m));
     for_each_attr(xml, start, |attr| {
         match attr.local_name() {
             "number" => {
-                number = Some(parse_attr(
-                    xml,
-                    start,
-                    attr,
-                    "line number",
-                    parse_line_number,
-                )?)
+                has_number = true;
+                let v = attr_value(xml, start, attr)?;
+                number = warnings
+                    .line_number(&v, || format!("{}: number", at()))
+                    .map_err(strict)?;
             }
-            "hits" => hits = parse_attr(xml, start, attr, "hit count", parse_count)?,
+            "hits" => {
+                let v = attr_value(xml, start, attr)?;
+                hits = warnings
+                    .hits(&v, || format!("{}: hits", at()))
+                    .map_err(strict)?;
+            }
             "condition-coverage" => {
                 branches = parse_attr(
                     xml,
@@ -223,13 +240,16 @@ fn read_line(xml: &Xml, start: &BytesStart<'_>) -> Result<LineCoverage> {
         }
         Ok(())
     })?;
-    let Some(line) = number else {
+    if !has_number {
         return Err(xml.error_here(ErrorKind::Invalid("<line> without a number".into())));
+    }
+    let (Some(line), Some(hits)) = (number, hits) else {
+        return Ok(None);
     };
-    Ok(LineCoverage {
+    Ok(Some(LineCoverage {
         line,
         hits,
         branches_covered: branches.0,
         branches_total: branches.1,
-    })
+    }))
 }

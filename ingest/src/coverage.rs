@@ -15,6 +15,7 @@ use std::collections::HashMap;
 use std::hash::BuildHasher;
 
 use crate::model::{CoverageTotals, FileCoverage, LineCoverage};
+use crate::warnings::{Oddity, Warnings};
 
 /// Files by path. foldhash, seeded per map: several times faster than SipHash on paths, and
 /// still seeded, so a report's paths cannot be chosen to collide.
@@ -144,23 +145,9 @@ const DENSE_WORDS: usize = 1024;
 
 impl FileBits {
     fn set(&mut self, l: &LineCoverage) {
-        self.seen += 1;
-        let word = (l.line / 64) as usize;
-        let bit = 1u64 << (l.line % 64);
-        if word >= self.valid.len() && word >= DENSE_WORDS.max(2 * self.seen) {
-            self.far.push((l.line, l.hits > 0));
-            if self.far.len() >= 2 * self.far_merged.max(DENSE_WORDS) {
-                self.merge_far();
-            }
-        } else {
-            if word >= self.valid.len() {
-                self.valid.resize(word + 1, 0);
-                self.covered.resize(word + 1, 0);
-            }
-            self.valid[word] |= bit;
-            if l.hits > 0 {
-                self.covered[word] |= bit;
-            }
+        // Line 0 is only branches (see `LineCoverage`).
+        if l.line > 0 {
+            self.set_line(l);
         }
         if l.branches_total > 0 {
             let covered = l.branches_covered.min(l.branches_total);
@@ -177,6 +164,27 @@ impl FileBits {
                     b.2 = b.2.max(l.branches_total);
                 }
                 Err(i) => self.branches.insert(i, (l.line, covered, l.branches_total)),
+            }
+        }
+    }
+
+    fn set_line(&mut self, l: &LineCoverage) {
+        self.seen += 1;
+        let word = (l.line / 64) as usize;
+        let bit = 1u64 << (l.line % 64);
+        if word >= self.valid.len() && word >= DENSE_WORDS.max(2 * self.seen) {
+            self.far.push((l.line, l.hits > 0));
+            if self.far.len() >= 2 * self.far_merged.max(DENSE_WORDS) {
+                self.merge_far();
+            }
+        } else {
+            if word >= self.valid.len() {
+                self.valid.resize(word + 1, 0);
+                self.covered.resize(word + 1, 0);
+            }
+            self.valid[word] |= bit;
+            if l.hits > 0 {
+                self.covered[word] |= bit;
             }
         }
     }
@@ -291,6 +299,81 @@ impl DeclaredTotals {
     }
 }
 
+/// The highest line number read as one: 10^7.
+pub(crate) const MAX_LINE_NUMBER: u32 = 10_000_000;
+
+/// A hit count as the readers keep it: `Ok` for a count (`12`, `12.0`, `1e3`), else the
+/// oddity and the count kept for it (0 for a negative one, `u64::MAX` past the 64-bit range,
+/// `None` for text: the line is skipped).
+pub(crate) fn read_hits(raw: &str) -> std::result::Result<u64, (Oddity, Option<u64>)> {
+    if let Some(n) = parse_count(raw) {
+        return Ok(n);
+    }
+    let s = raw.trim();
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    if let Some(rest) = s.strip_prefix('-')
+        && (digits(rest) || rest.parse::<f64>().is_ok_and(|v| v.is_finite()))
+    {
+        return Err((Oddity::NegativeCount, Some(0)));
+    }
+    if digits(s.strip_prefix('+').unwrap_or(s))
+        || s.parse::<f64>().is_ok_and(|v| v > 0.0 && !v.is_nan())
+    {
+        return Err((Oddity::HugeCount, Some(u64::MAX)));
+    }
+    Err((Oddity::BadCount, None))
+}
+
+/// A line number as the readers keep it: from 1 to [`MAX_LINE_NUMBER`], else `None` (the
+/// line is skipped with a warning).
+pub(crate) fn read_line_number(raw: &str) -> Option<u32> {
+    parse_line_number(raw).filter(|n| (1..=MAX_LINE_NUMBER).contains(n))
+}
+
+impl Warnings {
+    /// A hit count ([`read_hits`]), counting an odd one; `None`: skip the line. `Err`: the
+    /// message of strict mode's error. `at` says where, for the warning.
+    pub(crate) fn hits(
+        &mut self,
+        raw: &str,
+        at: impl FnOnce() -> String,
+    ) -> std::result::Result<Option<u64>, String> {
+        match read_hits(raw) {
+            Ok(n) => Ok(Some(n)),
+            Err((oddity, kept)) => {
+                self.odd(oddity, || format!("{}: \"{}\"", at(), clip(raw)))?;
+                Ok(kept)
+            }
+        }
+    }
+
+    /// A line number ([`read_line_number`]), counting an odd one; `None`: skip the line.
+    pub(crate) fn line_number(
+        &mut self,
+        raw: &str,
+        at: impl FnOnce() -> String,
+    ) -> std::result::Result<Option<u32>, String> {
+        match read_line_number(raw) {
+            Some(n) => Ok(Some(n)),
+            None => {
+                self.odd(Oddity::LineNumber, || {
+                    format!("{}: \"{}\"", at(), clip(raw))
+                })?;
+                Ok(None)
+            }
+        }
+    }
+}
+
+/// At most 40 characters of a value, for a message.
+pub(crate) fn clip(raw: &str) -> String {
+    let mut out: String = raw.chars().take(40).collect();
+    if out.len() < raw.len() {
+        out.push_str("...");
+    }
+    out
+}
+
 /// Parses a non-negative count the way coverage tools write them: `12`, `12.0`, `1e3`.
 pub(crate) fn parse_count(s: &str) -> Option<u64> {
     if let Some(n) = parse_digits(s.as_bytes()) {
@@ -373,7 +456,7 @@ mod tests {
         assert_eq!((totals.lines_valid, totals.lines_covered), (4, 3));
         // Many lines that reach far, once the near ones justify the bitmap: counted once each.
         let mut bits = FileBits::default();
-        for number in (0..200_000).chain([70_000, 150_000, 1 << 30, 1 << 30]) {
+        for number in (1..=200_000).chain([70_000, 150_000, 1 << 30, 1 << 30]) {
             bits.set(&line(number, u64::from(number % 2)));
         }
         assert!(bits.valid.len() * 64 <= 2 * 200_004 + 64 * DENSE_WORDS);

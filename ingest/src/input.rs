@@ -57,9 +57,11 @@ impl Default for Limits {
 pub struct Options {
     /// Size and depth limits.
     pub limits: Limits,
-    /// When true, a negative `time` is an error; by default it counts as 0 with a warning
-    /// (some tools write negative times when the clock moves back, and Jenkins clamps them).
-    pub reject_negative_durations: bool,
+    /// When true, every warning is an error: an odd value (a time that is not a number of
+    /// seconds, a negative hit count, a line number of 0, a malformed LCOV record) is refused
+    /// at its position instead of being kept or dropped with a warning, and a report whose
+    /// declared totals disagree with its content is refused at its end.
+    pub strict: bool,
     /// When true, [`crate::parse_with`] keeps outcomes, attempts, times and each failure's
     /// `message` attribute, but no texts (stack traces, outputs, skip reasons are `None`):
     /// for callers that store counts, outcomes and messages, several times less memory and

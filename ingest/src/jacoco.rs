@@ -21,10 +21,11 @@
 
 use quick_xml::events::BytesStart;
 
-use crate::coverage::{parse_count, parse_digits, parse_line_number};
+use crate::coverage::{MAX_LINE_NUMBER, parse_count, parse_digits};
 use crate::error::{ErrorKind, Result};
 use crate::input::{Options, Source};
 use crate::model::{FileCoverage, Format, LineCoverage};
+use crate::warnings::Warnings;
 use crate::xml::{
     Ev, MAX_LINES_HINT, Outline, Quick, Xml, XmlCoverage, XmlFragments, attr_named, attr_value,
     for_each_attr, parse_attr, plain_ascii_empty_tag,
@@ -107,6 +108,7 @@ impl XmlFragments for JacocoReader {
             loop {
                 if self.base.xml.depth() == depth {
                     let mut run = (&mut lines, &mut any_instructions);
+                    let warnings = &mut self.base.warnings;
                     self.base.xml.read_empty_run(
                         Some(b"line"),
                         &mut run,
@@ -117,7 +119,7 @@ impl XmlFragments for JacocoReader {
                             Some((used, Quick::Empty { more: true }))
                         },
                         |xml, start, (lines, any_instructions)| {
-                            let (line, has_instructions) = read_line(xml, start)?;
+                            let (line, has_instructions) = read_line(xml, start, warnings)?;
                             **any_instructions |= has_instructions;
                             lines.extend(line);
                             Ok(true)
@@ -130,7 +132,8 @@ impl XmlFragments for JacocoReader {
                         let child_name = child.local_name();
                         match child_name.as_ref() {
                             "line" => {
-                                let (line, has_instructions) = read_line(&self.base.xml, &child)?;
+                                let (line, has_instructions) =
+                                    read_line(&self.base.xml, &child, &mut self.base.warnings)?;
                                 any_instructions |= has_instructions;
                                 if let Some(l) = line {
                                     lines.push(l);
@@ -230,7 +233,8 @@ fn quick_line(tag: &[u8]) -> Option<(Option<LineCoverage>, bool, usize)> {
     let used = plain_ascii_empty_tag(tag, b"line", |key, value| {
         let slot = match key {
             b"nr" => {
-                nr = Some(u32::try_from(parse_digits(value)?).ok()?);
+                nr = Some(u32::try_from(parse_digits(value)?).ok()?)
+                    .filter(|n| (1..=MAX_LINE_NUMBER).contains(n));
                 return Some(());
             }
             b"mi" => {
@@ -265,22 +269,29 @@ fn measured(nr: u32, mi: u64, ci: u64, mb: u64, cb: u64) -> Option<LineCoverage>
     })
 }
 
-/// A measured line (or `None`), and whether the element carried instruction counts.
-fn read_line(xml: &Xml, start: &BytesStart<'_>) -> Result<(Option<LineCoverage>, bool)> {
+/// A measured line (or `None`: not measured, or skipped with a warning), and whether the
+/// element carried instruction counts.
+fn read_line(
+    xml: &Xml,
+    start: &BytesStart<'_>,
+    warnings: &mut Warnings,
+) -> Result<(Option<LineCoverage>, bool)> {
     let mut nr = None;
+    let mut has_nr = false;
+    let mut skip = false;
     let mut has_instructions = false;
     let (mut mi, mut ci, mut mb, mut cb) = (0u64, 0u64, 0u64, 0u64);
+    let at = || format!("<line> on line {}", xml.mark_position().line);
+    let strict = |m: String| xml.error_here(ErrorKind::Invalid(m));
     for_each_attr(xml, start, |attr| {
         let key = attr.local_name();
         let slot = match key {
             "nr" => {
-                nr = Some(parse_attr(
-                    xml,
-                    start,
-                    attr,
-                    "line number",
-                    parse_line_number,
-                )?);
+                has_nr = true;
+                let v = attr_value(xml, start, attr)?;
+                nr = warnings
+                    .line_number(&v, || format!("{}: nr", at()))
+                    .map_err(strict)?;
                 return Ok(());
             }
             "mi" => {
@@ -295,11 +306,21 @@ fn read_line(xml: &Xml, start: &BytesStart<'_>) -> Result<(Option<LineCoverage>,
             "cb" => &mut cb,
             _ => return Ok(()),
         };
-        *slot = parse_attr(xml, start, attr, "count", parse_count)?;
+        let v = attr_value(xml, start, attr)?;
+        match warnings
+            .hits(&v, || format!("{}: {key}", at()))
+            .map_err(strict)?
+        {
+            Some(n) => *slot = n,
+            None => skip = true,
+        }
         Ok(())
     })?;
-    let Some(line) = nr else {
+    if !has_nr {
         return Err(xml.error_here(ErrorKind::Invalid("<line> without nr".into())));
-    };
-    Ok((measured(line, mi, ci, mb, cb), has_instructions))
+    }
+    match nr {
+        Some(line) if !skip => Ok((measured(line, mi, ci, mb, cb), has_instructions)),
+        _ => Ok((None, has_instructions)),
+    }
 }

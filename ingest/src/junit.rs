@@ -43,7 +43,7 @@ use quick_xml::events::BytesStart;
 use crate::error::{Error, ErrorKind, Result};
 use crate::input::{Options, Source};
 use crate::model::{Attempt, AttemptKind, Format, Outcome, TestCase, TestId};
-use crate::warnings::Warnings;
+use crate::warnings::{Oddity, Warnings};
 use crate::xml::{
     Ev, Quick, TextAccumulator, Xml, attr_named, attr_value, for_each_attr, plain_tag,
 };
@@ -136,7 +136,7 @@ impl JunitReader {
             suites: Vec::new(),
             one: Vec::with_capacity(1),
             options,
-            warnings: Warnings::default(),
+            warnings: Warnings::new(options.strict),
             started: false,
             done: false,
             pytest: false,
@@ -431,6 +431,7 @@ impl JunitReader {
             *slot = attr_value(xml, start, attr)?.trim().parse::<u64>().ok();
             Ok(())
         })?;
+        let depth = self.xml.depth();
         let states_any = declared.tests.is_some()
             || declared.failures.is_some()
             || declared.errors.is_some()
@@ -445,7 +446,11 @@ impl JunitReader {
             }
             _ => {}
         }
-        if element == "testsuite" && name.as_deref() == Some("pytest") {
+        // pytest writes `<testsuites name="pytest tests">` around its one suite (since 5.1),
+        // and names the suite `pytest` unless `junit_suite_name` says otherwise.
+        if (element == "testsuites" && depth == 1 && name.as_deref() == Some("pytest tests"))
+            || (element == "testsuite" && name.as_deref() == Some("pytest"))
+        {
             self.pytest = true;
         }
         let name: Arc<str> = match name {
@@ -484,6 +489,8 @@ impl JunitReader {
         let mut has_error = false;
         let mut has_failure = false;
         let mut skipped_message: Option<Option<String>> = None;
+        // A `<skipped type="todo">` (node:test's todo, which may fail without failing the run)
+        let mut todo = false;
         let mut system_out = None;
         let mut system_err = None;
         if !empty {
@@ -517,6 +524,7 @@ impl JunitReader {
                                 }
                             }
                             Child::Skipped if !self.details => {
+                                todo |= is_todo(&self.xml, &child)?;
                                 drop(child);
                                 self.xml.skip(buf, child_empty)?;
                                 skipped_message = Some(None);
@@ -526,6 +534,7 @@ impl JunitReader {
                                 self.xml.skip(buf, child_empty)?;
                             }
                             Child::Skipped => {
+                                todo |= is_todo(&self.xml, &child)?;
                                 let message = attr_named(&self.xml, &child, "message")?;
                                 drop(child);
                                 let text = self.xml.read_text(buf, child_empty)?;
@@ -552,7 +561,9 @@ impl JunitReader {
         }
 
         let attempts = 1 + (flaky.len() + retries.len()) as u32;
-        let outcome = if has_error || has_failure {
+        let outcome = if let Some(message) = skipped_message.clone().filter(|_| todo) {
+            Outcome::Skipped { message }
+        } else if has_error || has_failure {
             failures.extend(retries);
             failures.extend(flaky);
             if has_error {
@@ -663,8 +674,8 @@ impl JunitReader {
     }
 }
 
-/// Reads a `<testcase>` start tag's attributes (a negative time is a warning, or an error
-/// when the options say so).
+/// Reads a `<testcase>` start tag's attributes (a time that is not a number of seconds is a
+/// warning, or an error in strict mode).
 fn testcase_head(
     xml: &Xml,
     options: Options,
@@ -689,12 +700,16 @@ fn testcase_head(
                 )
             })
     })?;
-    if let Some(raw) = head.negative.take() {
-        warnings.push(format!(
-            "testcase \"{}\" on line {} has a negative time \"{raw}\"; counted as 0",
-            head.name,
-            xml.mark_position().line
-        ));
+    if let Some(raw) = head.bad_time.take() {
+        warnings
+            .odd(Oddity::Duration, || {
+                format!(
+                    "testcase \"{}\" on line {}: time=\"{raw}\"",
+                    head.name,
+                    xml.mark_position().line
+                )
+            })
+            .map_err(|m| xml.error_here(ErrorKind::Invalid(m)))?;
     }
     Ok(head)
 }
@@ -712,7 +727,7 @@ fn quick_testcase_head(
     let (used, empty) = plain_tag(tag, b"testcase", |key, value| {
         head.take(key, value, options, last_classname).ok()
     })?;
-    head.negative.is_none().then_some((head, used, empty))
+    head.bad_time.is_none().then_some((head, used, empty))
 }
 
 /// `text` as the shared string `last` holds when it is the same (the testcases of a class
@@ -733,8 +748,9 @@ struct CaseHead {
     time: Option<f64>,
     line: Option<u32>,
     status_skipped: bool,
-    /// A negative time as written (counted as 0, with a warning).
-    negative: Option<String>,
+    /// A time that is not a number of seconds, as written (the test is kept without a
+    /// duration, with a warning).
+    bad_time: Option<String>,
 }
 
 impl CaseHead {
@@ -796,21 +812,23 @@ impl CaseHead {
             b"classname" | b"class" => self.classname = Some(shared(last_classname, value)),
             b"file" => self.file = Some(value.to_owned()),
             b"time" | b"duration" => match parse_duration(value) {
-                Ok(Some(t)) if t < 0.0 => {
-                    if options.reject_negative_durations {
-                        return Err(("time", format!("negative duration \"{value}\"")));
-                    }
-                    self.negative = Some(value.to_owned());
-                    self.time = Some(0.0);
-                }
                 Ok(t) => {
                     if key == b"time" || self.time.is_none() {
                         self.time = t;
                     }
                 }
-                Err(why) => {
+                Err(why) if options.strict => {
                     let attr = if key == b"time" { "time" } else { "duration" };
-                    return Err((attr, format!("{why} \"{value}\"")));
+                    return Err((
+                        attr,
+                        format!("invalid duration \"{value}\" ({why}; refused in strict mode)"),
+                    ));
+                }
+                Err(_) => {
+                    if key == b"time" || self.time.is_none() {
+                        self.time = None;
+                        self.bad_time = Some(value.to_owned());
+                    }
                 }
             },
             b"line" => self.line = value.trim().parse::<u32>().ok(),
@@ -862,6 +880,11 @@ impl Iterator for JunitReader {
     }
 }
 
+/// Whether a `<skipped>` element is a todo (`type="todo"`, as node:test writes it).
+fn is_todo(xml: &Xml, start: &BytesStart<'_>) -> Result<bool> {
+    Ok(attr_named(xml, start, "type")?.is_some_and(|t| t.trim().eq_ignore_ascii_case("todo")))
+}
+
 fn is_skip_status(v: &str) -> bool {
     let v = v.trim();
     [
@@ -877,38 +900,55 @@ fn is_skip_status(v: &str) -> bool {
     .any(|s| v.eq_ignore_ascii_case(s))
 }
 
+/// The longest duration read as one: 10^7 s, almost four months.
+pub const MAX_DURATION_SECONDS: f64 = 1e7;
+
 /// Reads a `time` value in seconds.
 ///
-/// Accepts `1.5`, `1,5` (decimal comma), `2,503.1` and `2,503` (thousands separators), a
-/// trailing `s`; an empty value is no time. NaN and infinities are errors; a negative value is
-/// returned as is, for the caller to judge.
+/// Accepts a plain number (`1.5`, `12`, `1e-3`, white space around it), and comma thousands
+/// separators before a decimal point (`2,503.1`, as old Surefire versions wrote); an empty
+/// value is no time.
 ///
 /// # Errors
-/// A value that is not a number.
+/// Anything else, which the readers keep as a test without a duration, with a warning: NaN,
+/// infinities, a negative value, more than [`MAX_DURATION_SECONDS`], a locale-formatted number
+/// (`1,5`, `2,503`, `1 234.5`, `1.5s`), text.
 pub fn parse_duration(raw: &str) -> std::result::Result<Option<f64>, &'static str> {
-    if let Some(seconds) = plain_decimal(raw.as_bytes()) {
-        return Ok(Some(seconds));
-    }
-    let s = raw.trim();
-    if s.is_empty() {
-        return Ok(None);
-    }
-    let s = s.strip_suffix('s').unwrap_or(s).trim_end();
-    let value = if s.contains(',') {
-        let thousands = s.contains('.') || is_thousands_grouped(s);
-        let cleaned: String = if thousands {
-            s.chars().filter(|&c| c != ',').collect()
-        } else {
-            s.replacen(',', ".", 1)
-        };
-        cleaned.parse::<f64>()
-    } else {
-        s.parse::<f64>()
+    let value = match plain_decimal(raw.as_bytes()) {
+        Some(seconds) => seconds,
+        None => {
+            let s = raw.trim();
+            if s.is_empty() {
+                return Ok(None);
+            }
+            let grouped = s
+                .split_once('.')
+                .is_some_and(|(int, _)| is_thousands_grouped(int));
+            let cleaned: String;
+            let s = if grouped {
+                cleaned = s.chars().filter(|&c| c != ',').collect();
+                cleaned.as_str()
+            } else {
+                s
+            };
+            if !s
+                .bytes()
+                .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E'))
+            {
+                return Err("not a plain number of seconds");
+            }
+            s.parse::<f64>()
+                .map_err(|_| "not a plain number of seconds")?
+        }
     };
-    match value {
-        Ok(v) if v.is_finite() => Ok(Some(v)),
-        Ok(_) => Err("non-finite duration"),
-        Err(_) => Err("invalid duration"),
+    if value.is_nan() || value.is_infinite() {
+        Err("not a finite number")
+    } else if value < 0.0 {
+        Err("negative")
+    } else if value > MAX_DURATION_SECONDS {
+        Err("more than 10^7 s")
+    } else {
+        Ok(Some(value))
     }
 }
 
@@ -1276,18 +1316,19 @@ mod tests {
     #[test]
     fn durations_accept_the_forms_tools_write() {
         assert_eq!(parse_duration("2,503.1"), Ok(Some(2503.1)));
-        assert_eq!(parse_duration("2,503"), Ok(Some(2503.0)));
-        assert_eq!(parse_duration("1,5"), Ok(Some(1.5)));
-        assert_eq!(parse_duration(" 0.25s "), Ok(Some(0.25)));
+        assert_eq!(parse_duration("1e-3"), Ok(Some(0.001)));
+        assert_eq!(parse_duration(" 0.25 "), Ok(Some(0.25)));
+        assert_eq!(parse_duration("10000000"), Ok(Some(1e7)));
         assert_eq!(parse_duration(""), Ok(None));
-        assert_eq!(parse_duration("-3"), Ok(Some(-3.0)));
     }
 
     #[test]
-    fn durations_refuse_what_is_not_a_number() {
-        assert!(parse_duration("abc").is_err());
-        assert!(parse_duration("NaN").is_err());
-        assert!(parse_duration("inf").is_err());
-        assert!(parse_duration("1e999").is_err());
+    fn durations_refuse_what_is_not_a_number_of_seconds() {
+        for bad in [
+            "abc", "NaN", "inf", "-inf", "1e999", "-3", "10000001", "1,5", "2,503", "1 234.5",
+            "1.5s", "0x10",
+        ] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
     }
 }

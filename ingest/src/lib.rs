@@ -22,8 +22,9 @@
 //! that failed. A testcase repeated with the same [`TestId`] is a retry when the attempt before
 //! it failed or errored, and the attempts are one test (flaky when the last one passed); after
 //! a pass or a skip it is a separate test with the next [`TestId::invocation`] (jest tests that
-//! share a title, TestNG data providers, Playwright projects). In a pytest report every repeat
-//! is a rerun: pytest-rerunfailures writes failed attempts as plain testcases.
+//! share a title, TestNG data providers, Playwright projects). In a pytest report (the root
+//! `<testsuites name="pytest tests">`, or a suite named `pytest`) every repeat is a rerun:
+//! pytest-rerunfailures writes failed attempts as plain testcases, often childless.
 //!
 //! ```
 //! let xml = br#"<testsuite name="cart">
@@ -159,7 +160,7 @@ pub fn parse_with(read: impl Read + Send + 'static, options: &Options) -> Result
                     t.id.name, t.attempts
                 ))));
             }
-            let warnings = reader.finish(&counts);
+            let warnings = strict_check(options, reader.finish(&counts))?;
             Ok(Report {
                 format: Format::Junit,
                 content: Content::Tests(TestReport { tests, counts }),
@@ -177,7 +178,7 @@ pub fn parse_with(read: impl Read + Send + 'static, options: &Options) -> Result
                 merger.push(fragment);
             }
             let (files, totals) = merger.finish();
-            let warnings = (*reader).finish(&totals);
+            let warnings = strict_check(options, (*reader).finish(&totals))?;
             Ok(Report {
                 format,
                 content: Content::Coverage(CoverageReport { files, totals }),
@@ -203,7 +204,7 @@ pub fn summarize(read: impl Read + Send + 'static, options: &Options) -> Result<
                 format: Format::Junit,
                 tests: Some(counts),
                 coverage: None,
-                warnings: reader.finish(&counts),
+                warnings: strict_check(options, reader.finish(&counts))?,
             })
         }
         ReportReader::Coverage(mut reader) => {
@@ -217,9 +218,22 @@ pub fn summarize(read: impl Read + Send + 'static, options: &Options) -> Result<
                 format,
                 tests: None,
                 coverage: Some(totals),
-                warnings: (*reader).finish(&totals),
+                warnings: strict_check(options, (*reader).finish(&totals))?,
             })
         }
+    }
+}
+
+/// The warnings, or in strict mode the first of them as an error. (Odd values are refused
+/// where they are read; what is left here is what only the end of a report shows, such as
+/// declared totals that disagree with the content.)
+fn strict_check(options: &Options, warnings: Vec<String>) -> Result<Vec<String>> {
+    match warnings.first() {
+        Some(first) if options.strict => Err(Error::new(
+            ErrorKind::Invalid(format!("{first} (refused in strict mode)")),
+            Position::START,
+        )),
+        _ => Ok(warnings),
     }
 }
 

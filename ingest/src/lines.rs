@@ -12,10 +12,13 @@
 //! LH:1
 //! end_of_record
 //! ```
-//! Lines come from `DA` (several `DA` of one line add up); branches from `BRDA`, one outcome
-//! each, taken when its count is a number above 0 (`-` means never reached). A record without
-//! `DA` contributes its `LF`/`LH` (and `BRF`/`BRH`). Several records of one file are merged,
-//! hits summed. A record must end with `end_of_record`.
+//! Lines come from `DA` (several `DA` of one line add up), covered when their hits are above 0
+//! (as `lcov --summary` and genhtml count); branches from `BRDA`, one outcome each, taken when
+//! its count is a number above 0 (`-` means never reached). A `BRDA` on a line without `DA`
+//! adds a branch, not a line. `LF`/`LH` (and `BRF`/`BRH`) are checked against the records,
+//! with a warning when they disagree; only a record without `DA` (`BRDA`) counts them. Several
+//! records of one file are merged, hits summed. A record must end with `end_of_record`; a
+//! record that cannot be read is skipped with a warning.
 //!
 //! Go coverprofile:
 //! ```text
@@ -33,11 +36,11 @@
 
 use std::io::BufRead;
 
-use crate::coverage::{DeclaredTotals, parse_digits};
+use crate::coverage::{DeclaredTotals, MAX_LINE_NUMBER, parse_digits, read_hits, read_line_number};
 use crate::error::{Error, ErrorKind, Position, Result};
 use crate::input::{Options, Source};
 use crate::model::{FileCoverage, Format, LineCoverage};
-use crate::warnings::Warnings;
+use crate::warnings::{Oddity, Warnings};
 
 /// Reads a source line by line, knowing where each line starts.
 struct Lines {
@@ -134,7 +137,10 @@ impl Lines {
                 let Some((hits, b)) = leading_digits(&da[a..]) else {
                     break;
                 };
-                let Ok(line) = u32::try_from(line) else {
+                let Some(line) = u32::try_from(line)
+                    .ok()
+                    .filter(|l| (1..=MAX_LINE_NUMBER).contains(l))
+                else {
                     break;
                 };
                 let end = 3 + a + b;
@@ -228,12 +234,12 @@ pub(crate) struct LcovReader {
 }
 
 impl LcovReader {
-    pub(crate) fn new(source: Source, _options: Options) -> Self {
+    pub(crate) fn new(source: Source, options: Options) -> Self {
         LcovReader {
             lines: Lines::new(source, Format::Lcov),
             buf: Vec::with_capacity(256),
             declared: DeclaredTotals::default(),
-            warnings: Warnings::default(),
+            warnings: Warnings::new(options.strict),
             done: false,
             branch_outcomes: Vec::new(),
             lines_hint: 0,
@@ -262,6 +268,16 @@ impl LcovReader {
         let result = self.read_record_into(buf, &mut branch_outcomes);
         self.branch_outcomes = branch_outcomes;
         result
+    }
+
+    /// Skips a record that cannot be read, with a warning (an error in strict mode).
+    fn skip_record(&mut self, text: &str) -> Result<()> {
+        let at = self.lines.line_no;
+        self.warnings
+            .odd(Oddity::LcovRecord, || {
+                format!("line {at}: \"{}\"", clip(text))
+            })
+            .map_err(|m| self.lines.error(0, ErrorKind::Invalid(m)))
     }
 
     fn read_record_into(
@@ -322,6 +338,7 @@ impl LcovReader {
                 // Both lists are sorted by line: one walk pairs them.
                 let measured = merged.len();
                 let mut i = 0;
+                let mut off_line = (0u32, 0u32);
                 for chunk in branch_outcomes.chunk_by(|a, b| a.0 == b.0) {
                     let line = chunk[0].0;
                     let total = chunk.len() as u32;
@@ -334,25 +351,31 @@ impl LcovReader {
                         measured.branches_total = measured.branches_total.saturating_add(total);
                         measured.branches_covered =
                             measured.branches_covered.saturating_add(covered);
-                        // A taken branch means the line ran, whatever its DA says.
-                        if covered > 0 && measured.hits == 0 {
-                            measured.hits = 1;
-                        }
                     } else {
-                        // A branch on a line without DA: the line is measured through it.
-                        merged.push(LineCoverage {
-                            line,
-                            hits: u64::from(covered > 0),
-                            branches_covered: covered,
-                            branches_total: total,
-                        });
+                        // A branch on a line without DA: a branch, not a line (line 0 holds
+                        // them, see `LineCoverage`).
+                        off_line = (
+                            off_line.0.saturating_add(covered),
+                            off_line.1.saturating_add(total),
+                        );
                     }
                 }
-                if merged.len() > measured {
-                    crate::coverage::normalize(&mut merged, crate::coverage::HitMerge::Sum);
+                if off_line.1 > 0 {
+                    merged.insert(
+                        0,
+                        LineCoverage {
+                            line: 0,
+                            hits: 0,
+                            branches_covered: off_line.0,
+                            branches_total: off_line.1,
+                        },
+                    );
                 }
                 self.lines_hint = merged.len().min(crate::xml::MAX_LINES_HINT);
                 f.lines = merged;
+                // LF/LH/BRF/BRH are checked against the records and never counted over them;
+                // a record without DA (or BRDA) records (`llvm-cov export -summary-only`) has
+                // only them, and they count.
                 if let (Some(v), Some(c)) = (lf, lh) {
                     f.declared_lines = Some((v, c));
                     add(&mut self.declared.lines_valid, v);
@@ -377,10 +400,8 @@ impl LcovReader {
                     ));
                     continue;
                 }
-                return Err(self.lines.error(
-                    0,
-                    ErrorKind::Invalid(format!("not an LCOV record: \"{}\"", clip(trimmed))),
-                ));
+                self.skip_record(trimmed)?;
+                continue;
             };
             let indent = text.len() - text.trim_start().len();
             let value_col = indent + tag.len() + 1;
@@ -415,18 +436,24 @@ impl LcovReader {
                 }
                 "DA" => {
                     let mut parts = value.split(',');
-                    let line = parts.next().and_then(|s| s.trim().parse::<u32>().ok());
-                    let hits = parts
-                        .next()
-                        .and_then(|s| crate::coverage::parse_count(s.trim()));
+                    let line = parts.next().and_then(|s| read_line_number(s.trim()));
+                    let hits = parts.next().map(|s| read_hits(s.trim()));
                     let (Some(line), Some(hits)) = (line, hits) else {
-                        return Err(self.lines.error(
-                            value_col,
-                            ErrorKind::Invalid(format!(
-                                "invalid DA record \"{}\" (expected DA:<line>,<hits>)",
-                                clip(value)
-                            )),
-                        ));
+                        self.skip_record(trimmed)?;
+                        continue;
+                    };
+                    let hits = match hits {
+                        Ok(n) => n,
+                        Err((oddity, kept)) => {
+                            let at = self.lines.line_no;
+                            self.warnings
+                                .odd(oddity, || format!("line {at}: \"{}\"", clip(trimmed)))
+                                .map_err(|m| self.lines.error(value_col, ErrorKind::Invalid(m)))?;
+                            match kept {
+                                Some(n) => n,
+                                None => continue,
+                            }
+                        }
                     };
                     if let Some(f) = file.as_mut() {
                         f.lines.push(LineCoverage {
@@ -439,31 +466,24 @@ impl LcovReader {
                 }
                 "BRDA" => {
                     let parts: Vec<&str> = value.split(',').map(str::trim).collect();
-                    let line = parts.first().and_then(|s| s.parse::<u32>().ok());
+                    let line = parts.first().and_then(|s| read_line_number(s));
                     let taken = parts.get(3).and_then(|s| {
                         if *s == "-" {
                             Some(false)
                         } else {
-                            crate::coverage::parse_count(s).map(|n| n > 0)
+                            read_hits(s).ok().map(|n| n > 0)
                         }
                     });
                     let (Some(line), Some(taken), 4..) = (line, taken, parts.len()) else {
-                        return Err(self.lines.error(
-                            value_col,
-                            ErrorKind::Invalid(format!(
-                                "invalid BRDA record \"{}\" (expected BRDA:<line>,<block>,<branch>,<taken>)",
-                                clip(value)
-                            )),
-                        ));
+                        self.skip_record(trimmed)?;
+                        continue;
                     };
                     branch_outcomes.push((line, taken));
                 }
                 "LF" | "LH" | "BRF" | "BRH" => {
                     let Some(n) = crate::coverage::parse_count(value.trim()) else {
-                        return Err(self.lines.error(
-                            value_col,
-                            ErrorKind::Invalid(format!("invalid {tag} value \"{}\"", clip(value))),
-                        ));
+                        self.skip_record(trimmed)?;
+                        continue;
                     };
                     match tag {
                         "LF" => lf = Some(n),
@@ -487,7 +507,10 @@ fn parse_da(rest: &[u8]) -> Option<(u32, u64)> {
     let tail = &rest[comma + 1..];
     let end = memchr::memchr(b',', tail).unwrap_or(tail.len());
     let hits = parse_digits(&tail[..end])?;
-    Some((u32::try_from(line).ok()?, hits))
+    let line = u32::try_from(line).ok()?;
+    (1..=MAX_LINE_NUMBER)
+        .contains(&line)
+        .then_some((line, hits))
 }
 
 /// Where the `\n` that ends a line is, and whether every byte before it is ASCII. Eight bytes
@@ -536,7 +559,9 @@ fn parse_brda(rest: &[u8]) -> Option<(u32, bool)> {
             &after[last + 1..]
         }
     };
-    let line = u32::try_from(line).ok()?;
+    let line = u32::try_from(line)
+        .ok()
+        .filter(|l| (1..=MAX_LINE_NUMBER).contains(l))?;
     let taken = match taken {
         b"-" => false,
         _ => {
@@ -611,12 +636,12 @@ const GO_LINES_PER_BYTE: u64 = 4;
 const GO_LINES_BASE: u64 = 1_000_000;
 
 impl GoReader {
-    pub(crate) fn new(source: Source, _options: Options) -> Self {
+    pub(crate) fn new(source: Source, options: Options) -> Self {
         GoReader {
             lines: Lines::new(source, Format::Go),
             buf: Vec::with_capacity(256),
             declared: DeclaredTotals::default(),
-            warnings: Warnings::default(),
+            warnings: Warnings::new(options.strict),
             started: false,
             done: false,
             carry: None,

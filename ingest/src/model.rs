@@ -278,9 +278,12 @@ fn seconds_of(nanos: u128) -> f64 {
 }
 
 /// One measured line of a source file.
+///
+/// Line 0 is not a line: it holds the branches a report places on lines it measures no line
+/// on (an LCOV `BRDA` without a `DA`), which count as branches and not as a line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LineCoverage {
-    /// 1-based line number.
+    /// 1-based line number (0: see above).
     pub line: u32,
     /// Times the line ran.
     pub hits: u64,
@@ -309,8 +312,8 @@ impl FileCoverage {
     pub fn totals(&self) -> CoverageTotals {
         let mut t = CoverageTotals::default();
         for l in &self.lines {
-            t.lines_valid += 1;
-            t.lines_covered += u64::from(l.hits > 0);
+            t.lines_valid += u64::from(l.line > 0);
+            t.lines_covered += u64::from(l.line > 0 && l.hits > 0);
             t.branches_valid += u64::from(l.branches_total);
             t.branches_covered += u64::from(l.branches_covered.min(l.branches_total));
         }

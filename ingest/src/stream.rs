@@ -128,7 +128,7 @@ pub fn plan_tests(read: impl Read + Send + 'static, options: &Options) -> Result
         let tally = Tally::unpack(f.tally);
         counts.add(tally.status, tally.is_flaky(), f.timed.then_some(f.seconds));
     }
-    let warnings = reader.finish(&counts);
+    let warnings = crate::strict_check(options, reader.finish(&counts))?;
     Ok(Some(TestPlan {
         finals,
         counts,

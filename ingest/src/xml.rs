@@ -1057,7 +1057,10 @@ pub(crate) fn plain_tag(
     let attrs = &text.as_bytes()[attrs_start..gt - usize::from(empty)];
     let is_white = |b: &u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
     let mut from = 0;
-    for pair in scan.quotes.as_slice().chunks_exact(2) {
+    // The keys so far (at most 8: `Quotes` holds 16 quotes): a repeated one is left to the
+    // careful path, which refuses it.
+    let mut keys: [&[u8]; 8] = [&[]; 8];
+    for (n, pair) in scan.quotes.as_slice().chunks_exact(2).enumerate() {
         let (open, close) = (pair[0] as usize, pair[1] as usize);
         // White space, the key, `=`, right up to the opening quote.
         let (&eq, before) = attrs[from..open].split_last()?;
@@ -1066,6 +1069,10 @@ pub(crate) fn plain_tag(
         if key_start == 0 || eq != b'=' || !key.iter().all(|&b| PLAIN_KEY_BYTES[usize::from(b)]) {
             return None;
         }
+        if keys[..n].contains(&key) {
+            return None;
+        }
+        keys[n] = key;
         // Every bound is at an ASCII delimiter: a character boundary.
         attr(key, text.get(attrs_start + open + 1..attrs_start + close)?)?;
         from = close + 1;
@@ -1243,6 +1250,10 @@ fn scan_plain_empty_tag(
         return None;
     }
     let mut i = 1 + name.len();
+    // The keys so far: a repeated one (or a ninth) is left to the careful path, which refuses
+    // a repeat.
+    let mut keys: [(usize, usize); 8] = [(0, 0); 8];
+    let mut n = 0;
     loop {
         let white_from = i;
         while matches!(tag.get(i)?, b' ' | b'\t' | b'\r' | b'\n') {
@@ -1262,6 +1273,12 @@ fn scan_plain_empty_tag(
         if key_end == key_start || tag.get(i..i + 2)? != b"=\"" {
             return None;
         }
+        let key = &tag[key_start..key_end];
+        if n == keys.len() || keys[..n].iter().any(|&(a, b)| &tag[a..b] == key) {
+            return None;
+        }
+        keys[n] = (key_start, key_end);
+        n += 1;
         i += 2;
         let value_start = i;
         let (value_end, amp) = value_end::<true>(tag, i, b'"')?;
@@ -1549,18 +1566,29 @@ pub(crate) fn attr_or(
 /// Iterates the attributes of `start`, mapping malformed attributes to positioned errors.
 ///
 /// A plain scanner over the tag's bytes: `name = "value"` or `name='value'`, separated by
-/// white space. It does not look for duplicate names (the first one a parser keeps wins), which
-/// keeps it a single pass.
+/// white space. A name given twice is not well-formed XML: an error at the second one.
 pub(crate) fn for_each_attr<'s>(
     xml: &Xml,
     start: &'s BytesStart<'s>,
     mut f: impl FnMut(&Attr<'s>) -> Result<()>,
 ) -> Result<()> {
     let raw: &'s str = start.attributes_raw();
+    let mut seen = SeenKeys::default();
+    let duplicate = |key: &str| {
+        xml.attr_error(
+            start,
+            key.as_bytes(),
+            None,
+            ErrorKind::Syntax(format!("the attribute `{key}` is given twice")),
+        )
+    };
     if let Some(spans) = xml.attrs.for_tag(raw) {
         let plain = xml.attrs.plain;
         for &[key_start, key_end, value_start, value_end] in spans {
             let key = &raw[key_start as usize..key_end as usize];
+            if !seen.insert(key) {
+                return Err(duplicate(key));
+            }
             let value = &raw[value_start as usize..value_end as usize];
             f(&Attr { key, value, plain })?;
         }
@@ -1610,7 +1638,35 @@ pub(crate) fn for_each_attr<'s>(
         };
         let value = &raw[i + 1..i + 1 + close];
         i += close + 2;
+        if !seen.insert(key) {
+            return Err(duplicate(key));
+        }
         f(&Attr { key, value, plain })?;
+    }
+}
+
+/// The attribute names of one tag so far: a short list (tags have a few attributes), a set
+/// past 16 of them.
+#[derive(Default)]
+struct SeenKeys<'s> {
+    few: Vec<&'s str>,
+    many: Option<std::collections::HashSet<&'s str>>,
+}
+
+impl<'s> SeenKeys<'s> {
+    /// Whether `key` is new.
+    fn insert(&mut self, key: &'s str) -> bool {
+        if let Some(many) = &mut self.many {
+            return many.insert(key);
+        }
+        if self.few.contains(&key) {
+            return false;
+        }
+        self.few.push(key);
+        if self.few.len() > 16 {
+            self.many = Some(self.few.drain(..).collect());
+        }
+        true
     }
 }
 
@@ -1637,7 +1693,7 @@ impl XmlCoverage {
             xml: Xml::new(source, format, options.limits),
             buf: Vec::with_capacity(4096),
             declared: DeclaredTotals::default(),
-            warnings: Warnings::default(),
+            warnings: Warnings::new(options.strict),
             done: false,
             started: false,
             lines_hint: 0,

@@ -119,12 +119,13 @@ pub(crate) fn merge(a: &[Line], b: &[Line]) -> Vec<Line> {
     out
 }
 
-/// (lines valid, lines covered, branches valid, branches covered).
+/// (lines valid, lines covered, branches valid, branches covered). Line 0 is only branches
+/// (see `cimetrics_ingest::LineCoverage`).
 pub(crate) fn totals(lines: &[Line]) -> (u64, u64, u64, u64) {
     lines.iter().fold((0, 0, 0, 0), |t, l| {
         (
-            t.0 + 1,
-            t.1 + u64::from(l.covered),
+            t.0 + u64::from(l.line > 0),
+            t.1 + u64::from(l.line > 0 && l.covered),
             t.2 + u64::from(l.branches),
             t.3 + u64::from(l.branches_covered),
         )

@@ -2,7 +2,7 @@
 
 use std::io::Cursor;
 
-use cimetrics_ingest::{ErrorKind, Limits, Options};
+use cimetrics_ingest::{Content, ErrorKind, Limits, Options};
 use proptest::prelude::*;
 
 use crate::{files_below, repo};
@@ -166,25 +166,50 @@ fn an_xxe_attempt_is_refused_as_an_entity_declaration() {
 }
 
 #[test]
-fn nan_and_infinite_durations_are_errors_and_negative_ones_warn() {
-    for t in ["NaN", "inf", "-inf"] {
-        let doc = format!("<testsuite><testcase name=\"a\" time=\"{t}\"/></testsuite>");
-        assert!(run(doc.into_bytes()).is_err(), "{t}");
+fn tests_with_unusable_durations_are_kept_without_one_and_counted_in_one_warning() {
+    let times = [
+        "NaN", "inf", "-inf", "-3", "1e8", "1,5", "1 234.5", "1.5s", "abc",
+    ];
+    let mut doc = String::from("<testsuite>");
+    for (i, t) in times.iter().enumerate() {
+        doc.push_str(&format!("<testcase name=\"t{i}\" time=\"{t}\"/>\n"));
     }
-    let doc = b"<testsuite><testcase name=\"a\" time=\"-3\"/></testsuite>".to_vec();
-    let summary =
-        cimetrics_ingest::summarize(Cursor::new(doc.clone()), &Options::default()).unwrap();
-    assert_eq!(summary.tests.unwrap().duration_seconds, 0.0);
+    doc.push_str("<testcase name=\"ok\" time=\"2.5\"/></testsuite>");
+    let report = cimetrics_ingest::parse(Cursor::new(doc.clone().into_bytes())).unwrap();
+    let Content::Tests(tests) = &report.content else {
+        panic!("tests")
+    };
+    assert_eq!(tests.counts.total, 10);
+    assert_eq!(tests.counts.passed, 10);
+    assert_eq!(tests.counts.duration_seconds, 2.5);
+    let durations: Vec<Option<f64>> = tests.tests.iter().map(|t| t.duration_seconds).collect();
+    assert_eq!(durations[..9], [None; 9]);
+    assert_eq!(durations[9], Some(2.5));
+    assert_eq!(report.warnings.len(), 1, "{:?}", report.warnings);
     assert!(
-        summary.warnings[0].contains("negative"),
-        "{:?}",
-        summary.warnings
+        report.warnings[0].starts_with("9 tests with a time that is not a number of seconds"),
+        "{}",
+        report.warnings[0]
     );
+    assert!(
+        report.warnings[0].contains("testcase \"t0\" on line 1: time=\"NaN\""),
+        "{}",
+        report.warnings[0]
+    );
+    let summary =
+        cimetrics_ingest::summarize(Cursor::new(doc.clone().into_bytes()), &Options::default())
+            .unwrap();
+    assert_eq!(summary.warnings, report.warnings);
+
     let strict = Options {
-        reject_negative_durations: true,
+        strict: true,
         ..Options::default()
     };
-    assert!(cimetrics_ingest::summarize(Cursor::new(doc), &strict).is_err());
+    let err = cimetrics_ingest::summarize(Cursor::new(doc.into_bytes()), &strict).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "junit: testsuite/testcase[1]/@time (line 1, column 38): invalid duration \"NaN\" (not a plain number of seconds; refused in strict mode)"
+    );
 }
 
 #[test]
@@ -204,10 +229,20 @@ fn counts_beyond_u64_saturate_instead_of_overflowing() {
 }
 
 #[test]
-fn an_lcov_branch_record_with_one_comma_is_an_error_not_a_panic() {
+fn an_lcov_branch_record_with_one_comma_is_skipped_with_a_warning_not_a_panic() {
     // Found by the lcov fuzz target: BRDA:1,1 sliced rest[2..1].
     let lcov = b"TN:\nSF:a.c\nDA:1,1\nBRDA:1,1\nend_of_record\n";
-    let err = cimetrics_ingest::summarize(&lcov[..], &Options::default()).unwrap_err();
+    let summary = cimetrics_ingest::summarize(&lcov[..], &Options::default()).unwrap();
+    assert_eq!(summary.coverage.unwrap().lines_valid, 1);
+    assert_eq!(
+        summary.warnings,
+        ["1 LCOV record that cannot be read skipped; the first: line 4: \"BRDA:1,1\""]
+    );
+    let strict = Options {
+        strict: true,
+        ..Options::default()
+    };
+    let err = cimetrics_ingest::summarize(&lcov[..], &strict).unwrap_err();
     assert_eq!(err.position().line, 4, "{err}");
 }
 
