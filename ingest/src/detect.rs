@@ -1,8 +1,11 @@
 //! Which format a report is, from its first bytes (never from its file name).
 //!
 //! XML is told apart by its root element (`<testsuites>`/`<testsuite>`/`<testrun>`: JUnit;
-//! `<report>`: JaCoCo; `<coverage>`: Clover when it carries a `clover` attribute, or
-//! `generated` without Cobertura's rates, or a `<project>` child; Cobertura otherwise). Text
+//! `<TestRun>`: TRX; `<test-run>`: NUnit 3; `<assemblies>`: xUnit.net v2; `<testExecutions>`:
+//! SonarQube tests; `<report>`: JaCoCo; `<coverage>`: SonarQube coverage when it carries only
+//! `version="1"` or has a `<file>` child, Clover when it carries a `clover` attribute, or
+//! `generated` without Cobertura's rates, or a `<project>` child; Cobertura otherwise). JSON
+//! is told apart by its keys (see `jsoncov`). Text
 //! is a Go coverprofile when it starts with `mode:`, LCOV when its first record is `TN:`,
 //! `SF:` or `VER:`.
 
@@ -39,8 +42,13 @@ pub(crate) fn detect(prefix: &[u8]) -> Result<Format> {
     {
         return Ok(Format::Lcov);
     }
+    if text[0] == b'{'
+        && let Some(format) = crate::jsoncov::detect_json(text)
+    {
+        return Ok(format);
+    }
     let what = if text[0] == b'{' || text[0] == b'[' {
-        "this looks like JSON; expected JUnit XML, Cobertura, JaCoCo, Clover, LCOV or a Go coverprofile".to_string()
+        "JSON that is none of coverage.py's `coverage json`, istanbul's coverage-final.json or `llvm-cov export`".to_string()
     } else {
         let shown: String = first_line.chars().take(60).collect();
         format!("neither XML nor LCOV nor a Go coverprofile (the input starts with \"{shown}\")")
@@ -105,8 +113,10 @@ fn detect_xml(prefix: &[u8]) -> Result<Format> {
                     None => {
                         let mut cobertura_attrs = false;
                         let mut clover_attrs = false;
+                        let mut sonar_version = false;
                         for attr in s.attributes().flatten() {
                             match attr.key.local_name().as_ref() {
+                                "version" => sonar_version = attr.value.as_ref() == "1",
                                 "clover" => clover_attrs = true,
                                 "generated" => clover_attrs |= !cobertura_attrs,
                                 "line-rate" | "lines-valid" | "branch-rate" => {
@@ -116,6 +126,10 @@ fn detect_xml(prefix: &[u8]) -> Result<Format> {
                                 _ => {}
                             }
                         }
+                        if name == "coverage" && sonar_version && !cobertura_attrs && !clover_attrs
+                        {
+                            return Ok(Format::SonarCoverage);
+                        }
                         if name != "coverage" || cobertura_attrs || clover_attrs {
                             let clover = name == "coverage" && clover_attrs;
                             return decide(&name, Some(clover), prefix, before);
@@ -123,6 +137,9 @@ fn detect_xml(prefix: &[u8]) -> Result<Format> {
                         root = Some((name, false, before));
                     }
                     Some((root_name, _, at)) => {
+                        if root_name == "coverage" && name == "file" {
+                            return Ok(Format::SonarCoverage);
+                        }
                         let clover = name == "project";
                         return decide(root_name, Some(clover), prefix, *at);
                     }
@@ -154,6 +171,10 @@ fn detect_xml(prefix: &[u8]) -> Result<Format> {
 fn format_of(root: &str, clover: Option<bool>) -> Option<Format> {
     match root {
         "testsuites" | "testsuite" | "testrun" => Some(Format::Junit),
+        "TestRun" => Some(Format::Trx),
+        "test-run" => Some(Format::Nunit),
+        "assemblies" | "assembly" => Some(Format::Xunit),
+        "testExecutions" => Some(Format::SonarTests),
         "report" => Some(Format::Jacoco),
         "coverage" if clover == Some(true) => Some(Format::Clover),
         "coverage" => Some(Format::Cobertura),
@@ -170,7 +191,7 @@ fn decide(root: &str, clover: Option<bool>, prefix: &[u8], at: u64) -> Result<Fo
         };
         Error::new(
             ErrorKind::UnknownFormat(format!(
-                "root element <{root}>{hint} is not a report this tool reads (expected <testsuites>, <testsuite>, <coverage> or <report>)"
+                "root element <{root}>{hint} is not a report this tool reads (expected <testsuites>, <testsuite>, <TestRun>, <test-run>, <assemblies>, <testExecutions>, <coverage> or <report>)"
             )),
             position_in(prefix, at),
         )

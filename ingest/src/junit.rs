@@ -42,6 +42,7 @@ use quick_xml::events::BytesStart;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::input::{Options, Source};
+use crate::merge::Repeats;
 use crate::model::{Attempt, AttemptKind, Format, Outcome, TestCase, TestId};
 use crate::warnings::{Oddity, Warnings};
 use crate::xml::{
@@ -70,9 +71,9 @@ pub(crate) trait CaseSink {
     fn list(&mut self) -> &mut Vec<TestCase>;
 
     /// Takes the test just pushed onto [`CaseSink::list`] (`reruns`: the report has pytest's
-    /// rerun semantics, see [`JunitReader::repeats_are_reruns`]); whether the reader goes on
+    /// rerun semantics, see [`Repeats`]); whether the reader goes on
     /// to the next test in the same call.
-    fn take_last(&mut self, reruns: bool) -> bool;
+    fn take_last(&mut self, reruns: Repeats) -> bool;
 
     /// Makes room for `tests` tests (the report's declared count: a hint), before the first.
     fn reserve(&mut self, _tests: u64) {}
@@ -84,7 +85,7 @@ impl CaseSink for Vec<TestCase> {
         self
     }
 
-    fn take_last(&mut self, _reruns: bool) -> bool {
+    fn take_last(&mut self, _reruns: Repeats) -> bool {
         false
     }
 }
@@ -165,8 +166,12 @@ impl JunitReader {
     /// Whether a repeated testcase is always a rerun (true once a pytest suite was seen:
     /// pytest's ids are unique, and pytest-rerunfailures writes failed attempts as plain
     /// testcases). See the rules in the `merge` module.
-    pub fn repeats_are_reruns(&self) -> bool {
-        self.pytest
+    pub(crate) fn repeats(&self) -> Repeats {
+        if self.pytest {
+            Repeats::Reruns
+        } else {
+            Repeats::Retries
+        }
     }
 
     /// How many tests the report says it holds (its root's, or its first top-level suite's,
@@ -265,7 +270,8 @@ impl JunitReader {
             // Most testcases are empty elements in a row: read them in place, each straight
             // onto the sink's list. A testcase with content ends the run, open, its head read.
             let suite = self.current_suite();
-            let (options, warnings, reruns) = (self.options, &mut self.warnings, self.pytest);
+            let reruns = self.repeats();
+            let (options, warnings) = (self.options, &mut self.warnings);
             let mut run = Run {
                 last: None,
                 stop: false,
@@ -337,7 +343,7 @@ impl JunitReader {
                         )?;
                         drop(start);
                         self.testcase_body(head, empty, buf, sink)?;
-                        Ok(!sink.take_last(self.pytest))
+                        Ok(!sink.take_last(self.repeats()))
                     }
                     "error" | "failure" if self.in_suite_directly() => {
                         let element = if name == "error" { "error" } else { "failure" };
@@ -370,7 +376,7 @@ impl JunitReader {
                             system_out: None,
                             system_err: None,
                         });
-                        Ok(!sink.take_last(self.pytest))
+                        Ok(!sink.take_last(self.repeats()))
                     }
                     _ => {
                         drop(start);

@@ -55,13 +55,16 @@ mod detect;
 mod error;
 mod input;
 mod jacoco;
+mod jsoncov;
 mod junit;
 mod lines;
 mod merge;
 mod model;
+mod sonar;
 mod stream;
 mod warnings;
 mod xml;
+mod xmltests;
 
 use std::io::Read;
 
@@ -81,8 +84,8 @@ use xml::XmlFragments;
 
 /// A report opened for streaming: tests or coverage, depending on what was detected.
 pub enum ReportReader {
-    /// A JUnit report.
-    Tests(Box<JunitReader>),
+    /// A test report.
+    Tests(Box<TestReader>),
     /// A coverage report.
     Coverage(Box<CoverageReader>),
 }
@@ -91,9 +94,83 @@ impl ReportReader {
     /// The detected format.
     pub fn format(&self) -> Format {
         match self {
-            ReportReader::Tests(_) => Format::Junit,
+            ReportReader::Tests(t) => t.format(),
             ReportReader::Coverage(c) => c.format(),
         }
+    }
+}
+
+enum TestInner {
+    Junit(JunitReader),
+    Other(xmltests::XmlTestReader),
+}
+
+/// Streams the tests of a test report, one test case at a time (JUnit XML, TRX, NUnit 3,
+/// xUnit.net v2, SonarQube generic test execution).
+pub struct TestReader {
+    inner: TestInner,
+    format: Format,
+}
+
+impl TestReader {
+    /// The detected format.
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// Drops messages, stack traces and outputs (see [`JunitReader::without_details`]).
+    pub fn without_details(self) -> Self {
+        let inner = match self.inner {
+            TestInner::Junit(r) => TestInner::Junit(r.without_details()),
+            TestInner::Other(r) => TestInner::Other(r.without_details()),
+        };
+        TestReader { inner, ..self }
+    }
+
+    /// The next test case, or `None` at the end of a well-formed report.
+    ///
+    /// # Errors
+    /// Malformed input, with its position.
+    pub fn next_case(&mut self) -> Result<Option<TestCase>> {
+        let mut one = Vec::with_capacity(1);
+        self.next_case_into(&mut one)?;
+        Ok(one.pop())
+    }
+
+    pub(crate) fn next_case_into(&mut self, sink: &mut impl junit::CaseSink) -> Result<bool> {
+        match &mut self.inner {
+            TestInner::Junit(r) => r.next_case_into(sink),
+            TestInner::Other(r) => r.next_case_into(sink),
+        }
+    }
+
+    pub(crate) fn error_here(&self, kind: ErrorKind) -> Error {
+        match &self.inner {
+            TestInner::Junit(r) => r.error_here(kind),
+            TestInner::Other(r) => r.error_here(kind),
+        }
+    }
+
+    pub(crate) fn repeats(&self) -> merge::Repeats {
+        match &self.inner {
+            TestInner::Junit(r) => r.repeats(),
+            TestInner::Other(r) => r.repeats(),
+        }
+    }
+
+    pub(crate) fn finish(self, counts: &TestCounts) -> Vec<String> {
+        match self.inner {
+            TestInner::Junit(r) => r.finish(counts),
+            TestInner::Other(r) => r.finish(counts),
+        }
+    }
+}
+
+impl Iterator for TestReader {
+    type Item = Result<TestCase>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_case().transpose()
     }
 }
 
@@ -109,7 +186,14 @@ pub fn open(read: impl Read + Send + 'static, options: &Options) -> Result<Repor
     let mut source = Source::open(read, options.limits)?;
     let format = detect::detect(source.peek_prefix()?)?;
     Ok(match format {
-        Format::Junit => ReportReader::Tests(Box::new(JunitReader::new(source, *options))),
+        Format::Junit => ReportReader::Tests(Box::new(TestReader {
+            inner: TestInner::Junit(JunitReader::new(source, *options)),
+            format,
+        })),
+        f if f.is_test_report() => ReportReader::Tests(Box::new(TestReader {
+            inner: TestInner::Other(xmltests::XmlTestReader::new(source, f, *options)),
+            format,
+        })),
         other => ReportReader::Coverage(Box::new(CoverageReader::new(source, other, *options))),
     })
 }
@@ -137,6 +221,7 @@ pub fn parse(read: impl Read + Send + 'static) -> Result<Report> {
 pub fn parse_with(read: impl Read + Send + 'static, options: &Options) -> Result<Report> {
     match open(read, options)? {
         ReportReader::Tests(reader) => {
+            let format = reader.format();
             let mut reader = *reader;
             if options.outcomes_only {
                 reader = reader.without_details();
@@ -162,7 +247,7 @@ pub fn parse_with(read: impl Read + Send + 'static, options: &Options) -> Result
             }
             let warnings = strict_check(options, reader.finish(&counts))?;
             Ok(Report {
-                format: Format::Junit,
+                format,
                 content: Content::Tests(TestReport { tests, counts }),
                 warnings,
             })
@@ -195,13 +280,14 @@ pub fn parse_with(read: impl Read + Send + 'static, options: &Options) -> Result
 pub fn summarize(read: impl Read + Send + 'static, options: &Options) -> Result<Summary> {
     match open(read, options)? {
         ReportReader::Tests(reader) => {
+            let format = reader.format();
             let mut reader = reader.without_details();
             let mut counter = TestCounter::default();
             // The counter takes every test as it is read: one call reads the whole report.
             while reader.next_case_into(&mut counter)? {}
             let counts = counter.finish();
             Ok(Summary {
-                format: Format::Junit,
+                format,
                 tests: Some(counts),
                 coverage: None,
                 warnings: strict_check(options, reader.finish(&counts))?,
@@ -243,6 +329,8 @@ enum CoverageInner {
     Clover(clover::CloverReader),
     Lcov(lines::LcovReader),
     Go(lines::GoReader),
+    Sonar(sonar::SonarCoverageReader),
+    Json(jsoncov::JsonCoverageReader),
 }
 
 /// Streams the file fragments of a coverage report.
@@ -264,7 +352,13 @@ impl CoverageReader {
             Format::Jacoco => CoverageInner::Jacoco(jacoco::JacocoReader::new(source, options)),
             Format::Clover => CoverageInner::Clover(clover::CloverReader::new(source, options)),
             Format::Lcov => CoverageInner::Lcov(lines::LcovReader::new(source, options)),
-            Format::Go | Format::Junit => CoverageInner::Go(lines::GoReader::new(source, options)),
+            Format::SonarCoverage => {
+                CoverageInner::Sonar(sonar::SonarCoverageReader::new(source, options))
+            }
+            Format::CoveragePyJson | Format::IstanbulJson | Format::LlvmCovJson => {
+                CoverageInner::Json(jsoncov::JsonCoverageReader::new(source, format, options))
+            }
+            _ => CoverageInner::Go(lines::GoReader::new(source, options)),
         };
         CoverageReader { inner, format }
     }
@@ -285,6 +379,8 @@ impl CoverageReader {
             CoverageInner::Clover(r) => r.next_file(),
             CoverageInner::Lcov(r) => r.next_file(),
             CoverageInner::Go(r) => r.next_file(),
+            CoverageInner::Sonar(r) => r.next_file(),
+            CoverageInner::Json(r) => r.next_file(),
         }
     }
 
@@ -300,6 +396,8 @@ impl CoverageReader {
             CoverageInner::Clover(r) => (r.base.declared, r.base.warnings, "the project <metrics>"),
             CoverageInner::Lcov(r) => (r.declared, r.warnings, "the LF/LH/BRF/BRH records"),
             CoverageInner::Go(r) => (r.declared, r.warnings, "the profile"),
+            CoverageInner::Sonar(r) => (r.base.declared, r.base.warnings, "the report"),
+            CoverageInner::Json(r) => (r.declared, r.warnings, "the report's totals"),
         };
         let mut warnings = warnings;
         if let Some(w) = declared.check(what, computed) {

@@ -91,15 +91,33 @@ impl Tally {
     }
 }
 
+/// What a testcase whose identity was seen before in the same report is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Repeats {
+    /// A retry when the attempt before it failed or errored, else the next invocation of a
+    /// test that shares the identity (JUnit XML).
+    Retries,
+    /// Always a rerun, also after an attempt the report shows as passed (pytest-rerunfailures
+    /// writes failed attempts without their failure).
+    Reruns,
+    /// Always another test (TRX, NUnit, xUnit.net: data rows and examples that share a
+    /// name; these formats write no retries).
+    Distinct,
+}
+
 /// What to do with a testcase whose identity was seen before.
-pub(crate) fn is_retry(before: Tally, reruns: bool) -> bool {
-    reruns || matches!(before.status, Status::Failed | Status::Errored)
+pub(crate) fn is_retry(before: Tally, repeats: Repeats) -> bool {
+    match repeats {
+        Repeats::Retries => matches!(before.status, Status::Failed | Status::Errored),
+        Repeats::Reruns => true,
+        Repeats::Distinct => false,
+    }
 }
 
 /// The tally of the earlier attempts when a repeat is a retry: under pytest's rerun
 /// semantics the earlier attempt failed even when the report shows it as a pass.
-pub(crate) fn earlier(before: Tally, reruns: bool) -> Tally {
-    if reruns && before.status == Status::Passed {
+pub(crate) fn earlier(before: Tally, reruns: Repeats) -> Tally {
+    if reruns == Repeats::Reruns && before.status == Status::Passed {
         Tally {
             status: Status::Failed,
             failed_before: true,
@@ -119,7 +137,7 @@ pub(crate) struct TestMerger {
     hasher: IdHasher,
     /// The last test of the list when it is not placed yet: its hash (none without a name)
     /// and the rerun semantics it came with (see [`TestMerger::place_last`]).
-    pending: Option<(Option<u64>, bool)>,
+    pending: Option<(Option<u64>, Repeats)>,
     /// Testcases taken so far, and the most it takes ([`crate::Limits::max_testcases`]);
     /// past it, it asks the reader to stop.
     taken: u64,
@@ -250,7 +268,7 @@ impl TestMerger {
     /// The testcase is placed when the next one comes (or at [`TestMerger::finish`]): its
     /// slot of the index is fetched from memory now, while the next one is read, rather than
     /// waited for.
-    fn place_last(&mut self, reruns: bool) {
+    fn place_last(&mut self, reruns: Repeats) {
         let Some(case) = self.tests.last() else {
             return;
         };
@@ -265,7 +283,7 @@ impl TestMerger {
 
     /// Places the test at `next`, with hash `key` (none for a test without a name), the last
     /// but one or the last of the list.
-    fn place(&mut self, next: usize, key: Option<u64>, reruns: bool) {
+    fn place(&mut self, next: usize, key: Option<u64>, reruns: Repeats) {
         let case = &self.tests[next];
         let tally = Tally::of(&case.outcome);
         let duration = case.duration_seconds;
@@ -296,7 +314,7 @@ impl TestMerger {
         }
         let case = self.tests.remove(next);
         let prev = &mut self.tests[i];
-        if reruns && before.status == Status::Passed {
+        if reruns == Repeats::Reruns && before.status == Status::Passed {
             prev.outcome = Outcome::Failed {
                 failures: vec![Attempt {
                     kind: Some(crate::model::AttemptKind::Failure),
@@ -415,7 +433,7 @@ impl CaseSink for TestCounter {
         &mut self.one
     }
 
-    fn take_last(&mut self, reruns: bool) -> bool {
+    fn take_last(&mut self, reruns: Repeats) -> bool {
         if let Some(case) = self.one.pop() {
             self.push(&case, reruns);
         }
@@ -429,7 +447,7 @@ impl CaseSink for TestMerger {
         &mut self.tests
     }
 
-    fn take_last(&mut self, reruns: bool) -> bool {
+    fn take_last(&mut self, reruns: Repeats) -> bool {
         self.place_last(reruns);
         self.taken += 1;
         !self.over_limit()
@@ -477,7 +495,7 @@ impl TestCounter {
     /// Counts a testcase, with the rules of [`TestMerger::place_last`]: the one before it now,
     /// and it when the next one comes (or at [`TestCounter::finish`]), its slot fetched from
     /// memory meanwhile.
-    fn push(&mut self, case: &TestCase, reruns: bool) {
+    fn push(&mut self, case: &TestCase, reruns: Repeats) {
         let key =
             (!case.id.name.is_empty()).then(|| (self.hasher.hash(&case.id) & HASH_BITS).max(1));
         if let Some(key) = key {
@@ -539,7 +557,7 @@ struct Pending {
     key: Option<u64>,
     tally: Tally,
     duration: Option<f64>,
-    reruns: bool,
+    reruns: Repeats,
 }
 
 /// Hashes test identities to 64 bits (collisions: about 1 in 10^7 for a million tests).

@@ -6,20 +6,49 @@ use serde::{Deserialize, Serialize};
 
 /// The report formats this crate reads. Detected from content, never from a file name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
 pub enum Format {
     /// JUnit XML, in any of its dialects.
+    #[serde(rename = "junit")]
     Junit,
+    /// Visual Studio test results (`.trx`: `dotnet test --logger trx`, vstest, mstest).
+    #[serde(rename = "trx")]
+    Trx,
+    /// NUnit 3 result XML (`<test-run>`).
+    #[serde(rename = "nunit")]
+    Nunit,
+    /// xUnit.net v2 XML (`<assemblies>`).
+    #[serde(rename = "xunit")]
+    Xunit,
+    /// SonarQube generic test execution (`<testExecutions version="1">`).
+    #[serde(rename = "sonarqube-tests")]
+    SonarTests,
     /// Cobertura XML (coverage.py, gcovr, istanbul, coverlet, ...).
+    #[serde(rename = "cobertura")]
     Cobertura,
     /// JaCoCo XML.
+    #[serde(rename = "jacoco")]
     Jacoco,
     /// LCOV tracefile.
+    #[serde(rename = "lcov")]
     Lcov,
     /// Clover XML.
+    #[serde(rename = "clover")]
     Clover,
     /// Go coverprofile (`mode: set|count|atomic`).
+    #[serde(rename = "go")]
     Go,
+    /// SonarQube generic coverage (`<coverage version="1">`: gcovr `--sonarqube`, ...).
+    #[serde(rename = "sonarqube-coverage")]
+    SonarCoverage,
+    /// coverage.py's `coverage json`.
+    #[serde(rename = "coveragepy-json")]
+    CoveragePyJson,
+    /// istanbul's `coverage-final.json` (jest, nyc, vitest).
+    #[serde(rename = "istanbul-json")]
+    IstanbulJson,
+    /// `llvm-cov export` JSON (cargo-llvm-cov `--json`).
+    #[serde(rename = "llvm-cov-json")]
+    LlvmCovJson,
 }
 
 impl Format {
@@ -27,17 +56,46 @@ impl Format {
     pub fn name(self) -> &'static str {
         match self {
             Format::Junit => "junit",
+            Format::Trx => "trx",
+            Format::Nunit => "nunit",
+            Format::Xunit => "xunit",
+            Format::SonarTests => "sonarqube-tests",
             Format::Cobertura => "cobertura",
             Format::Jacoco => "jacoco",
             Format::Lcov => "lcov",
             Format::Clover => "clover",
             Format::Go => "go",
+            Format::SonarCoverage => "sonarqube-coverage",
+            Format::CoveragePyJson => "coveragepy-json",
+            Format::IstanbulJson => "istanbul-json",
+            Format::LlvmCovJson => "llvm-cov-json",
         }
     }
 
+    /// Every format, in the order of the README's table.
+    pub const ALL: [Format; 14] = [
+        Format::Junit,
+        Format::Trx,
+        Format::Nunit,
+        Format::Xunit,
+        Format::SonarTests,
+        Format::Cobertura,
+        Format::Jacoco,
+        Format::Lcov,
+        Format::Clover,
+        Format::Go,
+        Format::SonarCoverage,
+        Format::CoveragePyJson,
+        Format::IstanbulJson,
+        Format::LlvmCovJson,
+    ];
+
     /// Whether this format carries test results (otherwise it carries coverage).
     pub fn is_test_report(self) -> bool {
-        matches!(self, Format::Junit)
+        matches!(
+            self,
+            Format::Junit | Format::Trx | Format::Nunit | Format::Xunit | Format::SonarTests
+        )
     }
 }
 

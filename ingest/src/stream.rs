@@ -13,9 +13,9 @@ use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 use std::io::Read;
 
+use crate::TestReader;
 use crate::error::{Error, ErrorKind, Position};
-use crate::junit::JunitReader;
-use crate::merge::{IdHasher, IdentityHasher, Tally, earlier, is_retry};
+use crate::merge::{IdHasher, IdentityHasher, Repeats, Tally, earlier, is_retry};
 use crate::model::{Outcome, Status, TestCase, TestCounts};
 use crate::{Options, ReportReader, Result, open};
 
@@ -44,7 +44,7 @@ struct Placer {
 impl Placer {
     /// (identity hash, invocation, the test's tally after this testcase); `None` for a
     /// testcase without a name (never merged).
-    fn place(&mut self, case: &TestCase, reruns: bool) -> Option<(u64, u32, Tally)> {
+    fn place(&mut self, case: &TestCase, reruns: Repeats) -> Option<(u64, u32, Tally)> {
         if case.id.name.is_empty() {
             return None;
         }
@@ -100,7 +100,7 @@ pub fn plan_tests(read: impl Read + Send + 'static, options: &Options) -> Result
                 options.limits.max_testcases
             ))));
         }
-        let reruns = reader.repeats_are_reruns();
+        let reruns = reader.repeats();
         match placer.place(&case, reruns) {
             None => {
                 let tally = Tally::of(&case.outcome);
@@ -174,7 +174,7 @@ fn changed() -> Error {
 
 /// Pass 2: each test once, merged, without texts.
 pub struct MergedTests {
-    reader: JunitReader,
+    reader: TestReader,
     placer: Placer,
     finals: HashMap<(u64, u32), Final>,
 }
@@ -194,7 +194,7 @@ impl MergedTests {
                     Err(changed())
                 };
             };
-            let reruns = self.reader.repeats_are_reruns();
+            let reruns = self.reader.repeats();
             let Some((key, invocation, _)) = self.placer.place(&case, reruns) else {
                 return Ok(Some(case));
             };
