@@ -164,6 +164,10 @@ pub struct UploadArgs {
     /// Attempts on 5xx answers and network errors (with backoff).
     #[arg(long, default_value_t = 5)]
     retries: u32,
+    /// Have the server refuse a report that reads with any warning (an odd value, declared
+    /// totals that disagree) instead of storing it with its warnings.
+    #[arg(long)]
+    strict: bool,
     /// Report files (any supported format; sent gzipped). None with --finish or --status.
     #[arg(value_name = "FILE", required_unless_present_any = ["finish", "status"])]
     files: Vec<PathBuf>,
@@ -229,6 +233,7 @@ pub fn upload(args: &UploadArgs) -> Result<ExitCode> {
     );
     put("ci_provider", env.provider.map(str::to_owned));
     put("ci_url", env.url.clone());
+    put("strict", args.strict.then(|| "true".to_owned()));
     let base = format!(
         "{}/api/v1/projects/{}/builds/{}/reports",
         args.server.trim_end_matches('/'),
@@ -312,7 +317,7 @@ fn finish(
             Some(s) => {
                 let mut meta: serde_json::Map<String, serde_json::Value> = query
                     .iter()
-                    .filter(|(k, _)| !matches!(*k, "shard" | "shards" | "number"))
+                    .filter(|(k, _)| !matches!(*k, "shard" | "shards" | "number" | "strict"))
                     .map(|(k, v)| ((*k).to_owned(), v.clone().into()))
                     .collect();
                 meta.insert("status".into(), s.clone().into());

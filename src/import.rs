@@ -36,6 +36,10 @@ pub struct Args {
     /// No progress line.
     #[arg(long)]
     quiet: bool,
+    /// Refuse a report that reads with any warning (an odd value, declared totals that
+    /// disagree) instead of importing it with its warnings.
+    #[arg(long)]
+    strict: bool,
 }
 
 /// `build.json`, as written by people and scripts.
@@ -146,7 +150,7 @@ fn list_build(dir: &Path, build: usize, jobs: &mut Vec<Job>) -> Result<BuildMeta
     Ok(meta)
 }
 
-fn parse_job(job: &Job) -> Result<(UploadMeta, cimetrics_ingest::Report)> {
+fn parse_job(job: &Job, strict: bool) -> Result<(UploadMeta, cimetrics_ingest::Report)> {
     let bytes =
         std::fs::read(&job.path).with_context(|| format!("{}: cannot read", job.path.display()))?;
     let upload = UploadMeta {
@@ -158,6 +162,7 @@ fn parse_job(job: &Job) -> Result<(UploadMeta, cimetrics_ingest::Report)> {
     // The store keeps outcomes, attempts, times and failure messages, never other texts.
     let options = cimetrics_ingest::Options {
         outcomes_only: true,
+        strict,
         ..cimetrics_ingest::Options::default()
     };
     let report = cimetrics_ingest::parse_with(std::io::Cursor::new(bytes), &options)
@@ -200,6 +205,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     let mut replayed = 0u64;
     let mut failed = 0u64;
     let started = std::time::Instant::now();
+    let strict = args.strict;
     std::thread::scope(|scope| -> Result<()> {
         let mut handles = Vec::new();
         for _ in 0..workers {
@@ -209,7 +215,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
                 loop {
                     let next = jobs.lock().map(|mut j| j.next()).ok().flatten();
                     let Some((_, job)) = next else { break };
-                    let outcome = parse_job(&job);
+                    let outcome = parse_job(&job, strict);
                     if tx.send(Parsed { job, outcome }).is_err() {
                         break;
                     }

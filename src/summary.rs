@@ -14,6 +14,9 @@ pub struct Args {
     /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
+    /// Treat every warning as an error (an odd value, declared totals that disagree).
+    #[arg(long)]
+    strict: bool,
     /// Report files; `-` reads standard input. Gzip is detected and read transparently.
     #[arg(required = true, value_name = "FILE")]
     files: Vec<String>,
@@ -110,8 +113,11 @@ impl From<&Error> for ErrorOutput {
     }
 }
 
-fn summarize_one(path: &str) -> Result<Summary, Error> {
-    let options = Options::default();
+fn summarize_one(path: &str, strict: bool) -> Result<Summary, Error> {
+    let options = Options {
+        strict,
+        ..Options::default()
+    };
     if path == "-" {
         return cimetrics_ingest::summarize(io::stdin(), &options);
     }
@@ -139,7 +145,7 @@ pub fn run(args: &Args) -> ExitCode {
     let mut all_coverage: Option<CoverageTotals> = None;
     let mut failed = false;
     for path in &args.files {
-        match summarize_one(path) {
+        match summarize_one(path, args.strict) {
             Ok(summary) => {
                 if let Some(t) = &summary.tests {
                     all_tests.get_or_insert_with(TestCounts::default).merge(t);

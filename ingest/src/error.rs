@@ -38,7 +38,7 @@ pub enum ErrorKind {
     Io(String),
     /// The content is none of the supported formats.
     UnknownFormat(String),
-    /// The bytes are not well-formed XML.
+    /// The bytes are not well-formed XML (or JSON, for the JSON formats).
     Syntax(String),
     /// The document ended with elements still open.
     Truncated(String),
@@ -59,7 +59,7 @@ impl fmt::Display for ErrorKind {
         match self {
             ErrorKind::Io(m) => write!(f, "read error: {m}"),
             ErrorKind::UnknownFormat(m) => write!(f, "unknown report format: {m}"),
-            ErrorKind::Syntax(m) => write!(f, "malformed xml: {m}"),
+            ErrorKind::Syntax(m) => write!(f, "malformed input: {m}"),
             ErrorKind::Truncated(m) => write!(f, "truncated document: {m}"),
             ErrorKind::Invalid(m) => f.write_str(m),
             ErrorKind::Encoding(m) => write!(f, "bad encoding: {m}"),

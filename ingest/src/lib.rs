@@ -1,9 +1,11 @@
 //! Exact, streaming readers for the test and coverage reports CI jobs write.
 //!
-//! `cimetrics-ingest` reads JUnit XML (every dialect: Surefire, Gradle, pytest, jest, nextest,
-//! go-junit-report, ...), Cobertura, JaCoCo, LCOV, Clover and Go coverprofiles, gzipped or
-//! not, in UTF-8, UTF-16 or a declared legacy encoding. The format is detected from the
-//! content, never from a file name.
+//! `cimetrics-ingest` reads test reports (JUnit XML in every dialect: Surefire, Gradle, pytest,
+//! jest, nextest, go-junit-report, ...; TRX; NUnit 3; xUnit.net v2; SonarQube generic test
+//! execution) and coverage reports (Cobertura, JaCoCo, LCOV, Clover, Go coverprofiles,
+//! SonarQube generic coverage, coverage.py JSON, istanbul's coverage-final.json, `llvm-cov
+//! export` JSON), gzipped or not, in UTF-8, UTF-16 or a declared legacy encoding. The format
+//! is detected from the content, never from a file name.
 //!
 //! - [`parse`] reads a whole report into a [`Report`]: [`TestCase`]s with their [`Outcome`]
 //!   (retries kept as evidence: [`Outcome::Flaky`] for a test that passed after failing), or
@@ -39,10 +41,13 @@
 //! assert_eq!((tests.total, tests.passed, tests.skipped, tests.flaky), (3, 2, 1, 1));
 //! assert_eq!(tests.duration_seconds, 2.0);
 //!
-//! let err = cimetrics_ingest::parse(&b"<testsuite><testcase name=\"x\" time=\"abc\"/></testsuite>"[..])
+//! // One odd value is kept with a warning; damage to the document is an error, with its place.
+//! let odd = cimetrics_ingest::parse(&b"<testsuite><testcase name=\"x\" time=\"abc\"/></testsuite>"[..])?;
+//! assert!(odd.warnings[0].contains("time=\"abc\""));
+//! let err = cimetrics_ingest::parse(&b"<testsuite><testcase name=\"x\" name=\"y\"/></testsuite>"[..])
 //!     .unwrap_err();
 //! assert_eq!(err.to_string(),
-//!     "junit: testsuite/testcase[1]/@time (line 1, column 37): invalid duration \"abc\"");
+//!     "junit: testsuite/testcase[1]/@name (line 1, column 12): malformed input: the attribute `name` is given twice");
 //! # Ok::<(), cimetrics_ingest::Error>(())
 //! ```
 

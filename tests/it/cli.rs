@@ -167,3 +167,72 @@ fn a_missing_file_is_an_error_entry_not_a_crash() {
             .contains("read error")
     );
 }
+
+#[test]
+fn summary_json_reads_the_dotnet_and_sonarqube_formats_with_the_same_shape() {
+    let samples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
+    let trx = samples.join("fixtures/trx/dotnet-trx.trx");
+    let nunit = samples.join("fixtures/nunit/dotnet-nunit.xml");
+    let sonar = samples.join("generated/gcovr-sonarqube.xml");
+    for f in [&trx, &nunit, &sonar] {
+        assert!(f.exists(), "{} is missing", f.display());
+    }
+    let out = cimetrics()
+        .args(["summary", "--json"])
+        .args([&trx, &nunit, &sonar])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    // The counts each file declares (TRX <Counters>, NUnit <test-run>) and gcovr's own summary.
+    assert_eq!(v["files"][0]["format"], "trx");
+    assert_eq!(v["files"][0]["tests"]["total"], 11, "{}", v["files"][0]);
+    assert_eq!(v["files"][1]["format"], "nunit");
+    assert_eq!(v["files"][1]["tests"]["errored"], 2, "{}", v["files"][1]);
+    assert_eq!(v["files"][2]["format"], "sonarqube-coverage");
+    assert_eq!(
+        v["files"][2]["coverage"]["lines_valid"], 21,
+        "{}",
+        v["files"][2]
+    );
+    assert_eq!(v["files"][2]["coverage"]["branches_covered"], 7);
+}
+
+#[test]
+fn summary_strict_fails_on_a_warning_that_plain_summary_reports() {
+    let odd = temp_file(
+        "odd.xml",
+        b"<testsuite name=\"s\"><testcase name=\"a\" time=\"1,5\"/></testsuite>",
+    );
+    let plain = cimetrics()
+        .args(["summary", "--json"])
+        .arg(&odd)
+        .output()
+        .unwrap();
+    assert_eq!(plain.status.code(), Some(0));
+    let v: Value = serde_json::from_slice(&plain.stdout).unwrap();
+    assert!(
+        v["files"][0]["warnings"][0]
+            .as_str()
+            .is_some_and(|w| w.contains("time=\"1,5\"")),
+        "{v}"
+    );
+    let strict = cimetrics()
+        .args(["summary", "--json", "--strict"])
+        .arg(&odd)
+        .output()
+        .unwrap();
+    assert_ne!(strict.status.code(), Some(0));
+    let v: Value = serde_json::from_slice(&strict.stdout).unwrap();
+    assert!(
+        v["files"][0]["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("refused in strict mode")),
+        "{v}"
+    );
+}

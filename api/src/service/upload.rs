@@ -58,6 +58,9 @@ pub(crate) struct UploadQuery {
     ci_provider: Option<String>,
     /// A link to the build.
     ci_url: Option<String>,
+    /// Refuse the report (400, `bad-report`) when reading it gives any warning (an odd value kept or
+    /// dropped, declared totals that disagree), instead of storing it with its warnings.
+    strict: Option<bool>,
 }
 
 /// A time given as ms since the epoch or RFC 3339.
@@ -349,6 +352,7 @@ pub(crate) async fn report(
         ..cimetrics_ingest::Options::default()
     };
     options.limits.max_input_bytes = limit;
+    options.strict = query.strict.unwrap_or(false);
     options.limits.max_testcases = state.settings.max_tests_per_report;
     options.limits.max_attempts_per_test = state.settings.max_attempts_per_test;
     let plan = if decoded > state.settings.stream_above_bytes {

@@ -856,3 +856,50 @@ fn every_read_route_answers_on_an_empty_project_and_on_one_without_coverage() {
         svc.stop();
     }
 }
+
+#[test]
+fn a_report_with_one_odd_value_is_stored_with_a_warning_and_refused_when_strict() {
+    for (backend, svc) in services(|_| {}) {
+        let token = project(&svc, "shop");
+        let report = b"<testsuite name=\"s\"><testcase name=\"a\" classname=\"c\" time=\"NaN\"/>\
+            <testcase name=\"b\" classname=\"c\" time=\"1.5\"/></testsuite>";
+        let strict = post(
+            &svc,
+            "/api/v1/projects/shop/builds/8/reports?strict=true",
+            Some(&token),
+            &[],
+            report,
+        );
+        assert_eq!(strict.status, 400, "{backend}: {}", strict.text());
+        let p = strict.json();
+        assert!(
+            p["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("refused in strict mode") && d.contains("NaN")),
+            "{backend}: {p}"
+        );
+        assert_eq!(p["position"]["line"], 1, "{backend}: {p}");
+        let builds = get(&svc, "/api/v1/projects/shop/builds");
+        assert!(
+            !builds.text().contains("\"8\""),
+            "{backend}: {}",
+            builds.text()
+        );
+
+        let kept = post(
+            &svc,
+            "/api/v1/projects/shop/builds/7/reports",
+            Some(&token),
+            &[],
+            report,
+        );
+        assert_eq!(kept.status, 201, "{backend}: {}", kept.text());
+        let body = kept.json();
+        assert_eq!(body["tests"]["total"], 2, "{backend}: {body}");
+        let warnings = body["warnings"].to_string();
+        assert!(
+            warnings.contains("1 test with a time that is not a number of seconds"),
+            "{backend}: {warnings}"
+        );
+    }
+}
