@@ -14,6 +14,13 @@ def files(*globs):
             if not p.name.endswith(".json") and p.is_file():
                 yield p
 prolog = rb"^\s*(<\?xml[^>]*\?>\s*)?(<!DOCTYPE[^>]*>\s*)?((<!--.*?-->)\s*)*"
+def json_files(*globs):
+    for g in globs:
+        for p in sorted(samples.glob(g)):
+            if not p.name.endswith(".expected.json") and p.is_file():
+                yield p
+def json_value(data, key):
+    return data.split(key, 1)[-1]
 def strip_root(data, root):
     return re.sub(prolog + rb"<" + root + rb"\b[^>]*>", b"", data, count=1, flags=re.S)
 targets = {
@@ -24,7 +31,16 @@ targets = {
     "clover": (files("corpus/coverage/clover/*", "generated/*clover*.xml"), lambda d: strip_root(d, b"coverage")),
     "lcov": (files("corpus/coverage/lcov/*", "generated/*.lcov"), lambda d: d.split(b"SF:", 1)[-1]),
     "go": (files("corpus/coverage/go/*", "generated/go-*.out"), lambda d: d.split(b"\n", 1)[-1]),
-    "detect": (files("corpus/*/*/*", "generated/*.*"), lambda d: d),
+    "trx": (files("fixtures/trx/*.trx"), lambda d: strip_root(d, b"TestRun")),
+    "nunit": (files("fixtures/nunit/*.xml"), lambda d: strip_root(d, b"test-run")),
+    "xunit": (files("fixtures/xunit/*.xml"), lambda d: strip_root(d, b"assemblies")),
+    "sonar_tests": (files("fixtures/sonarqube/cypress-*.xml"), lambda d: strip_root(d, b"testExecutions")),
+    "sonar_coverage": (files("fixtures/sonarqube/gcovr-*.xml", "generated/*sonarqube*.xml"), lambda d: strip_root(d, b"coverage")),
+    # The JSON targets' headers end where a value starts: the seeds are the documents' values.
+    "coveragepy_json": (json_files("generated/coverage-py.json"), lambda d: json_value(d, b'"files":')),
+    "istanbul_json": (json_files("generated/*coverage-final.json"), lambda d: json_value(d, b'"statementMap":')),
+    "llvm_cov_json": (json_files("generated/cargo-llvm-cov*.json"), lambda d: json_value(d, b'"files":')),
+    "detect": (files("corpus/*/*/*", "generated/*.*", "fixtures/*/*"), lambda d: d),
 }
 for target, (paths, strip) in targets.items():
     out = pathlib.Path("corpus") / target

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Peak resident memory of `cimetrics summary --json` on large generated reports.
 #
-#   bash scripts/peak-rss.sh                 # ~200 MB JUnit, JUnit gzipped, ~200 MB Cobertura
+#   bash scripts/peak-rss.sh                 # ~200 MB JUnit, JUnit gzipped, ~200 MB Cobertura,
+#                                            # ~200 MB each of coverage.py, istanbul, llvm-cov JSON
 #   SIZE=50000000 bash scripts/peak-rss.sh   # other size (bytes, approximate)
 #   KEEP=1 WORK_DIR=/tmp/rss bash scripts/peak-rss.sh   # keep the generated files
 #
@@ -72,6 +73,50 @@ measure() { # label file
 generate junit 1000000 "$WORK/junit-1mb.xml"
 generate junit "$SIZE" "$WORK/junit.xml"
 generate cobertura "$SIZE" "$WORK/cobertura.xml"
+# The JSON coverage formats, written by Python in the shapes coverage.py, istanbul and
+# llvm-cov write (one file entry repeated under new paths until SIZE bytes).
+generate_json() { # kind bytes path
+    [ -s "$3" ] && return 0
+    python3 - "$1" "$2" "$3" <<'PY'
+import json, sys
+kind, size, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+lines = list(range(1, 401))
+with open(path, "w") as out:
+    if kind == "coveragepy":
+        out.write('{"meta": {"format": 3, "version": "7.17.3", "show_contexts": false, "branch_coverage": true}, "files": {')
+        entry = {"executed_lines": lines[::2], "missing_lines": lines[1::2], "excluded_lines": [],
+                 "executed_branches": [[l, l + 1] for l in lines[::8]], "missing_branches": [[l, l + 2] for l in lines[::8]]}
+    elif kind == "istanbul":
+        out.write("{")
+        entry = {"statementMap": {str(i): {"start": {"line": l, "column": 0}, "end": {"line": l, "column": 9}} for i, l in enumerate(lines)},
+                 "s": {str(i): i % 3 for i in range(len(lines))},
+                 "branchMap": {str(i): {"loc": {"start": {"line": l, "column": 0}, "end": {"line": l, "column": 9}}, "type": "if", "locations": []} for i, l in enumerate(lines[::8])},
+                 "b": {str(i): [i % 2, 1] for i in range(len(lines[::8]))}, "fnMap": {}, "f": {}}
+    else:
+        out.write('{"data": [{"files": [')
+        entry = {"segments": [[l, 1, l % 3, True, True, False] for l in lines], "branches": [],
+                 "summary": {"lines": {"count": 400, "covered": 266}, "branches": {"count": 10, "covered": 5}}}
+    written, n = 0, 0
+    while written < size:
+        name = "src/pkg%d/file%d.py" % (n // 100, n)
+        if kind == "coveragepy":
+            text = json.dumps(name) + ": " + json.dumps(entry)
+        elif kind == "istanbul":
+            text = json.dumps(name) + ": " + json.dumps(dict(entry, path=name))
+        else:
+            text = json.dumps(dict(entry, filename=name))
+        out.write(("," if n else "") + text)
+        written += len(text)
+        n += 1
+    if kind == "llvm":
+        out.write('], "totals": {"lines": {"count": %d, "covered": %d}, "branches": {"count": %d, "covered": %d}}}], "type": "llvm.coverage.json.export", "version": "3.1.0"}' % (400 * n, 266 * n, 10 * n, 5 * n))
+    else:
+        out.write("}}" if kind == "coveragepy" else "}")
+PY
+}
+generate_json coveragepy "$SIZE" "$WORK/coverage-py.json"
+generate_json istanbul "$SIZE" "$WORK/coverage-final.json"
+generate_json llvm "$SIZE" "$WORK/llvm-cov.json"
 if [ ! -s "$WORK/junit.xml.gz" ]; then
     echo "peak-rss: gzip -c junit.xml > junit.xml.gz"
     gzip -c "$WORK/junit.xml" >"$WORK/junit.xml.gz"
@@ -82,3 +127,6 @@ measure "junit ~1 MB (baseline)" "$WORK/junit-1mb.xml"
 measure "junit" "$WORK/junit.xml"
 measure "junit gzip" "$WORK/junit.xml.gz"
 measure "cobertura" "$WORK/cobertura.xml"
+measure "coverage.py json" "$WORK/coverage-py.json"
+measure "istanbul json" "$WORK/coverage-final.json"
+measure "llvm-cov json" "$WORK/llvm-cov.json"

@@ -234,10 +234,8 @@ impl XmlTestReader {
             return Ok(());
         }
         match (self.format, name) {
-            (Format::Trx, "Counters") => {
-                if self.open.is_empty() {
-                    self.declared_total = self.count_attr(start, "total")?;
-                }
+            (Format::Trx, "Counters") if self.open.is_empty() => {
+                self.declared_total = self.count_attr(start, "total")?;
             }
             (Format::Xunit, "assembly") => {
                 if let Some(n) = self.count_attr(start, "total")? {

@@ -71,7 +71,7 @@ fn a_bad_file_gets_a_positioned_error_and_the_others_are_still_reported() {
     let good = temp_file("good.xml", JUNIT.as_bytes());
     let bad = temp_file(
         "bad.xml",
-        b"<testsuites>\n  <testsuite name=\"s\">\n    <testcase name=\"x\" time=\"abc\"/>\n",
+        b"<testsuites>\n  <testsuite name=\"s\">\n    <testcase name=\"x\" name=\"y\"/>\n",
     );
     let out = cimetrics()
         .args(["summary", "--json"])
@@ -83,12 +83,12 @@ fn a_bad_file_gets_a_positioned_error_and_the_others_are_still_reported() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let err = &v["files"][0]["error"];
     assert_eq!(err["line"], 3);
-    assert_eq!(err["column"], 30);
+    assert_eq!(err["column"], 5);
     assert!(
         err["message"]
             .as_str()
             .unwrap()
-            .contains("testsuites/testsuite[1]/testcase[1]/@time"),
+            .contains("testsuites/testsuite[1]/testcase[1]/@name"),
         "{err}"
     );
     assert_eq!(v["files"][1]["tests"]["total"], 3);
