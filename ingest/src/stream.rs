@@ -73,6 +73,7 @@ impl Placer {
 
 /// Pass 1's result: the counts and warnings of the report, and what pass 2 needs.
 pub struct TestPlan {
+    format: crate::Format,
     finals: HashMap<(u64, u32), Final>,
     counts: TestCounts,
     warnings: Vec<String>,
@@ -88,6 +89,7 @@ pub fn plan_tests(read: impl Read + Send + 'static, options: &Options) -> Result
         ReportReader::Tests(reader) => (*reader).without_details(),
         ReportReader::Coverage(_) => return Ok(None),
     };
+    let format = reader.format();
     let mut placer = Placer::default();
     let mut finals: HashMap<(u64, u32), Final> = HashMap::new();
     let mut counts = TestCounts::default();
@@ -130,6 +132,7 @@ pub fn plan_tests(read: impl Read + Send + 'static, options: &Options) -> Result
     }
     let warnings = crate::strict_check(options, reader.finish(&counts))?;
     Ok(Some(TestPlan {
+        format,
         finals,
         counts,
         warnings,
@@ -141,6 +144,11 @@ impl TestPlan {
     /// The report's counts (as [`crate::summarize`] gives them).
     pub fn counts(&self) -> TestCounts {
         self.counts
+    }
+
+    /// The report's format.
+    pub fn format(&self) -> crate::Format {
+        self.format
     }
 
     /// The report's warnings.

@@ -369,6 +369,7 @@ pub(crate) async fn report(
         Some(plan) => {
             let (tx, batches) = tokio::sync::mpsc::channel(2);
             let counts = plan.counts();
+            let format = plan.format();
             let warnings = plan.warnings().to_vec();
             let producer = tokio::task::spawn_blocking(move || {
                 let run = || -> Result<(), String> {
@@ -403,6 +404,7 @@ pub(crate) async fn report(
                     &meta,
                     &upload,
                     UploadContent::TestBatches {
+                        format,
                         counts,
                         warnings,
                         batches,
@@ -453,7 +455,9 @@ pub(crate) struct Uploaded {
     digest: String,
     /// The report's size, decoded (bytes).
     size: u64,
-    /// The detected format (`junit`, `cobertura`, `jacoco`, `lcov`, `clover`, `go`).
+    /// The detected format (`junit`, `trx`, `nunit`, `xunit`, `sonarqube-tests`, `cobertura`,
+    /// `jacoco`, `lcov`, `clover`, `go`, `sonarqube-coverage`, `coveragepy-json`,
+    /// `istanbul-json`, `llvm-cov-json`).
     format: String,
     /// The report's tests, for a test report.
     tests: Option<TestTotals>,

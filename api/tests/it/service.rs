@@ -903,3 +903,78 @@ fn a_report_with_one_odd_value_is_stored_with_a_warning_and_refused_when_strict(
         );
     }
 }
+
+#[test]
+fn dotnet_sonarqube_and_json_coverage_reports_are_stored_under_their_own_format() {
+    let samples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../samples");
+    // (file, format, tests total or lines valid/covered) as the files declare or the tools
+    // printed (samples/*.expected.json).
+    let cases = [
+        ("fixtures/trx/dotnet-trx.trx", "trx", "tests", 11, 5),
+        ("fixtures/nunit/dotnet-nunit.xml", "nunit", "tests", 9, 3),
+        (
+            "fixtures/xunit/Microbenchmarks.Output.xml",
+            "xunit",
+            "tests",
+            65,
+            61,
+        ),
+        (
+            "generated/coverage-py.json",
+            "coveragepy-json",
+            "coverage",
+            26,
+            22,
+        ),
+        (
+            "generated/istanbul-coverage-final.json",
+            "istanbul-json",
+            "coverage",
+            17,
+            13,
+        ),
+        (
+            "generated/cargo-llvm-cov.json",
+            "llvm-cov-json",
+            "coverage",
+            41,
+            35,
+        ),
+        (
+            "generated/gcovr-sonarqube.xml",
+            "sonarqube-coverage",
+            "coverage",
+            21,
+            15,
+        ),
+    ];
+    // Streamed in two passes (stream_above_bytes 0) and read whole: the same answers.
+    for stream_above in [0, u64::MAX] {
+        for (backend, svc) in services(|s| s.stream_above_bytes = stream_above) {
+            let token = project(&svc, "net");
+            for (i, (file, format, kind, total, good)) in cases.iter().enumerate() {
+                let body = std::fs::read(samples.join(file)).expect(file);
+                let url = format!("/api/v1/projects/net/builds/{i}/reports");
+                for attempt in 0..2 {
+                    let a = post(&svc, &url, Some(&token), &[], &body);
+                    assert_eq!(a.status, 201, "{backend} {file} {attempt}: {}", a.text());
+                    let v = a.json();
+                    assert_eq!(v["format"], *format, "{backend} {file} {attempt}: {v}");
+                    let (all, ok) = if *kind == "tests" {
+                        (&v["tests"]["total"], &v["tests"]["passed"])
+                    } else {
+                        (
+                            &v["coverage"]["lines_valid"],
+                            &v["coverage"]["lines_covered"],
+                        )
+                    };
+                    assert_eq!(
+                        (all, ok),
+                        (&(*total).into(), &(*good).into()),
+                        "{backend} {file}: {v}"
+                    );
+                }
+            }
+        }
+    }
+}

@@ -20,6 +20,8 @@ pub enum UploadContent<'a> {
     /// A test report as batches of merged tests (each test once), with its counts and
     /// warnings known from a first pass.
     TestBatches {
+        /// The report's format (a test format).
+        format: Format,
         /// The report's counts.
         counts: TestCounts,
         /// The report's warnings.
@@ -373,9 +375,12 @@ impl Store {
                 warnings: report.warnings.clone(),
             },
             UploadContent::TestBatches {
-                counts, warnings, ..
+                format,
+                counts,
+                warnings,
+                ..
             } => UploadSummary {
-                format: Format::Junit,
+                format: *format,
                 tests: Some(*counts),
                 coverage: None,
                 warnings: warnings.clone(),
