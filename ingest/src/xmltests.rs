@@ -3,7 +3,7 @@
 //!
 //! | format | test element | identity (class, name) | outcome | duration |
 //! |---|---|---|---|---|
-//! | TRX (`<TestRun>`) | `<UnitTestResult>`, data rows nested in `<InnerResults>` | –, `testName` | `outcome` | `duration="hh:mm:ss.fffffff"` |
+//! | TRX (`<TestRun>`) | `<UnitTestResult>`, data rows nested in `<InnerResults>` | the `<TestMethod className>` of its `testId`, `testName` | `outcome` | `duration="hh:mm:ss.fffffff"` |
 //! | NUnit 3 (`<test-run>`) | `<test-case>` | `classname`, `name` | `result` (+ `label`) | `duration` (s) |
 //! | xUnit.net v2 (`<assemblies>`) | `<test>` | `type`, `name` | `result` | `time` (s) |
 //! | SonarQube (`<testExecutions>`) | `<testCase>` in `<file path>` (the suite) | –, `name` | `<failure>`/`<error>`/`<skipped>` | `duration` (ms) |
@@ -15,12 +15,17 @@
 //! else failed; `Skipped`, `Ignored`, `Explicit`, `Inconclusive` skipped. xUnit.net `Pass`,
 //! `Fail`, `Skip`/`NotRun`.
 //!
+//! `dotnet test` writes a TRX's results before its `<TestDefinitions>`: those results are held
+//! until the definitions give their classes (memory grows with the results of such a file;
+//! mstest.exe writes the definitions first, and nothing is held).
+//!
 //! These formats write each result once and no retries: a repeated identity (a data row or an
 //! example that shares its name) is another test ([`Repeats::Distinct`]). A TRX data-driven
 //! test counts as its parent result and each row, as the file's own `<Counters>` count them.
 //! The totals the report declares (TRX `<Counters total>`, NUnit `<test-run total>`, the sum
 //! of xUnit.net's `<assembly total>`) are checked against the tests read, with a warning.
 
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use quick_xml::events::BytesStart;
@@ -37,6 +42,8 @@ use crate::xml::{Ev, TextAccumulator, Xml, attr_value, for_each_attr};
 struct Open {
     depth: usize,
     case: TestCase,
+    /// TRX: the `testId`, which `<TestDefinitions>` gives the class of.
+    test_id: Option<String>,
     /// The status its attributes give (SonarQube: from its children).
     status: Status,
     message: Option<String>,
@@ -59,8 +66,18 @@ pub(crate) struct XmlTestReader {
     /// Where the text being read goes: the message or the details of the innermost test.
     text: Option<(TextSlot, usize, TextAccumulator)>,
     declared_total: Option<u64>,
-    /// A test read whole from an empty element, for the sink.
-    ready: Option<TestCase>,
+    /// Tests read whole, for the sink, in order.
+    ready: VecDeque<TestCase>,
+    /// TRX: each test's class, from `<TestDefinitions>` (`<UnitTest id>` →
+    /// `<TestMethod className>`), and the `<UnitTest>` being read.
+    classes: HashMap<String, Arc<str>>,
+    unit_test: Option<String>,
+    /// TRX: the depth of `<TestDefinitions>` while it is read, and whether it was.
+    definitions_depth: Option<usize>,
+    definitions_read: bool,
+    /// TRX: results read before the definitions (`dotnet test` writes them first), held until
+    /// their classes are known; with their test ids.
+    held: Vec<(Option<String>, TestCase)>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -84,7 +101,12 @@ impl XmlTestReader {
             open: Vec::new(),
             text: None,
             declared_total: None,
-            ready: None,
+            ready: VecDeque::new(),
+            classes: HashMap::new(),
+            unit_test: None,
+            definitions_depth: None,
+            definitions_read: false,
+            held: Vec::new(),
         }
     }
 
@@ -126,7 +148,15 @@ impl XmlTestReader {
     }
 
     fn step(&mut self, buf: &mut Vec<u8>, sink: &mut impl CaseSink) -> Result<bool> {
-        while !self.done {
+        loop {
+            if let Some(case) = self.ready.pop_front() {
+                sink.list().push(case);
+                sink.take_last(Repeats::Distinct);
+                return Ok(true);
+            }
+            if self.done {
+                return Ok(false);
+            }
             match self.xml.read(buf)? {
                 Ev::Start(start, empty) => {
                     let name = start.local_name();
@@ -137,11 +167,6 @@ impl XmlTestReader {
                         continue;
                     }
                     self.start(name, &start, empty)?;
-                    if let Some(case) = self.ready.take() {
-                        sink.list().push(case);
-                        sink.take_last(Repeats::Distinct);
-                        return Ok(true);
-                    }
                 }
                 Ev::Text(t) => {
                     if let Some((_, _, acc)) = &mut self.text {
@@ -162,19 +187,48 @@ impl XmlTestReader {
                     }
                     if self.open.last().is_some_and(|o| o.depth > depth) {
                         let open = self.open.pop().expect("checked");
-                        sink.list().push(close(open));
-                        sink.take_last(Repeats::Distinct);
-                        return Ok(true);
+                        self.complete(open);
+                    }
+                    if self.definitions_depth.is_some_and(|d| d > depth) {
+                        self.definitions_depth = None;
+                        self.definitions_read = true;
+                        self.release_held();
                     }
                 }
                 Ev::Eof => {
                     self.done = true;
-                    return Ok(false);
+                    self.release_held();
                 }
                 Ev::Other => {}
             }
         }
-        Ok(false)
+    }
+
+    /// A test element was read whole: its test is ready, or (TRX, class not known yet) held.
+    fn complete(&mut self, open: Open) {
+        let test_id = open.test_id.clone();
+        let mut case = close(open);
+        if self.format == Format::Trx {
+            match test_id.as_ref().and_then(|id| self.classes.get(id)) {
+                Some(class) => case.id.classname = Some(class.clone()),
+                None if !self.definitions_read => {
+                    self.held.push((test_id, case));
+                    return;
+                }
+                None => {}
+            }
+        }
+        self.ready.push_back(case);
+    }
+
+    /// The held TRX results, with their classes where the definitions gave them.
+    fn release_held(&mut self) {
+        for (test_id, mut case) in std::mem::take(&mut self.held) {
+            if let Some(class) = test_id.and_then(|id| self.classes.get(&id)) {
+                case.id.classname = Some(class.clone());
+            }
+            self.ready.push_back(case);
+        }
     }
 
     fn check_root(&mut self, name: &str, start: &BytesStart<'_>) -> Result<()> {
@@ -199,6 +253,17 @@ impl XmlTestReader {
             _ => {}
         }
         Ok(())
+    }
+
+    fn text_attr(&self, start: &BytesStart<'_>, wanted: &str) -> Result<Option<String>> {
+        let mut found = None;
+        for_each_attr(&self.xml, start, |attr| {
+            if attr.local_name() == wanted {
+                found = Some(attr_value(&self.xml, start, attr)?.into_owned());
+            }
+            Ok(())
+        })?;
+        Ok(found)
     }
 
     fn count_attr(&self, start: &BytesStart<'_>, wanted: &str) -> Result<Option<u64>> {
@@ -227,7 +292,7 @@ impl XmlTestReader {
             let open = self.test_head(start, depth)?;
             if empty {
                 // An empty element has no `Ev::End`: it is complete now.
-                self.ready = Some(close(open));
+                self.complete(open);
             } else {
                 self.open.push(open);
             }
@@ -237,20 +302,22 @@ impl XmlTestReader {
             (Format::Trx, "Counters") if self.open.is_empty() => {
                 self.declared_total = self.count_attr(start, "total")?;
             }
+            (Format::Trx, "TestDefinitions") if !empty => self.definitions_depth = Some(depth),
+            (Format::Trx, "UnitTest") => self.unit_test = self.text_attr(start, "id")?,
+            (Format::Trx, "TestMethod") => {
+                if let (Some(id), Some(class)) =
+                    (self.unit_test.take(), self.text_attr(start, "className")?)
+                {
+                    self.classes.insert(id, Arc::from(class));
+                }
+            }
             (Format::Xunit, "assembly") => {
                 if let Some(n) = self.count_attr(start, "total")? {
                     self.declared_total = Some(self.declared_total.unwrap_or(0) + n);
                 }
             }
             (Format::SonarTests, "file") => {
-                let mut path = String::new();
-                for_each_attr(&self.xml, start, |attr| {
-                    if attr.local_name() == "path" {
-                        path = attr_value(&self.xml, start, attr)?.into_owned();
-                    }
-                    Ok(())
-                })?;
-                self.suite = Arc::from(path);
+                self.suite = Arc::from(self.text_attr(start, "path")?.unwrap_or_default());
             }
             _ => {}
         }
@@ -305,9 +372,14 @@ impl XmlTestReader {
         let (mut name, mut classname) = (String::new(), None::<String>);
         let (mut result, mut label) = (String::new(), String::new());
         let mut raw_duration = None::<String>;
+        let mut test_id = None::<String>;
         for_each_attr(xml, start, |attr| {
             let key = attr.local_name();
             let slot = match (format, key) {
+                (Format::Trx, "testId") => {
+                    test_id = Some(attr_value(xml, start, attr)?.into_owned());
+                    return Ok(());
+                }
                 (Format::Trx, "testName") | (Format::Nunit | Format::Xunit, "name") => &mut name,
                 (Format::SonarTests, "name") => &mut name,
                 (Format::Trx, "outcome") | (Format::Nunit | Format::Xunit, "result") => &mut result,
@@ -376,6 +448,7 @@ impl XmlTestReader {
         Ok(Open {
             depth,
             case,
+            test_id,
             status,
             message: None,
             details: None,

@@ -52,3 +52,36 @@ fn every_sample_gives_its_reviewed_summary() {
     assert!(compared > 100, "only {compared} values compared");
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+#[test]
+fn trx_tests_take_their_class_from_the_definitions_before_or_after_the_results() {
+    // dotnet test writes <Results> before <TestDefinitions>; mstest.exe after.
+    for (file, class, name) in [
+        (
+            "fixtures/trx/dotnet-trx.trx",
+            "DotnetTests.XUnitTests.CalculatorTests",
+            "Should be even number(i: 3)",
+        ),
+        (
+            "fixtures/trx/mstest-datadriven.trx",
+            "MsTestSample.DataDriven",
+            "Two_pass_one_fails (1)",
+        ),
+    ] {
+        let path = repo().join("samples").join(file);
+        let report = cimetrics_ingest::parse(std::fs::File::open(&path).expect(file)).unwrap();
+        let cimetrics_ingest::Content::Tests(tests) = &report.content else {
+            panic!("{file}: not tests")
+        };
+        let test = tests
+            .tests
+            .iter()
+            .find(|t| t.id.name == name)
+            .unwrap_or_else(|| panic!("{file}: no {name}"));
+        assert_eq!(test.id.classname.as_deref(), Some(class), "{file}");
+        assert!(
+            tests.tests.iter().all(|t| t.id.classname.is_some()),
+            "{file}: a test without its class"
+        );
+    }
+}
