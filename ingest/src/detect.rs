@@ -47,8 +47,13 @@ pub(crate) fn detect(prefix: &[u8]) -> Result<Format> {
     {
         return Ok(format);
     }
+    if (text[0] == b'{' || text[0] == b'[')
+        && let Some(format) = crate::quality::detect_json(text)
+    {
+        return Ok(format);
+    }
     let what = if text[0] == b'{' || text[0] == b'[' {
-        "JSON that is none of coverage.py's `coverage json`, istanbul's coverage-final.json or `llvm-cov export`".to_string()
+        "JSON that is none of the JSON formats read here (coverage.py, istanbul, llvm-cov, SARIF, Code Climate, pylint, ESLint, ruff, bandit)".to_string()
     } else {
         let shown: String = first_line.chars().take(60).collect();
         format!("neither XML nor LCOV nor a Go coverprofile (the input starts with \"{shown}\")")
@@ -175,6 +180,7 @@ fn format_of(root: &str, clover: Option<bool>) -> Option<Format> {
         "test-run" => Some(Format::Nunit),
         "assemblies" | "assembly" => Some(Format::Xunit),
         "testExecutions" => Some(Format::SonarTests),
+        "checkstyle" => Some(Format::Checkstyle),
         "report" => Some(Format::Jacoco),
         "coverage" if clover == Some(true) => Some(Format::Clover),
         "coverage" => Some(Format::Cobertura),
@@ -191,7 +197,7 @@ fn decide(root: &str, clover: Option<bool>, prefix: &[u8], at: u64) -> Result<Fo
         };
         Error::new(
             ErrorKind::UnknownFormat(format!(
-                "root element <{root}>{hint} is not a report this tool reads (expected <testsuites>, <testsuite>, <TestRun>, <test-run>, <assemblies>, <testExecutions>, <coverage> or <report>)"
+                "root element <{root}>{hint} is not a report this tool reads (expected <testsuites>, <testsuite>, <TestRun>, <test-run>, <assemblies>, <testExecutions>, <checkstyle>, <coverage> or <report>)"
             )),
             position_in(prefix, at),
         )

@@ -67,6 +67,9 @@ pub struct Options {
     /// for callers that store counts, outcomes and messages, several times less memory and
     /// time.
     pub outcomes_only: bool,
+    /// The format, when the caller names it: detection is skipped. The only way to read
+    /// [`crate::Format::LintText`], which cannot be told from other text.
+    pub format: Option<crate::Format>,
 }
 
 const BUF_SIZE: usize = 64 * 1024;

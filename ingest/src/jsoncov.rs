@@ -1,7 +1,7 @@
 //! JSON coverage reports: coverage.py's `coverage json`, istanbul's `coverage-final.json` and
 //! `llvm-cov export` JSON, streamed.
 //!
-//! The document is read by a pull parser ([`json::Json`]) one event at a time; each source
+//! The document is read by a pull parser ([`crate::json::Json`]) one event at a time; each source
 //! file is yielded as soon as its entry has been read, and what is not needed (coverage.py's
 //! `functions`/`classes`, istanbul's `fnMap`/`inputSourceMap`, llvm-cov's `segments` and
 //! `functions`) is passed over without being kept. Memory grows with one file's entry at
@@ -19,8 +19,6 @@
 //!   own summary (the line and branch counts `llvm-cov report` prints) as declared totals,
 //!   without lines; `data[*].totals` are the report's declared totals.
 
-mod json;
-
 use std::collections::HashMap;
 
 use crate::coverage::{DeclaredTotals, MAX_LINE_NUMBER, parse_count, parse_digits};
@@ -29,7 +27,7 @@ use crate::input::{Options, Source};
 use crate::model::{FileCoverage, Format, LineCoverage};
 use crate::warnings::{Oddity, Warnings};
 
-use json::{Ev, Json};
+use crate::json::{Ev, Json};
 
 /// Which JSON coverage format `prefix` (the first bytes of a document starting with `{`) is.
 pub(crate) fn detect_json(prefix: &[u8]) -> Option<Format> {
@@ -79,19 +77,19 @@ pub(crate) fn detect_json(prefix: &[u8]) -> Option<Format> {
 const LLVM_TYPE: &str = "llvm.coverage.json.export";
 
 /// A member name seen in a document's first bytes.
-struct PrefixKey {
+pub(crate) struct PrefixKey {
     /// How many containers are open around the member (1: a top-level member).
-    depth: u8,
+    pub(crate) depth: u8,
     /// The top-level member it is inside (itself at depth 1); cut to 64 bytes.
-    top: String,
-    key: String,
+    pub(crate) top: String,
+    pub(crate) key: String,
     /// Its value, when that is a short string.
-    value: String,
+    pub(crate) value: String,
 }
 
 /// The member names (to depth 3) of the first bytes of a JSON document, read loosely: the
 /// prefix may end anywhere, and detection only needs the names.
-fn prefix_keys(prefix: &[u8]) -> Vec<PrefixKey> {
+pub(crate) fn prefix_keys(prefix: &[u8]) -> Vec<PrefixKey> {
     let mut keys = Vec::new();
     let mut depth: usize = 0;
     let mut top = String::new();

@@ -1057,7 +1057,7 @@ mod tests {
     fn tests_of(r: &Report) -> &[TestCase] {
         match &r.content {
             crate::Content::Tests(t) => &t.tests,
-            crate::Content::Coverage(_) => panic!("not a test report"),
+            _ => panic!("not a test report"),
         }
     }
 

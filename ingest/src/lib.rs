@@ -60,11 +60,13 @@ mod detect;
 mod error;
 mod input;
 mod jacoco;
+mod json;
 mod jsoncov;
 mod junit;
 mod lines;
 mod merge;
 mod model;
+mod quality;
 mod sonar;
 mod stream;
 mod warnings;
@@ -78,7 +80,12 @@ pub use input::{Limits, Options};
 pub use junit::{JunitReader, parse_duration};
 pub use model::{
     Attempt, AttemptKind, Content, CoverageReport, CoverageTotals, FileCoverage, Format,
-    LineCoverage, Outcome, Report, Status, Summary, TestCase, TestCounts, TestId, TestReport,
+    IssueReport, LineCoverage, Outcome, Report, Status, Summary, TestCase, TestCounts, TestId,
+    TestReport,
+};
+pub use quality::{
+    Category, CategoryCounts, Issue, IssueCounts, IssueReader, Severity, SeverityCounts,
+    fingerprint,
 };
 pub use stream::{MergedTests, TestPlan, plan_tests};
 
@@ -93,6 +100,8 @@ pub enum ReportReader {
     Tests(Box<TestReader>),
     /// A coverage report.
     Coverage(Box<CoverageReader>),
+    /// A code-quality report.
+    Issues(Box<IssueReader>),
 }
 
 impl ReportReader {
@@ -101,6 +110,7 @@ impl ReportReader {
         match self {
             ReportReader::Tests(t) => t.format(),
             ReportReader::Coverage(c) => c.format(),
+            ReportReader::Issues(i) => i.format(),
         }
     }
 }
@@ -189,7 +199,10 @@ impl Iterator for TestReader {
 /// The input cannot be read, its encoding is unsupported, or it is none of the formats.
 pub fn open(read: impl Read + Send + 'static, options: &Options) -> Result<ReportReader> {
     let mut source = Source::open(read, options.limits)?;
-    let format = detect::detect(source.peek_prefix()?)?;
+    let format = match options.format {
+        Some(format) => format,
+        None => detect::detect(source.peek_prefix()?)?,
+    };
     Ok(match format {
         Format::Junit => ReportReader::Tests(Box::new(TestReader {
             inner: TestInner::Junit(JunitReader::new(source, *options)),
@@ -199,6 +212,9 @@ pub fn open(read: impl Read + Send + 'static, options: &Options) -> Result<Repor
             inner: TestInner::Other(xmltests::XmlTestReader::new(source, f, *options)),
             format,
         })),
+        f if f.is_issue_report() => {
+            ReportReader::Issues(Box::new(IssueReader::new(source, f, *options)))
+        }
         other => ReportReader::Coverage(Box::new(CoverageReader::new(source, other, *options))),
     })
 }
@@ -275,6 +291,33 @@ pub fn parse_with(read: impl Read + Send + 'static, options: &Options) -> Result
                 warnings,
             })
         }
+        ReportReader::Issues(mut reader) => {
+            let format = reader.format();
+            let mut counter = quality::model::IssueCounter::default();
+            let mut issues = Vec::new();
+            // The same fingerprint again (one rule, file and message on two lines: `line too
+            // long (107 > 79)` and `(95 > 79)` read alike) is the next occurrence: `#2`, `#3`,
+            // in document order, so each keeps its identity when code moves.
+            let mut seen: std::collections::HashMap<String, u32> = Default::default();
+            while let Some(mut issue) = reader.next_issue()? {
+                counter.push(&issue);
+                let n = seen.entry(issue.fingerprint.clone()).or_insert(0);
+                *n += 1;
+                if *n > 1 {
+                    issue.fingerprint = format!("{}#{n}", issue.fingerprint);
+                }
+                issues.push(issue);
+            }
+            let (score, statements, warnings) = (*reader).finish();
+            Ok(Report {
+                format,
+                content: Content::Issues(IssueReport {
+                    issues,
+                    counts: counter.finish(score, statements),
+                }),
+                warnings: strict_check(options, warnings)?,
+            })
+        }
     }
 }
 
@@ -295,6 +338,7 @@ pub fn summarize(read: impl Read + Send + 'static, options: &Options) -> Result<
                 format,
                 tests: Some(counts),
                 coverage: None,
+                issues: None,
                 warnings: strict_check(options, reader.finish(&counts))?,
             })
         }
@@ -309,7 +353,23 @@ pub fn summarize(read: impl Read + Send + 'static, options: &Options) -> Result<
                 format,
                 tests: None,
                 coverage: Some(totals),
+                issues: None,
                 warnings: strict_check(options, (*reader).finish(&totals))?,
+            })
+        }
+        ReportReader::Issues(mut reader) => {
+            let format = reader.format();
+            let mut counter = quality::model::IssueCounter::default();
+            while let Some(issue) = reader.next_issue()? {
+                counter.push(&issue);
+            }
+            let (score, statements, warnings) = (*reader).finish();
+            Ok(Summary {
+                format,
+                tests: None,
+                coverage: None,
+                issues: Some(counter.finish(score, statements)),
+                warnings: strict_check(options, warnings)?,
             })
         }
     }

@@ -43,15 +43,15 @@ use crate::model::{FileCoverage, Format, LineCoverage};
 use crate::warnings::{Oddity, Warnings};
 
 /// Reads a source line by line, knowing where each line starts.
-struct Lines {
+pub(crate) struct Lines {
     source: Source,
     format: Format,
-    line_no: u64,
+    pub(crate) line_no: u64,
     line_offset: u64,
 }
 
 impl Lines {
-    fn new(source: Source, format: Format) -> Self {
+    pub(crate) fn new(source: Source, format: Format) -> Self {
         Lines {
             source: source.untracked_lines(),
             format,
@@ -61,7 +61,7 @@ impl Lines {
     }
 
     /// The next line without its end, or `None` at the end of input.
-    fn next_line<'b>(&mut self, buf: &'b mut Vec<u8>) -> Result<Option<&'b str>> {
+    pub(crate) fn next_line<'b>(&mut self, buf: &'b mut Vec<u8>) -> Result<Option<&'b str>> {
         match self.next_raw_line(buf)? {
             Some(raw) => self.text(raw).map(Some),
             None => Ok(None),
@@ -208,7 +208,7 @@ impl Lines {
         })
     }
 
-    fn error(&self, column: usize, kind: ErrorKind) -> Error {
+    pub(crate) fn error(&self, column: usize, kind: ErrorKind) -> Error {
         Error::new(
             kind,
             Position {

@@ -49,6 +49,31 @@ pub enum Format {
     /// `llvm-cov export` JSON (cargo-llvm-cov `--json`).
     #[serde(rename = "llvm-cov-json")]
     LlvmCovJson,
+    /// SARIF 2.1.0 (CodeQL, semgrep, ruff, ESLint, bandit, clippy-sarif, trivy, ...).
+    #[serde(rename = "sarif")]
+    Sarif,
+    /// Code Climate JSON, also GitLab Code Quality (ruff `--output-format gitlab`, ...).
+    #[serde(rename = "codeclimate")]
+    CodeClimate,
+    /// Checkstyle XML (Checkstyle, ESLint, ktlint, detekt, PHP_CodeSniffer, ...).
+    #[serde(rename = "checkstyle")]
+    Checkstyle,
+    /// pylint `--output-format=json2`.
+    #[serde(rename = "pylint-json2")]
+    PylintJson2,
+    /// ESLint `-f json`.
+    #[serde(rename = "eslint-json")]
+    EslintJson,
+    /// ruff `--output-format json`.
+    #[serde(rename = "ruff-json")]
+    RuffJson,
+    /// bandit `-f json`.
+    #[serde(rename = "bandit-json")]
+    BanditJson,
+    /// `path:line:col: CODE message` (flake8, ruff concise, pycodestyle) and mypy's text; read
+    /// only when named ([`crate::Options::format`]).
+    #[serde(rename = "lint-text")]
+    LintText,
 }
 
 impl Format {
@@ -69,11 +94,24 @@ impl Format {
             Format::CoveragePyJson => "coveragepy-json",
             Format::IstanbulJson => "istanbul-json",
             Format::LlvmCovJson => "llvm-cov-json",
+            Format::Sarif => "sarif",
+            Format::CodeClimate => "codeclimate",
+            Format::Checkstyle => "checkstyle",
+            Format::PylintJson2 => "pylint-json2",
+            Format::EslintJson => "eslint-json",
+            Format::RuffJson => "ruff-json",
+            Format::BanditJson => "bandit-json",
+            Format::LintText => "lint-text",
         }
     }
 
+    /// The format of a name ([`Format::name`]).
+    pub fn from_name(name: &str) -> Option<Format> {
+        Format::ALL.into_iter().find(|f| f.name() == name)
+    }
+
     /// Every format, in the order of the README's table.
-    pub const ALL: [Format; 14] = [
+    pub const ALL: [Format; 22] = [
         Format::Junit,
         Format::Trx,
         Format::Nunit,
@@ -88,9 +126,32 @@ impl Format {
         Format::CoveragePyJson,
         Format::IstanbulJson,
         Format::LlvmCovJson,
+        Format::Sarif,
+        Format::CodeClimate,
+        Format::Checkstyle,
+        Format::PylintJson2,
+        Format::EslintJson,
+        Format::RuffJson,
+        Format::BanditJson,
+        Format::LintText,
     ];
 
-    /// Whether this format carries test results (otherwise it carries coverage).
+    /// Whether this format carries code-quality issues.
+    pub fn is_issue_report(self) -> bool {
+        matches!(
+            self,
+            Format::Sarif
+                | Format::CodeClimate
+                | Format::Checkstyle
+                | Format::PylintJson2
+                | Format::EslintJson
+                | Format::RuffJson
+                | Format::BanditJson
+                | Format::LintText
+        )
+    }
+
+    /// Whether this format carries test results.
     pub fn is_test_report(self) -> bool {
         matches!(
             self,
@@ -456,6 +517,30 @@ pub struct CoverageReport {
     pub totals: CoverageTotals,
 }
 
+/// A whole code-quality report.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct IssueReport {
+    /// Issues in document order, suppressed ones included.
+    pub issues: Vec<crate::Issue>,
+    /// Counts over `issues`.
+    pub counts: crate::IssueCounts,
+}
+
+impl IssueReport {
+    /// Names the tool of the issues whose report did not say (`--tool`): lint text, a
+    /// Checkstyle file without sources.
+    pub fn name_tool(&mut self, tool: &str) {
+        let mut named = false;
+        for issue in self.issues.iter_mut().filter(|i| i.tool.is_empty()) {
+            issue.tool = tool.to_owned();
+            named = true;
+        }
+        if named && self.issues.iter().all(|i| i.tool == tool) {
+            self.counts.tool = Some(tool.to_owned());
+        }
+    }
+}
+
 /// What a report holds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -464,6 +549,8 @@ pub enum Content {
     Tests(TestReport),
     /// Coverage.
     Coverage(CoverageReport),
+    /// Code-quality issues.
+    Issues(IssueReport),
 }
 
 /// A parsed report: its format, content and the warnings raised while reading it.
@@ -486,6 +573,8 @@ pub struct Summary {
     pub tests: Option<TestCounts>,
     /// For coverage reports.
     pub coverage: Option<CoverageTotals>,
+    /// For code-quality reports.
+    pub issues: Option<crate::IssueCounts>,
     /// Warnings raised while reading.
     pub warnings: Vec<String>,
 }

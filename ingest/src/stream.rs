@@ -80,14 +80,14 @@ pub struct TestPlan {
     options: Options,
 }
 
-/// Pass 1 over a report: `None` when it is not a test report (coverage), else its plan.
+/// Pass 1 over a report: `None` when it is not a test report (coverage, issues), else its plan.
 ///
 /// # Errors
 /// Any problem of the input, with its position, as [`crate::parse`] reports it.
 pub fn plan_tests(read: impl Read + Send + 'static, options: &Options) -> Result<Option<TestPlan>> {
     let mut reader = match open(read, options)? {
         ReportReader::Tests(reader) => (*reader).without_details(),
-        ReportReader::Coverage(_) => return Ok(None),
+        ReportReader::Coverage(_) | ReportReader::Issues(_) => return Ok(None),
     };
     let format = reader.format();
     let mut placer = Placer::default();
@@ -163,7 +163,7 @@ impl TestPlan {
     pub fn replay(self, read: impl Read + Send + 'static) -> Result<MergedTests> {
         let reader = match open(read, &self.options)? {
             ReportReader::Tests(reader) => (*reader).without_details(),
-            ReportReader::Coverage(_) => return Err(changed()),
+            ReportReader::Coverage(_) | ReportReader::Issues(_) => return Err(changed()),
         };
         Ok(MergedTests {
             reader,

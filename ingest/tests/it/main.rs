@@ -55,5 +55,12 @@ pub fn files_below(dir: &Path) -> Vec<PathBuf> {
 /// Summarises a file with the default options.
 pub fn summarize(path: &Path) -> Result<cimetrics_ingest::Summary, cimetrics_ingest::Error> {
     let file = std::fs::File::open(path).expect("file opens");
-    cimetrics_ingest::summarize(file, &cimetrics_ingest::Options::default())
+    // Lint text is read only when named (it cannot be detected): the samples name it `.txt`.
+    let format = (path.extension().is_some_and(|e| e == "txt"))
+        .then_some(cimetrics_ingest::Format::LintText);
+    let options = cimetrics_ingest::Options {
+        format,
+        ..cimetrics_ingest::Options::default()
+    };
+    cimetrics_ingest::summarize(file, &options)
 }

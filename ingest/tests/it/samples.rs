@@ -27,6 +27,7 @@ fn every_sample_gives_its_reviewed_summary() {
             "format": summary.format,
             "tests": summary.tests,
             "coverage": summary.coverage,
+            "issues": summary.issues,
         });
         if expected["format"] != got["format"] {
             problems.push(format!(
@@ -34,7 +35,7 @@ fn every_sample_gives_its_reviewed_summary() {
                 got["format"], expected["format"]
             ));
         }
-        for section in ["tests", "coverage"] {
+        for section in ["tests", "coverage", "issues"] {
             let Some(want) = expected.get(section).and_then(Value::as_object) else {
                 continue;
             };

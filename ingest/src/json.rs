@@ -642,6 +642,145 @@ impl Json {
     }
 }
 
+/// A small JSON value, read whole: one item of a streamed document (a SARIF result, an ESLint
+/// file entry), never the document.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Value {
+    Null,
+    Bool(bool),
+    /// A number, as written.
+    Num(String),
+    Str(String),
+    Arr(Vec<Value>),
+    /// Members in document order (a key given twice is an error).
+    Obj(Vec<(String, Value)>),
+}
+
+impl Value {
+    /// The member `key` of an object.
+    pub(crate) fn get(&self, key: &str) -> Option<&Value> {
+        match self {
+            Value::Obj(members) => members.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    /// The value at `path` (member names; a number picks an array element).
+    pub(crate) fn at(&self, path: &[&str]) -> Option<&Value> {
+        path.iter().try_fold(self, |v, key| match v {
+            Value::Arr(items) => items.get(key.parse::<usize>().ok()?),
+            _ => v.get(key),
+        })
+    }
+
+    pub(crate) fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::Num(n) => n.parse().ok(),
+            Value::Str(s) => s.trim().parse().ok(),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn as_u64(&self) -> Option<u64> {
+        self.as_f64()
+            .filter(|v| v.is_finite() && *v >= 0.0)
+            .map(|v| v as u64)
+    }
+
+    pub(crate) fn as_array(&self) -> &[Value] {
+        match self {
+            Value::Arr(items) => items,
+            _ => &[],
+        }
+    }
+
+    /// A string, or a number's text (ids some tools write as numbers).
+    pub(crate) fn text(&self) -> Option<String> {
+        match self {
+            Value::Str(s) | Value::Num(s) => Some(s.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// The most text one [`Json::read_value`] may hold (keys, strings and numbers together): an item of
+/// a report is small; a larger one is a limit error, not memory a client can grow.
+pub(crate) const MAX_VALUE_BYTES: usize = 16 << 20;
+
+impl Json {
+    /// Reads the value `first` (just read) starts, whole.
+    ///
+    /// # Errors
+    /// Malformed JSON, a key given twice in one object, or more than [`MAX_VALUE_BYTES`].
+    pub(crate) fn read_value(&mut self, first: Ev) -> Result<Value> {
+        let mut budget = MAX_VALUE_BYTES;
+        self.value_within(first, &mut budget)
+    }
+
+    fn value_within(&mut self, first: Ev, budget: &mut usize) -> Result<Value> {
+        let charge = |json: &Json, budget: &mut usize| -> Result<String> {
+            let text = json.text().to_owned();
+            *budget = budget.checked_sub(text.len() + 16).ok_or_else(|| {
+                json.error_at_token(ErrorKind::Limit(format!(
+                    "one item of the report holds more than {MAX_VALUE_BYTES} bytes"
+                )))
+            })?;
+            Ok(text)
+        };
+        Ok(match first {
+            Ev::Null => Value::Null,
+            Ev::Bool(b) => Value::Bool(b),
+            Ev::Num => Value::Num(charge(self, budget)?),
+            Ev::Str => Value::Str(charge(self, budget)?),
+            Ev::BeginArray => {
+                let mut items = Vec::new();
+                loop {
+                    match self.next(true)? {
+                        Ev::End => break,
+                        ev => items.push(self.value_within(ev, budget)?),
+                    }
+                }
+                Value::Arr(items)
+            }
+            Ev::BeginObject => {
+                let mut members: Vec<(String, Value)> = Vec::new();
+                loop {
+                    match self.next(true)? {
+                        Ev::End => break,
+                        Ev::Key => {
+                            let key = charge(self, budget)?;
+                            if members.iter().any(|(k, _)| *k == key) {
+                                return Err(self.error_at_token(ErrorKind::Syntax(format!(
+                                    "the key \"{key}\" is given twice in one object"
+                                ))));
+                            }
+                            let ev = self.next(true)?;
+                            let value = self.value_within(ev, budget)?;
+                            members.push((key, value));
+                        }
+                        other => {
+                            return Err(self.error_at_token(ErrorKind::Syntax(format!(
+                                "expected a key, found {other:?}"
+                            ))));
+                        }
+                    }
+                }
+                Value::Obj(members)
+            }
+            Ev::End | Ev::Key | Ev::Eof => {
+                return Err(self.error_at_token(ErrorKind::Syntax("expected a value".into())));
+            }
+        })
+    }
+}
+
 /// The length of the UTF-8 sequence that `lead` starts (1 for a byte that starts none, which
 /// then fails the check).
 fn utf8_len(lead: u8) -> usize {
