@@ -86,7 +86,7 @@ fn store(c: &mut Criterion) {
         .iter()
         .map(|(_, r)| match &r.content {
             cimetrics_ingest::Content::Tests(t) => t.tests.len() as u64,
-            cimetrics_ingest::Content::Coverage(_) => 0,
+            _ => 0,
         })
         .sum();
     let mut group = c.benchmark_group("store");

@@ -6,7 +6,7 @@ use std::fs::File;
 use std::io::{self, Write};
 use std::process::ExitCode;
 
-use cimetrics_ingest::{CoverageTotals, Error, Options, Summary, TestCounts};
+use cimetrics_ingest::{CoverageTotals, Error, Format, IssueCounts, Options, Summary, TestCounts};
 use serde::Serialize;
 
 #[derive(clap::Args)]
@@ -17,6 +17,13 @@ pub struct Args {
     /// Treat every warning as an error (an odd value, declared totals that disagree).
     #[arg(long)]
     strict: bool,
+    /// Read every file as this format instead of detecting it (`lint-text` is only read so:
+    /// flake8, ruff concise, pycodestyle and mypy output cannot be told from other text).
+    #[arg(long, value_parser = format_name)]
+    format: Option<Format>,
+    /// The tool of code-quality reports that do not name theirs (lint text, Checkstyle).
+    #[arg(long)]
+    tool: Option<String>,
     /// Report files; `-` reads standard input. Gzip is detected and read transparently.
     #[arg(required = true, value_name = "FILE")]
     files: Vec<String>,
@@ -40,8 +47,50 @@ struct FileOutput {
     tests: Option<TestsOutput>,
     #[serde(skip_serializing_if = "Option::is_none")]
     coverage: Option<CoverageOutput>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    issues: Option<IssuesOutput>,
     warnings: Vec<String>,
     error: Option<ErrorOutput>,
+}
+
+#[derive(Serialize)]
+struct IssuesOutput {
+    total: u64,
+    suppressed: u64,
+    by_severity: cimetrics_ingest::SeverityCounts,
+    by_category: cimetrics_ingest::CategoryCounts,
+    /// Distinct rule ids.
+    rules: u64,
+    /// Distinct files with an issue.
+    files: u64,
+    tool: Option<String>,
+    tool_score: Option<f64>,
+    /// For the text output: the rules with the most issues.
+    #[serde(skip)]
+    top_rules: Vec<(String, u64)>,
+}
+
+impl From<&IssueCounts> for IssuesOutput {
+    fn from(c: &IssueCounts) -> Self {
+        IssuesOutput {
+            total: c.total,
+            suppressed: c.suppressed,
+            by_severity: c.by_severity,
+            by_category: c.by_category,
+            rules: c.rules,
+            files: c.files,
+            tool: c.tool.clone(),
+            tool_score: c.tool_score,
+            top_rules: c.top_rules.clone(),
+        }
+    }
+}
+
+fn format_name(name: &str) -> Result<Format, String> {
+    Format::from_name(name).ok_or_else(|| {
+        let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
+        format!("not a format; one of {}", names.join(", "))
+    })
 }
 
 #[derive(Serialize)]
@@ -113,9 +162,10 @@ impl From<&Error> for ErrorOutput {
     }
 }
 
-fn summarize_one(path: &str, strict: bool) -> Result<Summary, Error> {
+fn summarize_one(path: &str, args: &Args) -> Result<Summary, Error> {
     let options = Options {
-        strict,
+        strict: args.strict,
+        format: args.format,
         ..Options::default()
     };
     if path == "-" {
@@ -145,7 +195,7 @@ pub fn run(args: &Args) -> ExitCode {
     let mut all_coverage: Option<CoverageTotals> = None;
     let mut failed = false;
     for path in &args.files {
-        match summarize_one(path, args.strict) {
+        match summarize_one(path, args) {
             Ok(summary) => {
                 if let Some(t) = &summary.tests {
                     all_tests.get_or_insert_with(TestCounts::default).merge(t);
@@ -160,6 +210,13 @@ pub fn run(args: &Args) -> ExitCode {
                     format: Some(summary.format.name()),
                     tests: summary.tests.as_ref().map(TestsOutput::from),
                     coverage: summary.coverage.as_ref().map(CoverageOutput::from),
+                    issues: summary.issues.as_ref().map(|c| {
+                        let mut issues = IssuesOutput::from(c);
+                        if issues.tool.is_none() {
+                            issues.tool.clone_from(&args.tool);
+                        }
+                        issues
+                    }),
                     warnings: summary.warnings,
                     error: None,
                 });
@@ -171,6 +228,7 @@ pub fn run(args: &Args) -> ExitCode {
                     format: e.format().map(|f| f.name()),
                     tests: None,
                     coverage: None,
+                    issues: None,
                     warnings: Vec::new(),
                     error: Some(ErrorOutput::from(&e)),
                 });
@@ -204,6 +262,25 @@ pub fn run(args: &Args) -> ExitCode {
     }
 }
 
+fn write_issues(out: &mut impl Write, i: &IssuesOutput) -> io::Result<()> {
+    let s = &i.by_severity;
+    write!(
+        out,
+        "{} issues: {} blocker, {} critical, {} major, {} minor, {} info",
+        i.total, s.blocker, s.critical, s.major, s.minor, s.info
+    )?;
+    if i.suppressed > 0 {
+        write!(out, "; {} suppressed", i.suppressed)?;
+    }
+    if let Some(tool) = &i.tool {
+        write!(out, "; {tool}")?;
+    }
+    if let Some(score) = i.tool_score {
+        write!(out, " scores {score}")?;
+    }
+    Ok(())
+}
+
 fn write_text(out: &mut impl Write, output: &Output) -> io::Result<()> {
     for f in &output.files {
         match (&f.error, f.format) {
@@ -216,7 +293,20 @@ fn write_text(out: &mut impl Write, output: &Output) -> io::Result<()> {
                 if let Some(c) = &f.coverage {
                     write_coverage(out, c)?;
                 }
+                if let Some(i) = &f.issues {
+                    write_issues(out, i)?;
+                }
                 writeln!(out)?;
+                if let Some(i) = &f.issues
+                    && !i.top_rules.is_empty()
+                {
+                    let top: Vec<String> = i
+                        .top_rules
+                        .iter()
+                        .map(|(r, n)| format!("{r} {n}"))
+                        .collect();
+                    writeln!(out, "  top rules: {}", top.join(", "))?;
+                }
             }
             (None, None) => writeln!(out, "{}: unreadable", f.path)?,
         }

@@ -236,3 +236,79 @@ fn summary_strict_fails_on_a_warning_that_plain_summary_reports() {
         "{v}"
     );
 }
+
+#[test]
+fn summary_counts_code_quality_issues_by_severity_and_reads_lint_text_when_named() {
+    let generated = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/generated");
+    let pylint = generated.join("pylint.json2");
+    let flake8 = generated.join("flake8.txt");
+    let out = cimetrics()
+        .args(["summary", "--json"])
+        .arg(&pylint)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    // pylint's own lines: 11 messages (1 error, 6 warnings, 3 conventions, 1 refactor),
+    // rated 5.59/10 (samples/generated/logs).
+    let i = &v["files"][0]["issues"];
+    assert_eq!(v["files"][0]["format"], "pylint-json2");
+    assert_eq!(i["total"], 11, "{i}");
+    assert_eq!(
+        i["by_severity"],
+        serde_json::json!({"blocker": 0, "critical": 1, "major": 6, "minor": 4, "info": 0})
+    );
+    assert_eq!(i["by_category"]["bug"], 1, "{i}");
+    assert_eq!(i["tool"], "pylint");
+    assert_eq!(i["tool_score"], 5.59);
+    assert!(v["files"][0].get("tests").is_none());
+
+    // Text is not detected: without --format it is an error, with it flake8's 5 findings.
+    let refused = cimetrics()
+        .args(["summary", "--json"])
+        .arg(&flake8)
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(1));
+    let out = cimetrics()
+        .args([
+            "summary",
+            "--json",
+            "--format",
+            "lint-text",
+            "--tool",
+            "flake8",
+        ])
+        .arg(&flake8)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let i = &v["files"][0]["issues"];
+    assert_eq!(
+        (i["total"].as_u64(), i["by_severity"]["minor"].as_u64()),
+        (Some(5), Some(5))
+    );
+    assert_eq!(i["tool"], "flake8");
+    assert_eq!(i["files"], 1, "{i}");
+
+    let text = cimetrics().args(["summary"]).arg(&pylint).output().unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains(
+            "11 issues: 0 blocker, 1 critical, 6 major, 4 minor, 0 info; pylint scores 5.59"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("top rules: "), "{text}");
+}
