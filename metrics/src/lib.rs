@@ -13,7 +13,9 @@
 //!   [`duration_regressions`];
 //! - coverage: [`coverage_per_build`], [`coverage_per_window`], [`coverage_per_file`],
 //!   [`coverage_per_package`];
-//! - [`score`] (the quality score, versioned) and [`gate::evaluate`] (the quality gate).
+//! - [`score`] (the quality score, versioned) and [`gate::evaluate`] (the quality gate);
+//! - code quality ([`quality`]): ratings A–E, technical debt, density, new and fixed issues,
+//!   the code-quality score.
 //!
 //! Windows ([`WindowSpec`]) are local days, ISO weeks or months in an IANA time zone, and a
 //! series lists every window in its range: an empty window is a row with a null rate, never
@@ -55,6 +57,7 @@ mod coverage;
 mod durations;
 mod flaky;
 pub mod gate;
+pub mod quality;
 pub mod schema;
 mod score;
 mod table;

@@ -3,7 +3,8 @@
 use std::collections::HashMap;
 
 use cimetrics_ingest::{
-    Content, CoverageReport, CoverageTotals, Format, Report, Status, TestCase, TestCounts,
+    Content, CoverageReport, CoverageTotals, Format, IssueCounts, IssueReport, Report, Severity,
+    Status, TestCase, TestCounts,
 };
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyArguments;
@@ -174,6 +175,9 @@ pub struct UploadSummary {
     pub tests: Option<TestCounts>,
     /// Coverage totals, for coverage reports.
     pub coverage: Option<CoverageTotals>,
+    /// Issue counts, for code-quality reports.
+    #[serde(default)]
+    pub issues: Option<IssueCounts>,
     /// Parser warnings.
     pub warnings: Vec<String>,
 }
@@ -300,7 +304,12 @@ fn test_key(case: &TestCase) -> TestKey {
 pub const NAME_BYTES: usize = 2048;
 
 fn cut(text: &str) -> String {
-    let mut end = text.len().min(NAME_BYTES);
+    cut_to(text, NAME_BYTES)
+}
+
+/// `text` cut to at most `max` bytes at a character boundary.
+fn cut_to(text: &str, max: usize) -> String {
+    let mut end = text.len().min(max);
     while !text.is_char_boundary(end) {
         end -= 1;
     }
@@ -366,11 +375,15 @@ impl Store {
                 format: report.format,
                 tests: match &report.content {
                     Content::Tests(t) => Some(t.counts),
-                    Content::Coverage(_) => None,
+                    _ => None,
                 },
                 coverage: match &report.content {
                     Content::Coverage(c) => Some(c.totals),
-                    Content::Tests(_) => None,
+                    _ => None,
+                },
+                issues: match &report.content {
+                    Content::Issues(i) => Some(i.counts.clone()),
+                    _ => None,
                 },
                 warnings: report.warnings.clone(),
             },
@@ -383,6 +396,7 @@ impl Store {
                 format: *format,
                 tests: Some(*counts),
                 coverage: None,
+                issues: None,
                 warnings: warnings.clone(),
             },
         };
@@ -448,6 +462,7 @@ impl Store {
                     store_tests(&mut tx, project_id, build_id, &tests.tests).await?;
                 }
                 Content::Coverage(coverage) => store_coverage(&mut tx, build_id, coverage).await?,
+                Content::Issues(issues) => store_issues(&mut tx, build_id, issues).await?,
             },
             UploadContent::TestBatches { mut batches, .. } => {
                 let mut finished = false;
@@ -995,6 +1010,51 @@ async fn store_coverage(
     Ok(())
 }
 
+/// The longest message kept of an issue (bytes, cut at a character boundary).
+const ISSUE_MESSAGE_BYTES: usize = 4096;
+
+/// Stores a report's issues. An issue is one per build by its fingerprint: the same finding
+/// in two reports of a build (two shards linting the same file) is stored once.
+async fn store_issues(tx: &mut AnyConnection, build_id: i64, report: &IssueReport) -> Result<()> {
+    let sqlite = is_sqlite(tx);
+    const WIDTH: usize = 13;
+    for chunk in report.issues.chunks(CHUNK / 4) {
+        let sql = format!(
+            "INSERT INTO issues (build_id, fingerprint, tool, rule, severity, category, \
+             native_severity, message, path, line, col, effort_minutes, suppressed) VALUES {} \
+             ON CONFLICT (build_id, fingerprint) DO NOTHING",
+            values(sqlite, chunk.len(), WIDTH, 1)
+        );
+        let mut binds = Vec::with_capacity(chunk.len() * WIDTH);
+        for i in chunk {
+            binds.extend([
+                Bind::I(build_id),
+                Bind::S(i.fingerprint.clone()),
+                Bind::S(cut(&i.tool)),
+                Bind::S(cut(&i.rule)),
+                Bind::I(severity_code(i.severity)),
+                Bind::S(i.category.name().to_owned()),
+                Bind::S(cut_to(&i.native_severity, 64)),
+                Bind::S(cut_to(&i.message, ISSUE_MESSAGE_BYTES)),
+                Bind::S(cut(&i.path)),
+                Bind::OptI(i.line.map(i64::from)),
+                Bind::OptI(i.column.map(i64::from)),
+                Bind::OptI(i.effort_minutes.map(i64::from)),
+                Bind::I(i64::from(i.suppressed)),
+            ]);
+        }
+        bind_all(sqlx::query(AssertSqlSafe(sql)), binds)
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// A severity as stored: 0 blocker … 4 info (worst first, so `MIN` is the worst).
+pub(crate) fn severity_code(s: Severity) -> i64 {
+    Severity::ALL.iter().position(|x| *x == s).unwrap_or(4) as i64
+}
+
 /// Recomputes `build_totals` of a build from its results and files.
 async fn refresh_totals(tx: &mut AnyConnection, build_id: i64) -> Result<()> {
     let t = sqlx::query(AssertSqlSafe(format!(
@@ -1036,9 +1096,15 @@ async fn refresh_totals(tx: &mut AnyConnection, build_id: i64) -> Result<()> {
         c.try_get(3)?,
         c.try_get(4)?,
     ];
-    let has_tests: i64 = sqlx::query_scalar(
-        "SELECT CAST(COUNT(*) AS BIGINT) FROM uploads WHERE build_id = $1 AND format = 'junit'",
-    )
+    let test_formats: Vec<String> = Format::ALL
+        .iter()
+        .filter(|f| f.is_test_report())
+        .map(|f| format!("'{}'", f.name()))
+        .collect();
+    let has_tests: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM uploads WHERE build_id = $1 AND format IN ({})",
+        test_formats.join(", ")
+    )))
     .bind(build_id)
     .fetch_one(&mut *tx)
     .await?;

@@ -142,6 +142,27 @@ const MESSAGES: &str = "CREATE TABLE test_messages (\
     message TEXT NOT NULL, \
     PRIMARY KEY (build_id, test_id));";
 
+/// The code-quality issues of each build, one per fingerprint (`severity` 0 blocker … 4
+/// info; `category` bug, vulnerability or code_smell).
+const ISSUES: &str = r#"
+CREATE TABLE issues (
+    build_id BIGINT NOT NULL REFERENCES builds (id),
+    fingerprint TEXT NOT NULL,
+    tool TEXT NOT NULL,
+    rule TEXT NOT NULL,
+    severity BIGINT NOT NULL,
+    category TEXT NOT NULL,
+    native_severity TEXT NOT NULL,
+    message TEXT NOT NULL,
+    path TEXT NOT NULL,
+    line BIGINT,
+    col BIGINT,
+    effort_minutes BIGINT,
+    suppressed BIGINT NOT NULL,
+    PRIMARY KEY (build_id, fingerprint)
+);
+"#;
+
 fn migrations(backend: Backend) -> Vec<(i64, String)> {
     let (id, blob) = match backend {
         Backend::Sqlite => ("INTEGER PRIMARY KEY", "BLOB"),
@@ -162,6 +183,7 @@ fn migrations(backend: Backend) -> Vec<(i64, String)> {
         (5, PROJECT_READ),
         (6, STATUS_SOURCE),
         (7, MESSAGES),
+        (8, ISSUES),
     ];
     list.into_iter()
         .map(|(v, sql)| (v, sql.replace("{ID}", id).replace("{BLOB}", blob)))

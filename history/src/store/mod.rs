@@ -272,7 +272,8 @@ impl Store {
 }
 
 /// The tables whose rows belong to one build (`build_id`), the order they are deleted in.
-const BUILD_TABLES: [&str; 5] = [
+const BUILD_TABLES: [&str; 6] = [
+    "issues",
     "test_messages",
     "test_results",
     "coverage_files",
