@@ -819,3 +819,150 @@ pub struct TestHistory {
     /// Its runs, newest first.
     pub runs: Vec<TestRun>,
 }
+
+/// Issues per severity.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, ToSchema)]
+pub struct SeverityTotals {
+    /// Blocker issues.
+    pub blocker: u64,
+    /// Critical issues.
+    pub critical: u64,
+    /// Major issues.
+    pub major: u64,
+    /// Minor issues.
+    pub minor: u64,
+    /// Info issues.
+    pub info: u64,
+}
+
+/// Issues per category.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, ToSchema)]
+pub struct CategoryTotals {
+    /// Bugs.
+    pub bug: u64,
+    /// Vulnerabilities.
+    pub vulnerability: u64,
+    /// Code smells.
+    pub code_smell: u64,
+}
+
+/// The ratings A–E of a build's issues.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct QualityRatings {
+    /// From the worst open bug: A none, B minor, C major, D critical, E blocker.
+    pub reliability: String,
+    /// The same over vulnerabilities.
+    pub security: String,
+    /// From the debt ratio: A ≤ 5%, B ≤ 10%, C ≤ 20%, D ≤ 50%, else E; null without lines.
+    pub maintainability: Option<String>,
+}
+
+/// One component of the code-quality score.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct CodeQualityComponent {
+    /// `reliability`, `security` or `maintainability`.
+    pub name: String,
+    /// Its rating (null: not rated, left out).
+    pub rating: Option<String>,
+    /// Its weight after normalisation.
+    pub weight: f64,
+    /// Points it adds.
+    pub points: f64,
+}
+
+/// The code-quality score 0–100 with its components.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct CodeQualityScore {
+    /// The formula's version.
+    pub version: u32,
+    /// 0–100, one decimal.
+    pub score: f64,
+    /// The formula.
+    pub formula: String,
+    /// The components.
+    pub components: Vec<CodeQualityComponent>,
+}
+
+/// A build's code quality: open issues, new and fixed against the previous build of its
+/// branch, ratings and score.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct IssuesSummary {
+    /// The project.
+    pub project: String,
+    /// The build (null when no build has a code-quality report).
+    pub build: Option<String>,
+    /// The previous complete build with a code-quality report on its branch.
+    pub previous_build: Option<String>,
+    /// Open issues.
+    pub open: u64,
+    /// Suppressed issues (not open).
+    pub suppressed: u64,
+    /// Open now and not open in the previous build (by fingerprint).
+    pub new: u64,
+    /// Open in the previous build and not now.
+    pub fixed: u64,
+    /// Open issues per severity.
+    pub by_severity: SeverityTotals,
+    /// Open issues per category.
+    pub by_category: CategoryTotals,
+    /// Distinct rules of the open issues.
+    pub rules: u64,
+    /// Distinct files with an open issue.
+    pub files: u64,
+    /// The lines the ratings count (the build's coverage `lines_valid`); null when unknown.
+    pub lines: Option<u64>,
+    /// Open issues per 1,000 lines.
+    pub density_per_kloc: Option<f64>,
+    /// Remediation minutes of the open issues.
+    pub debt_minutes: u64,
+    /// Debt minutes / (30 × lines).
+    pub debt_ratio: Option<f64>,
+    /// The ratings.
+    pub ratings: Option<QualityRatings>,
+    /// The code-quality score (null without a build).
+    pub code_quality: Option<CodeQualityScore>,
+}
+
+/// One issue of a build (or, `fixed`, of the build before it).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct IssueRow {
+    /// Identity across builds.
+    pub fingerprint: String,
+    /// `new` (not open in the previous build), `open` or `fixed` (open then, not now).
+    pub status: String,
+    /// The tool.
+    pub tool: String,
+    /// The rule.
+    pub rule: String,
+    /// `blocker`, `critical`, `major`, `minor` or `info`.
+    pub severity: String,
+    /// `bug`, `vulnerability` or `code_smell`.
+    pub category: String,
+    /// The message.
+    pub message: String,
+    /// The file.
+    pub path: String,
+    /// Line.
+    pub line: Option<i64>,
+    /// Column.
+    pub column: Option<i64>,
+}
+
+/// A page of a build's issues.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct IssueList {
+    /// The project.
+    pub project: String,
+    /// The build (null when no build has a code-quality report).
+    pub build: Option<String>,
+    /// The build `new` and `fixed` compare with.
+    pub previous_build: Option<String>,
+    /// Issues matching the filters, over all pages.
+    pub total: u64,
+    /// Rows skipped.
+    pub offset: u64,
+    /// The page size.
+    pub limit: u64,
+    /// The page.
+    pub issues: Vec<IssueRow>,
+}

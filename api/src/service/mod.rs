@@ -370,6 +370,14 @@ fn routes(cfg: &mut web::ServiceConfig) {
             web::get().to(read::coverage_files),
         )
         .route(
+            "/api/v1/projects/{project}/issues",
+            web::get().to(read::issues),
+        )
+        .route(
+            "/api/v1/projects/{project}/issues/summary",
+            web::get().to(read::issues_summary),
+        )
+        .route(
             "/api/v1/projects/{project}/score",
             web::get().to(read::score),
         )
@@ -419,6 +427,10 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/api/v1/projects/{project}/coverage/files.csv",
             web::get().to(read::csv_routes::coverage_files),
+        )
+        .route(
+            "/api/v1/projects/{project}/issues.csv",
+            web::get().to(read::csv_routes::issues),
         )
         // After every other `tests/...` route: a test's id is any other segment.
         .route(

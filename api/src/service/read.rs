@@ -9,12 +9,12 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use cimetrics_history::answers::{
     BuildDetail, BuildList, Comparison, CoverageFiles, CoveragePackages, FailingTests, FlakyTests,
-    Gate, Mttr, ProjectList, ProjectRef, QualityScore, Regressions, SlowestTests, TestHistory,
-    Trend, TrendAnswer,
+    Gate, IssueList, IssuesSummary, Mttr, ProjectList, ProjectRef, QualityScore, Regressions,
+    SlowestTests, TestHistory, Trend, TrendAnswer,
 };
 use cimetrics_history::questions::{
-    BuildsParams, FailingParams, FlakyParams, GateParams, MTTR_DAYS, Metric, RegressionParams,
-    SCORE_DAYS, SlowestParams, TrendParams,
+    BuildsParams, FailingParams, FlakyParams, GateParams, IssuesParams, MTTR_DAYS, Metric,
+    RegressionParams, SCORE_DAYS, SlowestParams, TrendParams,
 };
 use cimetrics_history::store::Project;
 use cimetrics_history::{History, csv};
@@ -490,6 +490,101 @@ pub(crate) async fn coverage_files(
     Ok(respond(&req, q.format.as_deref(), &answer, |a| &a.files))
 }
 
+/// Query of `GET .../issues/summary`.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct IssuesSummaryQuery {
+    /// The CI's build id (default: the latest complete build with a code-quality report).
+    build: Option<String>,
+    /// The branch of the default build.
+    branch: Option<String>,
+}
+
+/// A build's code quality: open issues by severity and category, new and fixed against the
+/// previous build of its branch, ratings A–E and the code-quality score.
+#[utoipa::path(get, path = "/api/v1/projects/{project}/issues/summary", tag = "read",
+    params(("project" = String, Path, description = "Project name"), IssuesSummaryQuery),
+    responses((status = 200, description = "The build's code quality", body = IssuesSummary,
+        content_type = "application/json"),
+        (status = 404, description = "No such build", body = super::ProblemDetails)))]
+pub(crate) async fn issues_summary(
+    state: Shared,
+    req: HttpRequest,
+    path: web::Path<String>,
+    q: web::Query<IssuesSummaryQuery>,
+) -> Result<HttpResponse, Problem> {
+    let project = readable(&state, &req, &path).await?;
+    let (build, branch) = (q.build.clone(), q.branch.clone());
+    let answer = ask(&state, move |h| async move {
+        h.issues_summary(&project, build.as_deref(), branch.as_deref())
+            .await
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(answer))
+}
+
+/// Query of `GET .../issues`.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct IssuesQuery {
+    /// The CI's build id (default: the latest complete build with a code-quality report).
+    build: Option<String>,
+    /// The branch of the default build.
+    branch: Option<String>,
+    /// `blocker`, `critical`, `major`, `minor` or `info`.
+    severity: Option<String>,
+    /// `bug`, `vulnerability` or `code_smell`.
+    category: Option<String>,
+    /// A rule id.
+    rule: Option<String>,
+    /// A file.
+    path: Option<String>,
+    /// `open` (default; new ones included), `new`, or `fixed` (the previous build's issues
+    /// that are gone).
+    status: Option<String>,
+    /// Rows to skip (default 0).
+    offset: Option<u64>,
+    /// Page size (default 100, at most 1,000).
+    limit: Option<u64>,
+    /// `csv` for CSV.
+    format: Option<String>,
+}
+
+/// A page of a build's issues, filtered by severity, category, rule, file and status.
+#[utoipa::path(get, path = "/api/v1/projects/{project}/issues", tag = "read",
+    params(("project" = String, Path, description = "Project name"), IssuesQuery),
+    responses((status = 200, description = "Issues, worst first", body = IssueList,
+        content_type = "application/json"),
+        (status = 400, description = "A filter that is not one of its values", body = super::ProblemDetails),
+        (status = 404, description = "No such build", body = super::ProblemDetails)))]
+pub(crate) async fn issues(
+    state: Shared,
+    req: HttpRequest,
+    path: web::Path<String>,
+    q: web::Query<IssuesQuery>,
+) -> Result<HttpResponse, Problem> {
+    let project = readable(&state, &req, &path).await?;
+    let params = IssuesParams {
+        build: q.build.clone(),
+        branch: q.branch.clone(),
+        severity: q.severity.clone(),
+        category: q.category.clone(),
+        rule: q.rule.clone(),
+        path: q.path.clone(),
+        status: q.status.clone(),
+        offset: q.offset.unwrap_or(0),
+        limit: q.limit,
+    };
+    let answer = ask(
+        &state,
+        move |h| async move { h.issues(&project, &params).await },
+    )
+    .await?;
+    Ok(respond(&req, q.format.as_deref(), &answer, |a| &a.issues))
+}
+
 /// Query of `GET .../score`.
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -759,7 +854,7 @@ pub(crate) async fn compare(
 pub(crate) mod csv_routes {
     use actix_web::{HttpRequest, HttpResponse, web};
 
-    use super::{BuildsQuery, FilesQuery, Problem, Shared, TestsQuery, TrendQuery};
+    use super::{BuildsQuery, FilesQuery, IssuesQuery, Problem, Shared, TestsQuery, TrendQuery};
 
     /// Builds as CSV.
     #[utoipa::path(get, path = "/api/v1/projects/{project}/builds.csv", tag = "csv",
@@ -824,6 +919,19 @@ pub(crate) mod csv_routes {
         q: web::Query<TestsQuery>,
     ) -> Result<HttpResponse, Problem> {
         super::failing(state, req, path, q).await
+    }
+
+    /// A page of a build's issues as CSV.
+    #[utoipa::path(get, path = "/api/v1/projects/{project}/issues.csv", tag = "csv",
+        params(("project" = String, Path, description = "Project name"), IssuesQuery),
+        responses((status = 200, description = "One row per issue", body = String, content_type = "text/csv")))]
+    pub(crate) async fn issues(
+        state: Shared,
+        req: HttpRequest,
+        path: web::Path<String>,
+        q: web::Query<IssuesQuery>,
+    ) -> Result<HttpResponse, Problem> {
+        super::issues(state, req, path, q).await
     }
 
     /// A build's files as CSV.

@@ -5,6 +5,7 @@ mod hostile;
 mod lifecycle;
 mod metrics;
 mod openapi;
+mod quality;
 mod service;
 mod shapes;
 mod support;

@@ -89,7 +89,7 @@ fn request(
 }
 
 /// Every route `service::routes` serves (method and path).
-const SERVED: [&str; 40] = [
+const SERVED: [&str; 43] = [
     "GET /healthz",
     "GET /readyz",
     "GET /metrics",
@@ -130,6 +130,9 @@ const SERVED: [&str; 40] = [
     "GET /api/v1/projects/{project}/tests/slowest.csv",
     "GET /api/v1/projects/{project}/tests/failing.csv",
     "GET /api/v1/projects/{project}/coverage/files.csv",
+    "GET /api/v1/projects/{project}/issues",
+    "GET /api/v1/projects/{project}/issues/summary",
+    "GET /api/v1/projects/{project}/issues.csv",
 ];
 
 #[test]
@@ -143,6 +146,7 @@ fn every_documented_route_answers_what_the_document_says() {
             ("1", "ant-junit4.xml", "02"),
             ("2", "pytest-rerunfailures.xml", "03"),
             ("2", "gcovr-cobertura.xml", "03"),
+            ("2", "ruff.sarif", "03"),
         ] {
             let a = post(
                 &svc,

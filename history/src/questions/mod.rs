@@ -13,6 +13,8 @@
 //! | the quality score | [`History::score`] | [`QualityScore`](crate::answers::QualityScore) |
 //! | the current values (badges) | [`History::current`] | [`Current`](crate::answers::Current) |
 //! | the quality gate | [`History::gate`], [`History::gate_reports`] | [`Gate`](crate::answers::Gate) |
+//! | a build's code quality | [`History::issues_summary`] | [`IssuesSummary`](crate::answers::IssuesSummary) |
+//! | a build's issues, new, open or fixed | [`History::issues`] | [`IssueList`](crate::answers::IssueList) |
 //!
 //! Every formula is the metrics crate's; these functions pick the slice of history (periods
 //! counted back from the project's latest build, never from the wall clock, so an imported
@@ -24,6 +26,7 @@
 
 mod builds;
 mod gate;
+mod issues;
 mod tests;
 mod trends;
 
@@ -36,6 +39,7 @@ use cimetrics_metrics::{Table, Value};
 
 pub use self::builds::BuildsParams;
 pub use self::gate::{GateParams, ReportFacts, gate_without_history};
+pub use self::issues::{IssuesParams, MAX_ISSUES_PAGE};
 pub use self::tests::{FailingParams, FlakyParams, RegressionParams, SlowestParams};
 pub use self::trends::{Metric, TrendParams};
 

@@ -22,6 +22,7 @@
 //! time (an in-process lock serialises write transactions; readers run beside it).
 
 mod ingest;
+mod issues;
 mod lines;
 mod migrations;
 mod read;
@@ -40,6 +41,7 @@ pub use ingest::{
     Batch, BuildMeta, UploadContent, UploadMeta, UploadOutcome, UploadSummary, digest,
     test_key_hash,
 };
+pub use issues::{IssueBuild, StoredIssue};
 pub use read::{
     BuildInfo, BuildSummary, BuildTestResult, History, PruneStats, TestName, TestRunRow,
 };

@@ -1,0 +1,170 @@
+//! Code quality end to end: lint reports uploaded, then a build's issues, new and fixed,
+//! ratings and score read back, worked by hand, on SQLite and PostgreSQL.
+
+use serde_json::{Value, json};
+
+use crate::support::{get, post, project, services};
+
+/// A SARIF log of one run of `tool` with the given results.
+fn sarif(results: Value) -> Vec<u8> {
+    json!({
+        "version": "2.1.0",
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "runs": [{
+            "tool": {"driver": {"name": "demo", "rules": [
+                {"id": "R1", "defaultConfiguration": {"level": "error"}},
+                {"id": "SEC1", "properties": {"tags": ["security"], "security-severity": "7.5"}},
+                {"id": "R2"},
+                {"id": "R3"}
+            ]}},
+            "results": results
+        }]
+    })
+    .to_string()
+    .into_bytes()
+}
+
+fn result(rule: &str, level: Option<&str>, path: &str, line: u32, message: &str) -> Value {
+    let mut r = json!({
+        "ruleId": rule,
+        "message": {"text": message},
+        "locations": [{"physicalLocation": {
+            "artifactLocation": {"uri": path},
+            "region": {"startLine": line, "startColumn": 1}
+        }}]
+    });
+    if let Some(level) = level {
+        r["level"] = json!(level);
+    }
+    r
+}
+
+#[test]
+fn a_builds_issues_new_and_fixed_ratings_and_score_are_worked_by_hand() {
+    // Build 1: A (R1 error → major code smell), B (SEC1, security-severity 7.5 → critical
+    // vulnerability), C (R2 warning → minor).
+    let first = sarif(json!([
+        result("R1", None, "a.py", 10, "x is bad"),
+        result("SEC1", Some("warning"), "b.py", 3, "a hard-coded password"),
+        result("R2", Some("warning"), "a.py", 20, "line too long (120 > 100)"),
+    ]));
+    // Build 2: A moved to line 12 (same issue), C fixed, D new (R3 note → info), B stays, E
+    // suppressed in the source.
+    let mut suppressed = result("R2", Some("warning"), "c.py", 1, "suppressed one");
+    suppressed["suppressions"] = json!([{"kind": "inSource"}]);
+    let second = sarif(json!([
+        result("R1", None, "a.py", 12, "x is bad"),
+        result("SEC1", Some("warning"), "b.py", 3, "a hard-coded password"),
+        result("R3", Some("note"), "c.py", 7, "consider this"),
+        suppressed,
+    ]));
+    // 100 measured lines in build 2: what the ratings count.
+    let mut lcov = String::from("SF:a.py\n");
+    for l in 1..=100 {
+        lcov.push_str(&format!("DA:{l},1\n"));
+    }
+    lcov.push_str("end_of_record\n");
+
+    for (backend, svc) in services(|_| {}) {
+        let token = project(&svc, "lint");
+        for (build, name, body, day) in [
+            ("1", "demo.sarif", first.clone(), "01"),
+            ("2", "demo.sarif", second.clone(), "02"),
+            ("2", "lcov.info", lcov.clone().into_bytes(), "02"),
+        ] {
+            let url = format!(
+                "/api/v1/projects/lint/builds/{build}/reports?branch=main&name={name}&finish=true&finished_at=2026-11-{day}T10:00:00Z"
+            );
+            let a = post(&svc, &url, Some(&token), &[], &body);
+            assert_eq!(a.status, 201, "{backend}: {}", a.text());
+            if name == "demo.sarif" {
+                assert_eq!(a.json()["format"], "sarif", "{backend}");
+            }
+        }
+
+        let s = get(&svc, "/api/v1/projects/lint/issues/summary").json();
+        assert_eq!(s["build"], "2", "{backend}: {s}");
+        assert_eq!(s["previous_build"], "1", "{backend}: {s}");
+        assert_eq!(
+            (&s["open"], &s["suppressed"], &s["new"], &s["fixed"]),
+            (&json!(3), &json!(1), &json!(1), &json!(1)),
+            "{backend}: {s}"
+        );
+        assert_eq!(
+            s["by_severity"],
+            json!({"blocker": 0, "critical": 1, "major": 1, "minor": 0, "info": 1}),
+            "{backend}"
+        );
+        assert_eq!(
+            s["by_category"],
+            json!({"bug": 0, "vulnerability": 1, "code_smell": 2}),
+            "{backend}"
+        );
+        // No bug: reliability A. Worst vulnerability critical: security D. Debt: major 10 +
+        // critical 30 + info 0 = 40 minutes over 30 × 100: 1.3% → maintainability A.
+        assert_eq!(
+            s["ratings"],
+            json!({"reliability": "A", "security": "D", "maintainability": "A"}),
+            "{backend}"
+        );
+        assert_eq!(s["lines"], 100, "{backend}");
+        assert_eq!(s["debt_minutes"], 40, "{backend}");
+        assert_eq!(s["density_per_kloc"], 30.0, "{backend}");
+        // 0.3 × 1 + 0.3 × 0.25 + 0.4 × 1 = 0.775.
+        assert_eq!(s["code_quality"]["score"], 77.5, "{backend}: {s}");
+        assert_eq!(s["code_quality"]["version"], 1, "{backend}");
+
+        // The open issues, worst first; A is open (it moved), D is new.
+        let open = get(&svc, "/api/v1/projects/lint/issues").json();
+        assert_eq!(open["total"], 3, "{backend}: {open}");
+        let seen: Vec<(String, String, String)> = open["issues"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                (
+                    i["rule"].as_str().unwrap().to_owned(),
+                    i["severity"].as_str().unwrap().to_owned(),
+                    i["status"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        let want = [("SEC1", "critical", "open"), ("R1", "major", "open"), ("R3", "info", "new")];
+        let want: Vec<(String, String, String)> = want
+            .iter()
+            .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+            .collect();
+        assert_eq!(seen, want, "{backend}");
+        assert_eq!(open["issues"][1]["line"], 12, "{backend}: the issue moved with its code");
+
+        let new = get(&svc, "/api/v1/projects/lint/issues?status=new").json();
+        assert_eq!(new["total"], 1, "{backend}: {new}");
+        assert_eq!(new["issues"][0]["rule"], "R3");
+        let fixed = get(&svc, "/api/v1/projects/lint/issues?status=fixed").json();
+        assert_eq!(fixed["total"], 1, "{backend}: {fixed}");
+        assert_eq!(fixed["issues"][0]["rule"], "R2");
+        assert_eq!(fixed["issues"][0]["status"], "fixed");
+        let vulns = get(&svc, "/api/v1/projects/lint/issues?category=vulnerability").json();
+        assert_eq!(vulns["total"], 1, "{backend}");
+        let page = get(&svc, "/api/v1/projects/lint/issues?limit=1&offset=1").json();
+        assert_eq!((&page["total"], &page["issues"][0]["rule"]), (&json!(3), &json!("R1")));
+        let of_a = get(&svc, "/api/v1/projects/lint/issues?path=./a.py").json();
+        assert_eq!(of_a["total"], 1, "{backend}: a path written two ways is one file");
+
+        // Build 1 on its own: three open, nothing to compare with.
+        let one = get(&svc, "/api/v1/projects/lint/issues/summary?build=1").json();
+        assert_eq!((&one["open"], &one["new"]), (&json!(3), &json!(0)), "{backend}: {one}");
+        assert!(one["ratings"]["maintainability"].is_null(), "{backend}: no lines in build 1");
+
+        let csv = get(&svc, "/api/v1/projects/lint/issues.csv");
+        assert!(csv.content_type.starts_with("text/csv"), "{backend}");
+        assert_eq!(csv.text().lines().count(), 4, "{backend}: {}", csv.text());
+
+        let bad = get(&svc, "/api/v1/projects/lint/issues?status=closed");
+        assert_eq!(bad.status, 400, "{backend}: {}", bad.text());
+        assert!(bad.text().contains("closed"), "{backend}");
+        let unknown = get(&svc, "/api/v1/projects/lint/issues/summary?build=9");
+        assert_eq!(unknown.status, 404, "{backend}");
+        svc.stop();
+    }
+}
