@@ -506,6 +506,24 @@ pub struct GateFacts {
     pub errored_excluding_flaky: Option<f64>,
     /// `new_failures` without the tests known to be flaky.
     pub new_failures_excluding_flaky: Option<f64>,
+    /// Open code-quality issues.
+    pub issues: Option<f64>,
+    /// Open critical issues.
+    pub issues_critical: Option<f64>,
+    /// Issues not open in the compared build with a code-quality report.
+    pub new_issues: Option<f64>,
+    /// New blocker issues.
+    pub new_blocker: Option<f64>,
+    /// New critical issues.
+    pub new_critical: Option<f64>,
+    /// Reliability rating, 1 (A) to 5 (E).
+    pub reliability_rating: Option<f64>,
+    /// Security rating, 1 (A) to 5 (E).
+    pub security_rating: Option<f64>,
+    /// Maintainability rating, 1 (A) to 5 (E).
+    pub maintainability_rating: Option<f64>,
+    /// The code-quality score, 0–100.
+    pub code_quality: Option<f64>,
 }
 
 /// One gate condition's verdict.

@@ -66,10 +66,28 @@ pub struct GateFacts {
     pub errored_excluding_flaky: Option<f64>,
     /// `new_failures`, not counting tests known to be flaky.
     pub new_failures_excluding_flaky: Option<f64>,
+    /// Open code-quality issues.
+    pub issues: Option<f64>,
+    /// Open critical issues.
+    pub issues_critical: Option<f64>,
+    /// Open issues not open in the previous build with issues on the branch.
+    pub new_issues: Option<f64>,
+    /// New blocker issues.
+    pub new_blocker: Option<f64>,
+    /// New critical issues.
+    pub new_critical: Option<f64>,
+    /// Reliability rating, 1 (A) to 5 (E).
+    pub reliability_rating: Option<f64>,
+    /// Security rating, 1 (A) to 5 (E).
+    pub security_rating: Option<f64>,
+    /// Maintainability rating, 1 (A) to 5 (E).
+    pub maintainability_rating: Option<f64>,
+    /// The code-quality score, 0–100 ([`crate::quality::code_quality_score`]).
+    pub code_quality: Option<f64>,
 }
 
 /// The metrics a condition can name.
-pub const GATE_METRICS: [&str; 11] = [
+pub const GATE_METRICS: [&str; 20] = [
     "coverage",
     "branch_coverage",
     "coverage_delta",
@@ -81,7 +99,35 @@ pub const GATE_METRICS: [&str; 11] = [
     "flaky",
     "pass_rate",
     "new_failures",
+    "issues",
+    "issues_critical",
+    "new_issues",
+    "new_blocker",
+    "new_critical",
+    "reliability_rating",
+    "security_rating",
+    "maintainability_rating",
+    "code_quality",
 ];
+
+/// A rating as a gate compares it: A 1, B 2, C 3, D 4, E 5 (so `<= B` means B or better).
+pub fn rating_number(rating: char) -> Option<f64> {
+    "ABCDE"
+        .find(rating.to_ascii_uppercase())
+        .map(|i| (i + 1) as f64)
+}
+
+fn rating_letter(n: f64) -> Option<char> {
+    (n.fract() == 0.0 && (1.0..=5.0).contains(&n)).then(|| b"ABCDE"[n as usize - 1] as char)
+}
+
+/// A metric's value as written: a rating's letter, else the number.
+fn shown(metric: &str, n: f64) -> String {
+    match rating_letter(n).filter(|_| metric.ends_with("_rating")) {
+        Some(letter) => letter.to_string(),
+        None => trim_number(n),
+    }
+}
 
 impl GateFacts {
     fn get(&self, metric: &str, flaky_excluded: bool) -> Option<f64> {
@@ -100,6 +146,15 @@ impl GateFacts {
             "flaky" => self.flaky,
             "pass_rate" => self.pass_rate,
             "new_failures" => pick(self.new_failures, self.new_failures_excluding_flaky),
+            "issues" => self.issues,
+            "issues_critical" => self.issues_critical,
+            "new_issues" => self.new_issues,
+            "new_blocker" => self.new_blocker,
+            "new_critical" => self.new_critical,
+            "reliability_rating" => self.reliability_rating,
+            "security_rating" => self.security_rating,
+            "maintainability_rating" => self.maintainability_rating,
+            "code_quality" => self.code_quality,
             _ => None,
         }
     }
@@ -217,13 +272,21 @@ impl std::str::FromStr for Condition {
                 GATE_METRICS.join(", ")
             )));
         }
-        let threshold: f64 = number
-            .parse()
-            .ok()
-            .filter(|n: &f64| n.is_finite())
-            .ok_or_else(|| {
-                Error::invalid(format!("condition {text:?}: {number:?} is not a number"))
-            })?;
+        // A rating is compared by its letter (`maintainability_rating <= B`).
+        let letter = metric.ends_with("_rating") && number.len() == 1;
+        let threshold: f64 = if letter {
+            number.chars().next().and_then(rating_number)
+        } else {
+            number.parse().ok().filter(|n: &f64| n.is_finite())
+        }
+        .ok_or_else(|| {
+            let what = if metric.ends_with("_rating") {
+                "a rating A-E"
+            } else {
+                "a number"
+            };
+            Error::invalid(format!("condition {text:?}: {number:?} is not {what}"))
+        })?;
         Ok(Condition {
             metric: metric.to_owned(),
             op,
@@ -284,7 +347,7 @@ pub fn evaluate(config: &GateConfig, facts: &GateFacts) -> Result<GateResult> {
                     format!(
                         "{} is {}{excluded}: {}",
                         condition.metric,
-                        trim_number(value),
+                        shown(&condition.metric, value),
                         if holds { "ok" } else { "condition not met" }
                     ),
                 )
@@ -302,7 +365,7 @@ pub fn evaluate(config: &GateConfig, facts: &GateFacts) -> Result<GateResult> {
                 "{} {} {}",
                 condition.metric,
                 condition.op.symbol(),
-                trim_number(condition.threshold)
+                shown(&condition.metric, condition.threshold)
             ),
             actual,
             passed,
@@ -353,6 +416,35 @@ mod tests {
         assert!("speed >= 3".parse::<Condition>().is_err());
         assert!("coverage >= lots".parse::<Condition>().is_err());
         assert!("coverage 80".parse::<Condition>().is_err());
+    }
+
+    #[test]
+    fn ratings_are_compared_by_their_letters() {
+        let config = GateConfig {
+            conditions: vec![
+                "maintainability_rating <= B".into(),
+                "security_rating <= A".into(),
+                "code_quality >= 80".into(),
+                "new_critical == 0".into(),
+            ],
+            ..GateConfig::default()
+        };
+        let facts = GateFacts {
+            maintainability_rating: rating_number('B'),
+            security_rating: rating_number('C'),
+            code_quality: Some(79.9),
+            new_critical: Some(0.0),
+            ..GateFacts::default()
+        };
+        let r = evaluate(&config, &facts).unwrap();
+        let passed: Vec<bool> = r.conditions.iter().map(|c| c.passed).collect();
+        assert_eq!(passed, [true, false, false, true]);
+        assert_eq!(r.conditions[0].condition, "maintainability_rating <= B");
+        assert_eq!(
+            r.conditions[1].reason,
+            "security_rating is C: condition not met"
+        );
+        assert!("security_rating <= F".parse::<Condition>().is_err());
     }
 
     #[test]

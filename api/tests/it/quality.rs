@@ -46,7 +46,13 @@ fn a_builds_issues_new_and_fixed_ratings_and_score_are_worked_by_hand() {
     let first = sarif(json!([
         result("R1", None, "a.py", 10, "x is bad"),
         result("SEC1", Some("warning"), "b.py", 3, "a hard-coded password"),
-        result("R2", Some("warning"), "a.py", 20, "line too long (120 > 100)"),
+        result(
+            "R2",
+            Some("warning"),
+            "a.py",
+            20,
+            "line too long (120 > 100)"
+        ),
     ]));
     // Build 2: A moved to line 12 (same issue), C fixed, D new (R3 note → info), B stays, E
     // suppressed in the source.
@@ -129,13 +135,20 @@ fn a_builds_issues_new_and_fixed_ratings_and_score_are_worked_by_hand() {
                 )
             })
             .collect();
-        let want = [("SEC1", "critical", "open"), ("R1", "major", "open"), ("R3", "info", "new")];
+        let want = [
+            ("SEC1", "critical", "open"),
+            ("R1", "major", "open"),
+            ("R3", "info", "new"),
+        ];
         let want: Vec<(String, String, String)> = want
             .iter()
             .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
             .collect();
         assert_eq!(seen, want, "{backend}");
-        assert_eq!(open["issues"][1]["line"], 12, "{backend}: the issue moved with its code");
+        assert_eq!(
+            open["issues"][1]["line"], 12,
+            "{backend}: the issue moved with its code"
+        );
 
         let new = get(&svc, "/api/v1/projects/lint/issues?status=new").json();
         assert_eq!(new["total"], 1, "{backend}: {new}");
@@ -147,18 +160,72 @@ fn a_builds_issues_new_and_fixed_ratings_and_score_are_worked_by_hand() {
         let vulns = get(&svc, "/api/v1/projects/lint/issues?category=vulnerability").json();
         assert_eq!(vulns["total"], 1, "{backend}");
         let page = get(&svc, "/api/v1/projects/lint/issues?limit=1&offset=1").json();
-        assert_eq!((&page["total"], &page["issues"][0]["rule"]), (&json!(3), &json!("R1")));
+        assert_eq!(
+            (&page["total"], &page["issues"][0]["rule"]),
+            (&json!(3), &json!("R1"))
+        );
         let of_a = get(&svc, "/api/v1/projects/lint/issues?path=./a.py").json();
-        assert_eq!(of_a["total"], 1, "{backend}: a path written two ways is one file");
+        assert_eq!(
+            of_a["total"], 1,
+            "{backend}: a path written two ways is one file"
+        );
 
         // Build 1 on its own: three open, nothing to compare with.
         let one = get(&svc, "/api/v1/projects/lint/issues/summary?build=1").json();
-        assert_eq!((&one["open"], &one["new"]), (&json!(3), &json!(0)), "{backend}: {one}");
-        assert!(one["ratings"]["maintainability"].is_null(), "{backend}: no lines in build 1");
+        assert_eq!(
+            (&one["open"], &one["new"]),
+            (&json!(3), &json!(0)),
+            "{backend}: {one}"
+        );
+        assert!(
+            one["ratings"]["maintainability"].is_null(),
+            "{backend}: no lines in build 1"
+        );
 
         let csv = get(&svc, "/api/v1/projects/lint/issues.csv");
         assert!(csv.content_type.starts_with("text/csv"), "{backend}");
         assert_eq!(csv.text().lines().count(), 4, "{backend}: {}", csv.text());
+
+        // The gate's code-quality conditions judge build 2 against build 1.
+        let conditions = "new_issues == 0; new_critical == 0; issues_critical == 0; \
+            security_rating <= A; maintainability_rating <= B; code_quality >= 80";
+        let gate = get(
+            &svc,
+            &format!(
+                "/api/v1/projects/lint/gate?conditions={}",
+                conditions
+                    .replace(' ', "%20")
+                    .replace(';', "%3B")
+                    .replace('<', "%3C")
+                    .replace('=', "%3D")
+                    .replace('>', "%3E")
+            ),
+        );
+        assert_eq!(gate.status, 200, "{backend}: {}", gate.text());
+        let gate = gate.json();
+        let verdicts: Vec<(String, bool)> = gate["conditions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["condition"].as_str().unwrap().to_owned(),
+                    c["passed"].as_bool().unwrap(),
+                )
+            })
+            .collect();
+        let want = [
+            ("new_issues == 0", false),
+            ("new_critical == 0", true),
+            ("issues_critical == 0", false),
+            ("security_rating <= A", false),
+            ("maintainability_rating <= B", true),
+            ("code_quality >= 80", false),
+        ];
+        let want: Vec<(String, bool)> = want.iter().map(|(c, p)| (c.to_string(), *p)).collect();
+        assert_eq!(verdicts, want, "{backend}: {gate}");
+        assert_eq!(gate["facts"]["security_rating"], 4.0, "{backend}: D is 4");
+        assert_eq!(gate["facts"]["code_quality"], 77.5, "{backend}");
 
         let bad = get(&svc, "/api/v1/projects/lint/issues?status=closed");
         assert_eq!(bad.status, 400, "{backend}: {}", bad.text());

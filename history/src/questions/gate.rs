@@ -49,6 +49,21 @@ pub struct ReportFacts {
     pub coverage: Option<[u64; 4]>,
     /// The failing tests, each with whether it errored (else it failed).
     pub failing: Vec<(TestRef, bool)>,
+    /// The open code-quality issues, if there was a code-quality report.
+    pub issues: Option<Vec<OpenIssue>>,
+}
+
+/// An open code-quality issue, as the gate needs it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpenIssue {
+    /// Identity across builds.
+    pub fingerprint: String,
+    /// 0 blocker … 4 info.
+    pub severity: usize,
+    /// `bug`, `vulnerability` or `code_smell`.
+    pub category: String,
+    /// The tool's remediation estimate, minutes.
+    pub effort_minutes: Option<u64>,
 }
 
 impl ReportFacts {
@@ -81,8 +96,20 @@ impl ReportFacts {
                     }
                 }
             }
-            // The gate's code-quality conditions are not judged yet (issue 19).
-            Content::Issues(_) => {}
+            Content::Issues(i) => {
+                let open = self.issues.get_or_insert_with(Vec::new);
+                open.extend(i.issues.iter().filter(|i| !i.suppressed).map(|i| {
+                    OpenIssue {
+                        fingerprint: i.fingerprint.clone(),
+                        severity: cimetrics_ingest::Severity::ALL
+                            .iter()
+                            .position(|s| *s == i.severity)
+                            .unwrap_or(4),
+                        category: i.category.name().to_owned(),
+                        effort_minutes: i.effort_minutes.map(u64::from),
+                    }
+                }));
+            }
             Content::Coverage(c) => {
                 let t = &c.totals;
                 let sum = self.coverage.get_or_insert([0; 4]);
@@ -105,6 +132,9 @@ struct Compared<'a> {
     tests: Option<(&'a BuildSummary, HashSet<String>)>,
     /// The previous complete build with coverage on the branch.
     coverage: Option<&'a BuildSummary>,
+    /// The previous complete build with a code-quality report on the branch, and its open
+    /// issues' fingerprints.
+    issues: Option<(String, HashSet<String>)>,
 }
 
 /// **The gate**, the one place it is judged. The facts are the subject's own
@@ -160,8 +190,61 @@ fn judge(
                 Some(new.iter().filter(|t| !flaky.contains(&t.id)).count() as f64);
         }
     }
+    if let Some(issues) = &subject.issues {
+        issue_facts(
+            &mut facts,
+            issues,
+            subject.coverage,
+            compared.issues.as_ref(),
+        );
+    }
     let result = cimetrics_metrics::gate::evaluate(config, &facts)?;
     Ok((result, facts, excluded))
+}
+
+/// The code-quality facts of open issues ([`cimetrics_metrics::quality`]): counts, ratings
+/// over the subject's coverage lines, the score, and what is new against `before`.
+fn issue_facts(
+    facts: &mut cimetrics_metrics::GateFacts,
+    issues: &[OpenIssue],
+    coverage: Option<[u64; 4]>,
+    before: Option<&(String, HashSet<String>)>,
+) {
+    use cimetrics_metrics::gate::rating_number;
+    use cimetrics_metrics::quality::{DEFAULT_REMEDIATION_MINUTES, IssueFacts};
+    let mut q = IssueFacts {
+        lines: coverage.map(|c| c[0]).filter(|l| *l > 0),
+        ..IssueFacts::default()
+    };
+    for i in issues {
+        q.by_severity[i.severity] += 1;
+        q.remediation_minutes += i
+            .effort_minutes
+            .unwrap_or(DEFAULT_REMEDIATION_MINUTES[i.severity]);
+        let worst = match i.category.as_str() {
+            "bug" => &mut q.worst_bug,
+            "vulnerability" => &mut q.worst_vulnerability,
+            _ => continue,
+        };
+        *worst = Some(worst.map_or(i.severity, |w| w.min(i.severity)));
+    }
+    let r = q.ratings();
+    facts.issues = Some(issues.len() as f64);
+    facts.issues_critical = Some(q.by_severity[1] as f64);
+    facts.reliability_rating = rating_number(r.reliability);
+    facts.security_rating = rating_number(r.security);
+    facts.maintainability_rating = r.maintainability.and_then(rating_number);
+    facts.code_quality = Some(r.code_quality.score);
+    if let Some((_, before)) = before {
+        let new: Vec<&OpenIssue> = issues
+            .iter()
+            .filter(|i| !before.contains(&i.fingerprint))
+            .collect();
+        let of = |severity: usize| new.iter().filter(|i| i.severity == severity).count() as f64;
+        facts.new_issues = Some(new.len() as f64);
+        facts.new_blocker = Some(of(0));
+        facts.new_critical = Some(of(1));
+    }
 }
 
 fn answer(
@@ -205,6 +288,15 @@ fn answer(
             failed_excluding_flaky: facts.failed_excluding_flaky,
             errored_excluding_flaky: facts.errored_excluding_flaky,
             new_failures_excluding_flaky: facts.new_failures_excluding_flaky,
+            issues: facts.issues,
+            issues_critical: facts.issues_critical,
+            new_issues: facts.new_issues,
+            new_blocker: facts.new_blocker,
+            new_critical: facts.new_critical,
+            reliability_rating: facts.reliability_rating,
+            security_rating: facts.security_rating,
+            maintainability_rating: facts.maintainability_rating,
+            code_quality: facts.code_quality,
         },
         flaky_excluded: if config.flaky_excluded {
             excluded
@@ -222,6 +314,7 @@ pub fn gate_without_history(reports: &ReportFacts, config: &GateConfig) -> Resul
     let compared = Compared {
         tests: None,
         coverage: None,
+        issues: None,
     };
     let judged = judge(reports, &compared, &HashSet::new(), config)?;
     Ok(answer(None, None, None, judged, config))
@@ -280,7 +373,57 @@ impl History {
         Ok(Compared {
             tests,
             coverage: previous_with_coverage(snapshot, branch, before),
+            issues: None,
         })
+    }
+
+    /// The open issues of a stored build (`None` without a code-quality report), and those of
+    /// the previous complete build with one on its branch (the latest one for `None`).
+    async fn issues_compared(
+        &self,
+        project: &Project,
+        branch: &str,
+        build_id: Option<i64>,
+    ) -> Result<(Option<Vec<OpenIssue>>, Option<(String, HashSet<String>)>)> {
+        let builds = self.store.issue_builds(project.id).await?;
+        let at = build_id.and_then(|id| builds.iter().position(|b| b.id == id));
+        let subject = match at {
+            Some(i) => Some(
+                self.store
+                    .build_issues(builds[i].id)
+                    .await?
+                    .into_iter()
+                    .filter(|i| !i.suppressed)
+                    .map(|i| OpenIssue {
+                        fingerprint: i.fingerprint,
+                        severity: i.severity,
+                        category: i.category,
+                        effort_minutes: i.effort_minutes.and_then(|m| u64::try_from(m).ok()),
+                    })
+                    .collect(),
+            ),
+            None => None,
+        };
+        let upto = match (build_id, at) {
+            (Some(_), Some(i)) => i,
+            (Some(_), None) => builds.len(),
+            (None, _) => builds.len(),
+        };
+        let previous = match builds[..upto].iter().rev().find(|b| b.branch == branch) {
+            Some(b) => {
+                let open = self
+                    .store
+                    .build_issues(b.id)
+                    .await?
+                    .into_iter()
+                    .filter(|i| !i.suppressed)
+                    .map(|i| i.fingerprint)
+                    .collect();
+                Some((b.ci_build_id.clone(), open))
+            }
+            None => None,
+        };
+        Ok((subject, previous))
     }
 
     /// A stored build against the gate (default: the latest complete build, of `branch` if
@@ -303,14 +446,19 @@ impl History {
         };
         let info = self.build_info(project, &id).await?;
         let u = |v: i64| u64::try_from(v).unwrap_or(0);
+        let (issues, previous_issues) = self
+            .issues_compared(project, &info.branch, Some(info.id))
+            .await?;
         let subject = ReportFacts {
             tests: info.tests.map(|t| t.map(u)),
             coverage: info.coverage.map(|c| c.map(u)),
             failing: self.failing_of(info.id).await?,
+            issues,
         };
-        let compared = self
+        let mut compared = self
             .compared(&snapshot, &info.branch, position(&info))
             .await?;
+        compared.issues = previous_issues;
         let flaky = if params.config.flaky_excluded {
             self.flaky_ids(project, params.flaky_days).await?
         } else {
@@ -341,9 +489,10 @@ impl History {
         flaky_days: u32,
     ) -> Result<Gate> {
         let snapshot = self.snapshot(project).await?;
-        let compared = self
+        let mut compared = self
             .compared(&snapshot, branch, (i64::MAX, i64::MAX))
             .await?;
+        compared.issues = self.issues_compared(project, branch, None).await?.1;
         let flaky = if config.flaky_excluded {
             self.flaky_ids(project, flaky_days).await?
         } else {
