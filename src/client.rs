@@ -168,6 +168,16 @@ pub struct UploadArgs {
     /// totals that disagree) instead of storing it with its warnings.
     #[arg(long)]
     strict: bool,
+    /// The files' format, instead of detecting it (`lint-text` for flake8, ruff concise or
+    /// mypy output, which cannot be detected).
+    #[arg(long)]
+    format: Option<String>,
+    /// The tool of code-quality reports that do not name theirs (lint text, Checkstyle).
+    #[arg(long)]
+    tool: Option<String>,
+    /// Lines of code, for the build's code-quality ratings (default: its coverage's lines).
+    #[arg(long)]
+    loc: Option<u64>,
     /// Report files (any supported format; sent gzipped). None with --finish or --status.
     #[arg(value_name = "FILE", required_unless_present_any = ["finish", "status"])]
     files: Vec<PathBuf>,
@@ -234,6 +244,9 @@ pub fn upload(args: &UploadArgs) -> Result<ExitCode> {
     put("ci_provider", env.provider.map(str::to_owned));
     put("ci_url", env.url.clone());
     put("strict", args.strict.then(|| "true".to_owned()));
+    put("format", args.format.clone());
+    put("tool", args.tool.clone());
+    put("loc", args.loc.map(|n| n.to_string()));
     let base = format!(
         "{}/api/v1/projects/{}/builds/{}/reports",
         args.server.trim_end_matches('/'),
@@ -317,7 +330,12 @@ fn finish(
             Some(s) => {
                 let mut meta: serde_json::Map<String, serde_json::Value> = query
                     .iter()
-                    .filter(|(k, _)| !matches!(*k, "shard" | "shards" | "number" | "strict"))
+                    .filter(|(k, _)| {
+                        !matches!(
+                            *k,
+                            "shard" | "shards" | "number" | "strict" | "format" | "tool"
+                        )
+                    })
                     .map(|(k, v)| ((*k).to_owned(), v.clone().into()))
                     .collect();
                 meta.insert("status".into(), s.clone().into());

@@ -57,6 +57,7 @@ struct BuildFile {
     ci_provider: Option<String>,
     ci_url: Option<String>,
     shards: Option<u32>,
+    loc: Option<u64>,
 }
 
 impl BuildFile {
@@ -80,6 +81,7 @@ impl BuildFile {
             shards: self.shards,
             // Reports go in first; the build finishes once its folder has been read.
             finish: false,
+            loc: self.loc,
         })
     }
 }

@@ -927,7 +927,8 @@ pub struct IssuesSummary {
     pub rules: u64,
     /// Distinct files with an open issue.
     pub files: u64,
-    /// The lines the ratings count (the build's coverage `lines_valid`); null when unknown.
+    /// The lines the ratings count (the build's stated `loc`, else its coverage
+    /// `lines_valid`); null when unknown.
     pub lines: Option<u64>,
     /// Open issues per 1,000 lines.
     pub density_per_kloc: Option<f64>,

@@ -58,6 +58,13 @@ pub(crate) struct UploadQuery {
     ci_provider: Option<String>,
     /// A link to the build.
     ci_url: Option<String>,
+    /// The report's format, instead of detecting it (the only way to send `lint-text`:
+    /// flake8, ruff concise and mypy output cannot be told from other text).
+    format: Option<String>,
+    /// The tool of a code-quality report that does not name its own (lint text, Checkstyle).
+    tool: Option<String>,
+    /// Lines of code, for the build's code-quality ratings (else its coverage's lines).
+    loc: Option<u64>,
     /// Refuse the report (400, `bad-report`) when reading it gives any warning (an odd value kept or
     /// dropped, declared totals that disagree), instead of storing it with its warnings.
     strict: Option<bool>,
@@ -99,6 +106,7 @@ impl UploadQuery {
             ci_url: self.ci_url.clone(),
             shards: self.shards,
             finish: self.finish.unwrap_or(false) || self.status.is_some(),
+            loc: self.loc,
         })
     }
 }
@@ -353,6 +361,15 @@ pub(crate) async fn report(
     };
     options.limits.max_input_bytes = limit;
     options.strict = query.strict.unwrap_or(false);
+    options.format = match query.format.as_deref() {
+        None => None,
+        Some(name) => Some(cimetrics_ingest::Format::from_name(name).ok_or_else(|| {
+            Problem::bad_request(format!(
+                "format {name:?} is not a format this service reads"
+            ))
+        })?),
+    };
+    let tool = query.tool.clone();
     options.limits.max_testcases = state.settings.max_tests_per_report;
     options.limits.max_attempts_per_test = state.settings.max_attempts_per_test;
     let plan = if decoded > state.settings.stream_above_bytes {
@@ -415,11 +432,16 @@ pub(crate) async fn report(
             outcome?
         }
         None => {
-            let report = blocking(move || {
+            let mut report = blocking(move || {
                 cimetrics_ingest::parse_with(open_spool(&path, gzip, limit)?, &options)
                     .map_err(report_error)
             })
             .await?;
+            if let (Some(tool), cimetrics_ingest::Content::Issues(issues)) =
+                (&tool, &mut report.content)
+            {
+                issues.name_tool(tool);
+            }
             state
                 .history
                 .store()

@@ -235,3 +235,46 @@ fn a_builds_issues_new_and_fixed_ratings_and_score_are_worked_by_hand() {
         svc.stop();
     }
 }
+
+#[test]
+fn lint_text_is_read_when_named_with_its_tool_and_the_lines_stated() {
+    let flake8 = crate::support::sample("flake8.txt");
+    for (backend, svc) in services(|_| {}) {
+        let token = project(&svc, "py");
+        let url = "/api/v1/projects/py/builds/1/reports?branch=main&finish=true";
+        // Text is not detected: without the format it is refused, and nothing is stored.
+        let refused = post(&svc, url, Some(&token), &[], &flake8);
+        assert_eq!(refused.status, 415, "{backend}: {}", refused.text());
+        let a = post(
+            &svc,
+            &format!("{url}&format=lint-text&tool=flake8&loc=500"),
+            Some(&token),
+            &[],
+            &flake8,
+        );
+        assert_eq!(a.status, 201, "{backend}: {}", a.text());
+        assert_eq!(a.json()["format"], "lint-text", "{backend}");
+        // flake8 --count: 5 (samples/generated/logs); lint text is minor.
+        let s = get(&svc, "/api/v1/projects/py/issues/summary").json();
+        assert_eq!(
+            (&s["open"], &s["by_severity"]["minor"]),
+            (&json!(5), &json!(5)),
+            "{backend}: {s}"
+        );
+        assert_eq!(s["lines"], 500, "{backend}: the lines the upload stated");
+        // 5 minor × 5 minutes over 30 × 500: 0.17% → A; density 5 / 500 × 1,000.
+        assert_eq!(s["ratings"]["maintainability"], "A", "{backend}");
+        assert_eq!(s["density_per_kloc"], 10.0, "{backend}");
+        let list = get(&svc, "/api/v1/projects/py/issues").json();
+        assert_eq!(list["issues"][0]["tool"], "flake8", "{backend}: {list}");
+        let bad = post(
+            &svc,
+            &format!("{url}&format=nope"),
+            Some(&token),
+            &[],
+            &flake8,
+        );
+        assert_eq!(bad.status, 400, "{backend}: {}", bad.text());
+        svc.stop();
+    }
+}

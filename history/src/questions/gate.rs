@@ -51,7 +51,16 @@ pub struct ReportFacts {
     pub failing: Vec<(TestRef, bool)>,
     /// The open code-quality issues, if there was a code-quality report.
     pub issues: Option<Vec<OpenIssue>>,
+    /// The lines of code the ratings count (else the coverage's lines).
+    pub loc: Option<u64>,
 }
+
+/// A build's open issues, the lines it states, and the previous build's open fingerprints.
+type IssuesCompared = (
+    Option<Vec<OpenIssue>>,
+    Option<u64>,
+    Option<(String, HashSet<String>)>,
+);
 
 /// An open code-quality issue, as the gate needs it.
 #[derive(Debug, Clone, PartialEq)]
@@ -191,12 +200,8 @@ fn judge(
         }
     }
     if let Some(issues) = &subject.issues {
-        issue_facts(
-            &mut facts,
-            issues,
-            subject.coverage,
-            compared.issues.as_ref(),
-        );
+        let lines = subject.loc.or(subject.coverage.map(|c| c[0]));
+        issue_facts(&mut facts, issues, lines, compared.issues.as_ref());
     }
     let result = cimetrics_metrics::gate::evaluate(config, &facts)?;
     Ok((result, facts, excluded))
@@ -207,13 +212,13 @@ fn judge(
 fn issue_facts(
     facts: &mut cimetrics_metrics::GateFacts,
     issues: &[OpenIssue],
-    coverage: Option<[u64; 4]>,
+    lines: Option<u64>,
     before: Option<&(String, HashSet<String>)>,
 ) {
     use cimetrics_metrics::gate::rating_number;
     use cimetrics_metrics::quality::{DEFAULT_REMEDIATION_MINUTES, IssueFacts};
     let mut q = IssueFacts {
-        lines: coverage.map(|c| c[0]).filter(|l| *l > 0),
+        lines: lines.filter(|l| *l > 0),
         ..IssueFacts::default()
     };
     for i in issues {
@@ -384,9 +389,10 @@ impl History {
         project: &Project,
         branch: &str,
         build_id: Option<i64>,
-    ) -> Result<(Option<Vec<OpenIssue>>, Option<(String, HashSet<String>)>)> {
+    ) -> Result<IssuesCompared> {
         let builds = self.store.issue_builds(project.id).await?;
         let at = build_id.and_then(|id| builds.iter().position(|b| b.id == id));
+        let loc = at.and_then(|i| builds[i].loc);
         let subject = match at {
             Some(i) => Some(
                 self.store
@@ -423,7 +429,7 @@ impl History {
             }
             None => None,
         };
-        Ok((subject, previous))
+        Ok((subject, loc, previous))
     }
 
     /// A stored build against the gate (default: the latest complete build, of `branch` if
@@ -446,7 +452,7 @@ impl History {
         };
         let info = self.build_info(project, &id).await?;
         let u = |v: i64| u64::try_from(v).unwrap_or(0);
-        let (issues, previous_issues) = self
+        let (issues, loc, previous_issues) = self
             .issues_compared(project, &info.branch, Some(info.id))
             .await?;
         let subject = ReportFacts {
@@ -454,6 +460,7 @@ impl History {
             coverage: info.coverage.map(|c| c.map(u)),
             failing: self.failing_of(info.id).await?,
             issues,
+            loc,
         };
         let mut compared = self
             .compared(&snapshot, &info.branch, position(&info))
@@ -492,7 +499,7 @@ impl History {
         let mut compared = self
             .compared(&snapshot, branch, (i64::MAX, i64::MAX))
             .await?;
-        compared.issues = self.issues_compared(project, branch, None).await?.1;
+        compared.issues = self.issues_compared(project, branch, None).await?.2;
         let flaky = if config.flaky_excluded {
             self.flaky_ids(project, flaky_days).await?
         } else {

@@ -137,12 +137,18 @@ impl History {
             });
         };
         let snapshot = self.snapshot(project).await?;
-        let lines = snapshot
-            .summaries
-            .iter()
-            .find(|s| s.build.build_id == c.build.id)
-            .and_then(|s| s.coverage.as_ref())
-            .map(|cov| cov.lines_valid)
+        // The lines the build states, else its coverage's.
+        let lines = c
+            .build
+            .loc
+            .or_else(|| {
+                snapshot
+                    .summaries
+                    .iter()
+                    .find(|s| s.build.build_id == c.build.id)
+                    .and_then(|s| s.coverage.as_ref())
+                    .map(|cov| cov.lines_valid)
+            })
             .filter(|l| *l > 0);
         let mut facts = IssueFacts {
             lines,

@@ -73,6 +73,9 @@ pub struct BuildMeta {
     /// The CI says the build is over: it finishes now (with or without all its shards).
     #[serde(default)]
     pub finish: bool,
+    /// The lines of code the build's code-quality ratings count (else its coverage's).
+    #[serde(default)]
+    pub loc: Option<u64>,
 }
 
 /// The earliest time a build may carry: 1970-01-01T00:00:00Z.
@@ -647,9 +650,9 @@ async fn upsert_build(
     let row = sqlx::query(
         "INSERT INTO builds (project_id, ci_build_id, number, commit_sha, branch, status, \
          started_at, finished_at, duration_ms, ci_provider, ci_url, expected_shards, created_at, \
-         status_source) \
+         status_source, loc) \
          VALUES ($1, $2, $3, COALESCE($4, ''), COALESCE($5, ''), $6, $7, $8, $9, $10, $11, \
-         COALESCE($12, 1), $13, CASE WHEN $6 IS NULL THEN NULL ELSE 'ci' END) \
+         COALESCE($12, 1), $13, CASE WHEN $6 IS NULL THEN NULL ELSE 'ci' END, $14) \
          ON CONFLICT (project_id, ci_build_id) DO UPDATE SET \
          number = COALESCE($3, builds.number), \
          commit_sha = COALESCE($4, builds.commit_sha), \
@@ -663,7 +666,8 @@ async fn upsert_build(
              THEN COALESCE($8, builds.finished_at) - COALESCE($7, builds.started_at) END), \
          ci_provider = COALESCE($10, builds.ci_provider), \
          ci_url = COALESCE($11, builds.ci_url), \
-         expected_shards = COALESCE($12, builds.expected_shards) \
+         expected_shards = COALESCE($12, builds.expected_shards), \
+         loc = COALESCE($14, builds.loc) \
          RETURNING id, complete, expected_shards",
     )
     .bind(project_id)
@@ -679,6 +683,7 @@ async fn upsert_build(
     .bind(b.ci_url.as_deref())
     .bind(b.shards.map(i64::from))
     .bind(now_ms())
+    .bind(b.loc.map(|l| i64::try_from(l).unwrap_or(i64::MAX)))
     .fetch_one(&mut *tx)
     .await?;
     Ok((

@@ -43,6 +43,8 @@ pub struct IssueBuild {
     pub ci_build_id: String,
     /// Branch.
     pub branch: String,
+    /// The lines of code the build stated (`?loc=`).
+    pub loc: Option<u64>,
 }
 
 /// `'sarif', 'codeclimate', ...`: the formats whose uploads make a build one with issues.
@@ -62,7 +64,7 @@ impl Store {
     /// The database fails.
     pub async fn issue_builds(&self, project_id: i64) -> Result<Vec<IssueBuild>> {
         let rows = sqlx::query(AssertSqlSafe(format!(
-            "SELECT b.id, b.ci_build_id, b.branch FROM builds b \
+            "SELECT b.id, b.ci_build_id, b.branch, b.loc FROM builds b \
              WHERE b.project_id = $1 AND b.complete = 1 AND b.finished_at IS NOT NULL \
              AND EXISTS (SELECT 1 FROM uploads u WHERE u.build_id = b.id AND u.format IN ({})) \
              ORDER BY b.finished_at, b.id",
@@ -77,6 +79,9 @@ impl Store {
                     id: r.try_get(0)?,
                     ci_build_id: r.try_get(1)?,
                     branch: r.try_get(2)?,
+                    loc: r
+                        .try_get::<Option<i64>, _>(3)?
+                        .and_then(|l| u64::try_from(l).ok()),
                 })
             })
             .collect()

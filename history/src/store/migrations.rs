@@ -143,7 +143,8 @@ const MESSAGES: &str = "CREATE TABLE test_messages (\
     PRIMARY KEY (build_id, test_id));";
 
 /// The code-quality issues of each build, one per fingerprint (`severity` 0 blocker … 4
-/// info; `category` bug, vulnerability or code_smell).
+/// info; `category` bug, vulnerability or code_smell), and the lines of code a build states
+/// for its ratings.
 const ISSUES: &str = r#"
 CREATE TABLE issues (
     build_id BIGINT NOT NULL REFERENCES builds (id),
@@ -161,6 +162,7 @@ CREATE TABLE issues (
     suppressed BIGINT NOT NULL,
     PRIMARY KEY (build_id, fingerprint)
 );
+ALTER TABLE builds ADD COLUMN loc BIGINT;
 "#;
 
 fn migrations(backend: Backend) -> Vec<(i64, String)> {
