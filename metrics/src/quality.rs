@@ -142,6 +142,10 @@ pub fn code_quality_score(
         c.points = c.rating.map_or(0.0, rating_value) * c.weight * 100.0;
     }
     let score = (components.iter().map(|c| c.points).sum::<f64>() * 10.0).round() / 10.0;
+    // Each component's points shown to two decimals (the score sums them unrounded).
+    for c in &mut components {
+        c.points = (c.points * 100.0).round() / 100.0;
+    }
     CodeQuality {
         version: CODE_QUALITY_VERSION,
         score,
