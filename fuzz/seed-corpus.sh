@@ -40,6 +40,12 @@ targets = {
     "coveragepy_json": (json_files("generated/coverage-py.json"), lambda d: json_value(d, b'"files":')),
     "istanbul_json": (json_files("generated/*coverage-final.json"), lambda d: json_value(d, b'"statementMap":')),
     "llvm_cov_json": (json_files("generated/cargo-llvm-cov*.json"), lambda d: json_value(d, b'"files":')),
+    "sarif": (json_files("generated/*.sarif"), lambda d: json_value(d, b'"runs":')),
+    "codeclimate": (json_files("generated/ruff-gitlab.json"), lambda d: b"," + d.lstrip()[1:]),
+    "checkstyle": (files("generated/*checkstyle*.xml"), lambda d: strip_root(d, b"checkstyle")),
+    "pylint_json2": (json_files("generated/pylint.json2"), lambda d: json_value(d, b'"messages":')),
+    "eslint_json": (json_files("generated/eslint.json"), lambda d: json_value(d, b'"messages":')),
+    "lint_text": (files("generated/*.txt"), lambda d: d),
     "detect": (files("corpus/*/*/*", "generated/*.*", "fixtures/*/*"), lambda d: d),
 }
 for target, (paths, strip) in targets.items():

@@ -16,6 +16,9 @@ pub fn parse_with_header(header: &[u8], data: &[u8]) {
             cimetrics_ingest::Content::Coverage(c) => {
                 assert_eq!(Some(c.totals), summary.coverage, "parse and summarize disagree")
             }
+            cimetrics_ingest::Content::Issues(i) => {
+                assert_eq!(Some(&i.counts), summary.issues.as_ref(), "parse and summarize disagree")
+            }
         }
     }
 }
