@@ -115,6 +115,39 @@ pub fn coverage_per_window(
     spec.complete(aggregated, branch, &["builds"])
 }
 
+/// **A per-build value per window**, for values that are a state of the code (open issues,
+/// the code-quality score, a rating): like coverage, a window's value is its *last* build's
+/// that has one (by `finished_at`). `values` has `build_id` and `value` (f64).
+///
+/// Output: `window_start`, `builds` (u32, builds with a value in the window), `build_id`
+/// (the last one), `value`.
+///
+/// # Errors
+/// An unknown time zone, or frames that lack the documented columns.
+pub fn value_per_window(
+    values: LazyFrame,
+    builds: LazyFrame,
+    spec: &WindowSpec,
+) -> Result<DataFrame> {
+    let joined = values.join(
+        builds_keys(builds),
+        [col(BUILD_ID)],
+        [col(BUILD_ID)],
+        JoinArgs::new(JoinType::Inner),
+    );
+    let aggregated = spec
+        .filter(joined, col(FINISHED_AT))?
+        .sort([FINISHED_AT, BUILD_ID], SortMultipleOptions::default())
+        .group_by([spec.window_start(col(FINISHED_AT))?.alias(WINDOW_START)])
+        .agg([
+            len().cast(DataType::UInt32).alias("builds"),
+            col(BUILD_ID).last(),
+            col("value").last(),
+        ])
+        .collect()?;
+    spec.complete(aggregated, &[], &["builds"])
+}
+
 /// **Coverage per file** of one build, with deltas against another build (the previous build
 /// on the branch, or the base branch's): `line_rate`, `branch_rate` as above, and
 /// `line_delta_pp` = this build's file line rate − the other build's, in percentage points

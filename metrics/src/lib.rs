@@ -69,6 +69,7 @@ pub use builds::{
     success_rate_of,
 };
 pub use coverage::{
+    value_per_window,
     coverage_per_build, coverage_per_file, coverage_per_package, coverage_per_window, delta_pp,
     package_of,
 };

@@ -86,11 +86,11 @@ impl Series {
                         .map(|v| if metric.is_rate() { v * 100.0 } else { v })
                 })
                 .collect(),
-            percent: metric.is_rate() || metric == Metric::Quality,
+            percent: metric.is_rate() || matches!(metric, Metric::Quality | Metric::CodeQuality),
             suffix: match metric {
-                Metric::Quality => "",
                 Metric::Duration => "s",
-                _ => "%",
+                m if m.is_rate() => "%",
+                _ => "",
             },
         }
     }
@@ -318,10 +318,11 @@ fn color_for(pct: f64) -> &'static str {
     }
 }
 
-/// A badge: `coverage.svg`, `success_rate.svg` or `quality.svg` (`?branch=`).
+/// A badge: `coverage.svg`, `success_rate.svg`, `quality.svg` or `code_quality.svg`
+/// (`?branch=`).
 #[utoipa::path(get, path = "/api/v1/projects/{project}/badges/{badge}", tag = "read",
     params(("project" = String, Path, description = "Project name"),
-        ("badge" = String, Path, description = "`coverage.svg`, `success_rate.svg` or `quality.svg`"),
+        ("badge" = String, Path, description = "`coverage.svg`, `success_rate.svg`, `quality.svg` or `code_quality.svg`"),
         TrendQuery),
     responses((status = 200, description = "The badge", body = String, content_type = "image/svg+xml")))]
 pub(crate) async fn badge(
@@ -379,9 +380,26 @@ pub(crate) async fn badge(
                 _ => ("quality", "unknown".to_owned(), "#9f9f9f"),
             }
         }
+        "code_quality" => {
+            let summary = analytics(&state, move |state| async move {
+                Ok(state
+                    .history
+                    .issues_summary(&project, None, branch.as_deref())
+                    .await?)
+            })
+            .await?;
+            match summary.code_quality {
+                Some(q) => (
+                    "code quality",
+                    format!("{:.0} ({} issues)", q.score, summary.open),
+                    color_for(q.score),
+                ),
+                None => ("code quality", "unknown".to_owned(), "#9f9f9f"),
+            }
+        }
         other => {
             return Err(Problem::not_found(format!(
-                "no badge {other:?} (coverage, success_rate, quality)"
+                "no badge {other:?} (coverage, success_rate, quality, code_quality)"
             )));
         }
     };

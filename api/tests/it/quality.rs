@@ -278,3 +278,54 @@ fn lint_text_is_read_when_named_with_its_tool_and_the_lines_stated() {
         svc.stop();
     }
 }
+
+#[test]
+fn the_code_quality_trends_chart_and_badge_follow_the_builds() {
+    let first = sarif(json!([
+        result("R1", None, "a.py", 10, "x is bad"),
+        result("R2", Some("warning"), "a.py", 20, "long"),
+    ]));
+    let second = sarif(json!([
+        result("R1", None, "a.py", 10, "x is bad"),
+        result("R3", Some("note"), "c.py", 7, "consider this"),
+        result("SEC1", Some("warning"), "b.py", 3, "a hard-coded password"),
+    ]));
+    for (backend, svc) in services(|_| {}) {
+        let token = project(&svc, "trend");
+        for (build, body, day) in [("1", &first, "01"), ("2", &second, "02")] {
+            let url = format!(
+                "/api/v1/projects/trend/builds/{build}/reports?branch=main&finish=true&loc=1000&finished_at=2026-11-{day}T10:00:00Z"
+            );
+            assert_eq!(post(&svc, &url, Some(&token), &[], body).status, 201, "{backend}");
+        }
+        let trend = |metric: &str| {
+            let t = get(
+                &svc,
+                &format!("/api/v1/projects/trend/trends?metric={metric}&window=day"),
+            );
+            assert_eq!(t.status, 200, "{backend} {metric}: {}", t.text());
+            let t = t.json();
+            let values: Vec<Value> = t["points"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["value"].clone())
+                .collect();
+            (t["unit"].as_str().unwrap().to_owned(), values)
+        };
+        // Day 1: 2 open; day 2: 3 open, of which R3 and SEC1 are new.
+        assert_eq!(trend("issues"), ("count".into(), vec![json!(2.0), json!(3.0)]), "{backend}");
+        assert_eq!(trend("new_issues").1, vec![json!(0.0), json!(2.0)], "{backend}");
+        // Day 1: no bug, no vulnerability, debt 15 min over 30,000: A A A → 100. Day 2: the
+        // critical vulnerability makes security D: 0.3 + 0.075 + 0.4 → 77.5.
+        assert_eq!(trend("code_quality"), ("points".into(), vec![json!(100.0), json!(77.5)]));
+        assert_eq!(trend("maintainability_rating").1, vec![json!(1.0), json!(1.0)]);
+        let chart = get(&svc, "/api/v1/projects/trend/charts/issues.svg?window=day");
+        assert_eq!(chart.status, 200, "{backend}: {}", chart.text());
+        assert!(chart.content_type.starts_with("image/svg+xml"), "{backend}");
+        let badge = get(&svc, "/api/v1/projects/trend/badges/code_quality.svg");
+        assert_eq!(badge.status, 200, "{backend}");
+        assert!(badge.text().contains("78 (3 issues)"), "{backend}: {}", badge.text());
+        svc.stop();
+    }
+}

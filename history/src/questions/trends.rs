@@ -1,11 +1,12 @@
-//! A metric per window: success rate, pass rate, coverage, duration, quality.
+//! A metric per window: success rate, pass rate, coverage, duration, quality, and the
+//! code-quality metrics (issues, new issues, code-quality score, maintainability rating).
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 
 use chrono::NaiveDate;
 use cimetrics_metrics::polars::prelude::*;
-use cimetrics_metrics::schema::{WINDOW_START, results_frame};
+use cimetrics_metrics::schema::{BUILD_ID, WINDOW_START, results_frame};
 use cimetrics_metrics::{FlakyConfig, ScoreInputs, ScoreWeights, Table, Value, Window, WindowSpec};
 
 use super::{History, Result, builds_of, float, int, u32_of};
@@ -29,17 +30,29 @@ pub enum Metric {
     Duration,
     /// Quality score (within the cached period: older windows are null).
     Quality,
+    /// Open code-quality issues of the window's last build with a code-quality report.
+    Issues,
+    /// Its new issues (open, not open in the previous such build of its branch).
+    NewIssues,
+    /// Its code-quality score.
+    CodeQuality,
+    /// Its maintainability rating, 1 (A) to 5 (E).
+    MaintainabilityRating,
 }
 
 impl Metric {
     /// Every metric, in display order.
-    pub const ALL: [Metric; 6] = [
+    pub const ALL: [Metric; 10] = [
         Metric::SuccessRate,
         Metric::PassRate,
         Metric::Coverage,
         Metric::BranchCoverage,
         Metric::Duration,
         Metric::Quality,
+        Metric::Issues,
+        Metric::NewIssues,
+        Metric::CodeQuality,
+        Metric::MaintainabilityRating,
     ];
 
     /// The name used in URLs and answers.
@@ -51,16 +64,31 @@ impl Metric {
             Metric::BranchCoverage => "branch_coverage",
             Metric::Duration => "duration",
             Metric::Quality => "quality",
+            Metric::Issues => "issues",
+            Metric::NewIssues => "new_issues",
+            Metric::CodeQuality => "code_quality",
+            Metric::MaintainabilityRating => "maintainability_rating",
         }
     }
 
-    /// The unit of its values: `fraction` (0..=1), `seconds` or `points` (0–100).
+    /// The unit of its values: `fraction` (0..=1), `seconds`, `points` (0–100), `count`, or
+    /// `rating` (1 = A … 5 = E).
     pub fn unit(self) -> &'static str {
         match self {
             Metric::Duration => "seconds",
-            Metric::Quality => "points",
+            Metric::Quality | Metric::CodeQuality => "points",
+            Metric::Issues | Metric::NewIssues => "count",
+            Metric::MaintainabilityRating => "rating",
             _ => "fraction",
         }
+    }
+
+    /// Whether it is one of the code-quality metrics (a build's issues).
+    pub fn is_code_quality(self) -> bool {
+        matches!(
+            self,
+            Metric::Issues | Metric::NewIssues | Metric::CodeQuality | Metric::MaintainabilityRating
+        )
     }
 
     /// Rates are fractions (shown as percentages).
@@ -77,6 +105,10 @@ impl Metric {
             Metric::BranchCoverage => "Branch coverage",
             Metric::Duration => "Build duration (median)",
             Metric::Quality => "Quality score",
+            Metric::Issues => "Open issues",
+            Metric::NewIssues => "New issues",
+            Metric::CodeQuality => "Code-quality score",
+            Metric::MaintainabilityRating => "Maintainability rating (1 = A, 5 = E)",
         }
     }
 
@@ -89,6 +121,7 @@ impl Metric {
             Metric::BranchCoverage => ("branch_rate", "builds"),
             Metric::Duration => ("p50_s", "builds"),
             Metric::Quality => ("score", "builds"),
+            _ => ("value", "builds"),
         }
     }
 }
@@ -205,6 +238,10 @@ impl History {
                 self.quality_per_window(project, &snapshot, &spec, params)
                     .await?
             }
+            metric => {
+                let values = self.code_quality_values(project, &snapshot, metric).await?;
+                cimetrics_metrics::value_per_window(values.lazy(), builds, &spec)?
+            }
         };
         let table = Table::from_frame(&frame)?;
         let (value, count) = params.metric.columns();
@@ -239,6 +276,60 @@ impl History {
             branch: params.branch.clone(),
             points,
         })
+    }
+}
+
+impl History {
+    /// Each build with a code-quality report and its value of `metric`
+    /// ([`cimetrics_metrics::quality`]): open issues, new issues, the code-quality score, or
+    /// the maintainability rating (1 = A … 5 = E; none without lines), over the lines the
+    /// build states or else its coverage's.
+    async fn code_quality_values(
+        &self,
+        project: &Project,
+        snapshot: &Snapshot,
+        metric: Metric,
+    ) -> Result<DataFrame> {
+        let totals = self.store.issue_totals(project.id).await?;
+        let coverage_lines = |id: i64| {
+            snapshot
+                .summaries
+                .iter()
+                .find(|s| s.build.build_id == id)
+                .and_then(|s| s.coverage.as_ref())
+                .map(|c| c.lines_valid)
+        };
+        let (mut ids, mut values) = (Vec::new(), Vec::new());
+        for t in &totals {
+            let facts = cimetrics_metrics::quality::IssueFacts {
+                by_severity: t.by_severity,
+                worst_bug: t.worst_bug,
+                worst_vulnerability: t.worst_vulnerability,
+                remediation_minutes: t.debt_minutes,
+                lines: t.build.loc.or_else(|| coverage_lines(t.build.id)).filter(|l| *l > 0),
+            };
+            let value = match metric {
+                Metric::Issues => Some(t.by_severity.iter().sum::<u64>() as f64),
+                Metric::NewIssues => Some(t.new as f64),
+                Metric::CodeQuality => Some(facts.ratings().code_quality.score),
+                _ => facts
+                    .ratings()
+                    .maintainability
+                    .and_then(cimetrics_metrics::gate::rating_number),
+            };
+            if let Some(v) = value {
+                ids.push(t.build.id);
+                values.push(v);
+            }
+        }
+        let rows = ids.len();
+        Ok(DataFrame::new(
+            rows,
+            vec![
+                Column::new(BUILD_ID.into(), ids),
+                Column::new("value".into(), values),
+            ],
+        )?)
     }
 }
 

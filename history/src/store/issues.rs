@@ -120,3 +120,127 @@ impl Store {
             .collect()
     }
 }
+
+/// A build's open issues in figures, for trends ([`Store::issue_totals`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct IssueTotals {
+    /// The build.
+    pub build: IssueBuild,
+    /// Open issues by severity, worst first.
+    pub by_severity: [u64; 5],
+    /// The worst severity of an open bug, and of an open vulnerability.
+    pub worst_bug: Option<usize>,
+    /// See `worst_bug`.
+    pub worst_vulnerability: Option<usize>,
+    /// Remediation minutes (the tool's, else the default of the severity).
+    pub debt_minutes: u64,
+    /// Open issues not open in the previous build with issues on its branch (0 for the
+    /// first).
+    pub new: u64,
+}
+
+impl Store {
+    /// Every complete build with a code-quality report, oldest first, with its open issues
+    /// counted: one grouped query, and one for what is new against each build's previous
+    /// one on its branch.
+    ///
+    /// # Errors
+    /// The database fails.
+    pub async fn issue_totals(&self, project_id: i64) -> Result<Vec<IssueTotals>> {
+        let builds = self.issue_builds(project_id).await?;
+        if builds.is_empty() {
+            return Ok(Vec::new());
+        }
+        let minutes = cimetrics_metrics::quality::DEFAULT_REMEDIATION_MINUTES
+            .iter()
+            .enumerate()
+            .map(|(s, m)| format!("WHEN {s} THEN {m}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let severities = (0..5)
+            .map(|s| format!("CAST(COALESCE(SUM(CASE WHEN suppressed = 0 AND severity = {s} THEN 1 ELSE 0 END), 0) AS BIGINT)"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT i.build_id, {severities}, \
+             MIN(CASE WHEN suppressed = 0 AND category = 'bug' THEN severity END), \
+             MIN(CASE WHEN suppressed = 0 AND category = 'vulnerability' THEN severity END), \
+             CAST(COALESCE(SUM(CASE WHEN suppressed = 0 THEN COALESCE(effort_minutes, \
+                 CASE severity {minutes} ELSE 0 END) ELSE 0 END), 0) AS BIGINT) \
+             FROM issues i JOIN builds b ON b.id = i.build_id \
+             WHERE b.project_id = $1 GROUP BY i.build_id"
+        )))
+        .bind(project_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut by_build: std::collections::HashMap<i64, IssueTotals> = Default::default();
+        let u = |v: i64| u64::try_from(v).unwrap_or(0);
+        let severity = |v: Option<i64>| v.and_then(|s| usize::try_from(s).ok()).map(|s| s.min(4));
+        for r in &rows {
+            let id: i64 = r.try_get(0)?;
+            let mut counts = [0u64; 5];
+            for (i, c) in counts.iter_mut().enumerate() {
+                *c = u(r.try_get(1 + i)?);
+            }
+            by_build.insert(
+                id,
+                IssueTotals {
+                    build: IssueBuild {
+                        id,
+                        ci_build_id: String::new(),
+                        branch: String::new(),
+                        loc: None,
+                    },
+                    by_severity: counts,
+                    worst_bug: severity(r.try_get(6)?),
+                    worst_vulnerability: severity(r.try_get(7)?),
+                    debt_minutes: u(r.try_get(8)?),
+                    new: 0,
+                },
+            );
+        }
+        // Each build and the previous one with issues on its branch.
+        let mut pairs: Vec<(i64, i64)> = Vec::new();
+        for (i, b) in builds.iter().enumerate() {
+            if let Some(p) = builds[..i].iter().rev().find(|p| p.branch == b.branch) {
+                pairs.push((b.id, p.id));
+            }
+        }
+        let mut new: std::collections::HashMap<i64, u64> = Default::default();
+        for chunk in pairs.chunks(200) {
+            let values = chunk
+                .iter()
+                .map(|(b, p)| format!("({b}, {p})"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let rows = sqlx::query(AssertSqlSafe(format!(
+                "WITH prev (b, p) AS (VALUES {values}) \
+                 SELECT prev.b, CAST(COUNT(*) AS BIGINT) FROM prev \
+                 JOIN issues i ON i.build_id = prev.b AND i.suppressed = 0 \
+                 WHERE NOT EXISTS (SELECT 1 FROM issues j WHERE j.build_id = prev.p \
+                 AND j.fingerprint = i.fingerprint AND j.suppressed = 0) GROUP BY prev.b"
+            )))
+            .fetch_all(&self.pool)
+            .await?;
+            for r in &rows {
+                new.insert(r.try_get(0)?, u(r.try_get(1)?));
+            }
+        }
+        Ok(builds
+            .into_iter()
+            .map(|b| {
+                let mut t = by_build.remove(&b.id).unwrap_or(IssueTotals {
+                    build: b.clone(),
+                    by_severity: [0; 5],
+                    worst_bug: None,
+                    worst_vulnerability: None,
+                    debt_minutes: 0,
+                    new: 0,
+                });
+                t.new = new.get(&b.id).copied().unwrap_or(0);
+                t.build = b;
+                t
+            })
+            .collect())
+    }
+}

@@ -41,7 +41,7 @@ pub use ingest::{
     Batch, BuildMeta, UploadContent, UploadMeta, UploadOutcome, UploadSummary, digest,
     test_key_hash,
 };
-pub use issues::{IssueBuild, StoredIssue};
+pub use issues::{IssueBuild, IssueTotals, StoredIssue};
 pub use read::{
     BuildInfo, BuildSummary, BuildTestResult, History, PruneStats, TestName, TestRunRow,
 };
