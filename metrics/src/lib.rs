@@ -69,9 +69,8 @@ pub use builds::{
     success_rate_of,
 };
 pub use coverage::{
-    value_per_window,
     coverage_per_build, coverage_per_file, coverage_per_package, coverage_per_window, delta_pp,
-    package_of,
+    package_of, value_per_window,
 };
 pub use durations::{SlowestBy, duration_regressions, slowest_tests};
 pub use flaky::{FlakyConfig, flaky_tests};

@@ -6,8 +6,10 @@
 //! history's answers; every test and build links to its page.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use cimetrics_history::answers::{Build, TestRef};
-use cimetrics_history::questions::{BuildsParams, FlakyParams, GateParams, Metric, SlowestParams};
+use cimetrics_history::answers::{Build, IssuesSummary, TestRef};
+use cimetrics_history::questions::{
+    BuildsParams, FlakyParams, GateParams, IssuesParams, Metric, SlowestParams,
+};
 use serde::Deserialize;
 
 use super::{Problem, Shared, analytics, auth, percent_encode as url};
@@ -72,6 +74,37 @@ fn pct(v: Option<f64>) -> String {
 
 /// A table of HTML cells (escape text with [`esc`]; links with [`test_link`] and
 /// [`build_link`]); a cell that starts with a digit is a number (right-aligned).
+/// The code-quality card: the latest build's ratings, score, open issues by severity, new
+/// and fixed.
+fn code_quality_card(q: &IssuesSummary) -> String {
+    let (Some(build), Some(ratings), Some(score)) = (&q.build, &q.ratings, &q.code_quality) else {
+        return "<section class=\"card\" id=\"code-quality\"><h2>Code quality</h2>\
+<p class=\"muted\">No code-quality report yet.</p></section>"
+            .into();
+    };
+    let s = &q.by_severity;
+    format!(
+        "<section class=\"card\" id=\"code-quality\"><h2>Code quality</h2><div class=\"big\">{:.0}</div>\
+<p>reliability {} · security {} · maintainability {}</p>\
+<p>{} open: {} blocker, {} critical, {} major, {} minor, {} info</p>\
+<p>{} new, {} fixed since {} · build {}</p></section>",
+        score.score,
+        esc(&ratings.reliability),
+        esc(&ratings.security),
+        esc(ratings.maintainability.as_deref().unwrap_or("–")),
+        q.open,
+        s.blocker,
+        s.critical,
+        s.major,
+        s.minor,
+        s.info,
+        q.new,
+        q.fixed,
+        esc(q.previous_build.as_deref().unwrap_or("–")),
+        esc(build),
+    )
+}
+
 fn table_html(headers: &[&str], rows: &[Vec<String>]) -> String {
     if rows.is_empty() {
         return "<p class=\"muted\">None in this period.</p>".into();
@@ -141,59 +174,71 @@ pub(crate) async fn project(
     let tz = q.tz.clone().unwrap_or_else(|| "UTC".into());
     let b = branch.clone();
     let p = project.clone();
-    let (recent, gate, score, flaky, slowest) = analytics(&state, move |state| async move {
-        let h = &state.history;
-        let recent = h
-            .builds(
-                &p,
-                &BuildsParams {
-                    branch: b.clone(),
-                    limit: 10,
-                    ..BuildsParams::default()
-                },
-            )
-            .await?
-            .builds;
-        let latest = recent.first();
-        let gate = match &latest {
-            Some(build) => Some(
-                h.gate(
+    let (recent, gate, score, flaky, slowest, quality, issues) =
+        analytics(&state, move |state| async move {
+            let h = &state.history;
+            let recent = h
+                .builds(
                     &p,
-                    &GateParams {
-                        build: Some(build.id.clone()),
-                        ..GateParams::default()
+                    &BuildsParams {
+                        branch: b.clone(),
+                        limit: 10,
+                        ..BuildsParams::default()
                     },
                 )
-                .await?,
-            ),
-            None => None,
-        };
-        let score = h
-            .score(&p, b.as_deref(), cimetrics_history::questions::SCORE_DAYS)
-            .await?;
-        let flaky = h
-            .flaky(
-                &p,
-                &FlakyParams {
-                    branch: b.clone(),
-                    limit: 10,
-                    ..FlakyParams::default()
-                },
-            )
-            .await?;
-        let slowest = h
-            .slowest(
-                &p,
-                &SlowestParams {
-                    branch: b.clone(),
-                    limit: 10,
-                    ..SlowestParams::default()
-                },
-            )
-            .await?;
-        Ok((recent, gate, score, flaky, slowest))
-    })
-    .await?;
+                .await?
+                .builds;
+            let latest = recent.first();
+            let gate = match &latest {
+                Some(build) => Some(
+                    h.gate(
+                        &p,
+                        &GateParams {
+                            build: Some(build.id.clone()),
+                            ..GateParams::default()
+                        },
+                    )
+                    .await?,
+                ),
+                None => None,
+            };
+            let score = h
+                .score(&p, b.as_deref(), cimetrics_history::questions::SCORE_DAYS)
+                .await?;
+            let flaky = h
+                .flaky(
+                    &p,
+                    &FlakyParams {
+                        branch: b.clone(),
+                        limit: 10,
+                        ..FlakyParams::default()
+                    },
+                )
+                .await?;
+            let slowest = h
+                .slowest(
+                    &p,
+                    &SlowestParams {
+                        branch: b.clone(),
+                        limit: 10,
+                        ..SlowestParams::default()
+                    },
+                )
+                .await?;
+            let quality = h.issues_summary(&p, None, b.as_deref()).await?;
+            let issues = h
+                .issues(
+                    &p,
+                    &IssuesParams {
+                        branch: b.clone(),
+                        limit: Some(20),
+                        ..IssuesParams::default()
+                    },
+                )
+                .await?;
+            Ok((recent, gate, score, flaky, slowest, quality, issues))
+        })
+        .await?;
     let latest = recent.first();
 
     let mut body = format!("<h1>{}</h1>", esc(&project.name));
@@ -238,6 +283,7 @@ Time zone <input name=\"tz\" value=\"{}\" size=\"16\"> <button>Show</button></fo
         }
         _ => body.push_str("<section class=\"card\"><h2>Latest build</h2><p class=\"muted\">No build yet.</p></section>"),
     }
+    body.push_str(&code_quality_card(&quality));
     body.push_str(&format!(
         "<section class=\"card\" id=\"score\"><h2>Quality score (30 days)</h2><div class=\"big\">{}</div><ul>{}</ul></section></div>",
         match (score.score, &score.grade) {
@@ -271,6 +317,30 @@ Time zone <input name=\"tz\" value=\"{}\" size=\"16\"> <button>Show</button></fo
         "<section id=\"builds\"><h2>Recent builds</h2>{}</section>",
         builds_table(&project.name, &recent)
     ));
+    if quality.build.is_some() {
+        body.push_str(&format!(
+            "<section id=\"issues\"><h2>Issues of build {} (worst first, {} of {})</h2>{}</section>",
+            esc(quality.build.as_deref().unwrap_or("")),
+            issues.issues.len(),
+            issues.total,
+            table_html(
+                &["severity", "category", "rule", "file", "line", "message", "status"],
+                &issues
+                    .issues
+                    .iter()
+                    .map(|i| vec![
+                        esc(&i.severity),
+                        esc(&i.category),
+                        esc(&i.rule),
+                        esc(&i.path),
+                        i.line.map_or_else(String::new, |l| l.to_string()),
+                        esc(&i.message.chars().take(160).collect::<String>()),
+                        esc(&i.status),
+                    ])
+                    .collect::<Vec<_>>(),
+            )
+        ));
+    }
     body.push_str(&format!(
         "<section id=\"flaky\"><h2>Flaky tests (90 days)</h2>{}</section>",
         table_html(

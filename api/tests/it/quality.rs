@@ -227,6 +227,16 @@ fn a_builds_issues_new_and_fixed_ratings_and_score_are_worked_by_hand() {
         assert_eq!(gate["facts"]["security_rating"], 4.0, "{backend}: D is 4");
         assert_eq!(gate["facts"]["code_quality"], 77.5, "{backend}");
 
+        // The dashboard's code-quality card and the latest build's issues.
+        let page = get(&svc, "/projects/lint").text();
+        assert!(
+            page.contains("reliability A · security D · maintainability A"),
+            "{backend}: {page}"
+        );
+        assert!(page.contains("3 open: 0 blocker, 1 critical, 1 major, 0 minor, 1 info"), "{backend}");
+        assert!(page.contains("1 new, 1 fixed since 1"), "{backend}");
+        assert!(page.contains("<td>a hard-coded password</td>"), "{backend}");
+
         let bad = get(&svc, "/api/v1/projects/lint/issues?status=closed");
         assert_eq!(bad.status, 400, "{backend}: {}", bad.text());
         assert!(bad.text().contains("closed"), "{backend}");
@@ -296,7 +306,11 @@ fn the_code_quality_trends_chart_and_badge_follow_the_builds() {
             let url = format!(
                 "/api/v1/projects/trend/builds/{build}/reports?branch=main&finish=true&loc=1000&finished_at=2026-11-{day}T10:00:00Z"
             );
-            assert_eq!(post(&svc, &url, Some(&token), &[], body).status, 201, "{backend}");
+            assert_eq!(
+                post(&svc, &url, Some(&token), &[], body).status,
+                201,
+                "{backend}"
+            );
         }
         let trend = |metric: &str| {
             let t = get(
@@ -314,18 +328,36 @@ fn the_code_quality_trends_chart_and_badge_follow_the_builds() {
             (t["unit"].as_str().unwrap().to_owned(), values)
         };
         // Day 1: 2 open; day 2: 3 open, of which R3 and SEC1 are new.
-        assert_eq!(trend("issues"), ("count".into(), vec![json!(2.0), json!(3.0)]), "{backend}");
-        assert_eq!(trend("new_issues").1, vec![json!(0.0), json!(2.0)], "{backend}");
+        assert_eq!(
+            trend("issues"),
+            ("count".into(), vec![json!(2.0), json!(3.0)]),
+            "{backend}"
+        );
+        assert_eq!(
+            trend("new_issues").1,
+            vec![json!(0.0), json!(2.0)],
+            "{backend}"
+        );
         // Day 1: no bug, no vulnerability, debt 15 min over 30,000: A A A → 100. Day 2: the
         // critical vulnerability makes security D: 0.3 + 0.075 + 0.4 → 77.5.
-        assert_eq!(trend("code_quality"), ("points".into(), vec![json!(100.0), json!(77.5)]));
-        assert_eq!(trend("maintainability_rating").1, vec![json!(1.0), json!(1.0)]);
+        assert_eq!(
+            trend("code_quality"),
+            ("points".into(), vec![json!(100.0), json!(77.5)])
+        );
+        assert_eq!(
+            trend("maintainability_rating").1,
+            vec![json!(1.0), json!(1.0)]
+        );
         let chart = get(&svc, "/api/v1/projects/trend/charts/issues.svg?window=day");
         assert_eq!(chart.status, 200, "{backend}: {}", chart.text());
         assert!(chart.content_type.starts_with("image/svg+xml"), "{backend}");
         let badge = get(&svc, "/api/v1/projects/trend/badges/code_quality.svg");
         assert_eq!(badge.status, 200, "{backend}");
-        assert!(badge.text().contains("78 (3 issues)"), "{backend}: {}", badge.text());
+        assert!(
+            badge.text().contains("78 (3 issues)"),
+            "{backend}: {}",
+            badge.text()
+        );
         svc.stop();
     }
 }

@@ -87,7 +87,10 @@ impl Metric {
     pub fn is_code_quality(self) -> bool {
         matches!(
             self,
-            Metric::Issues | Metric::NewIssues | Metric::CodeQuality | Metric::MaintainabilityRating
+            Metric::Issues
+                | Metric::NewIssues
+                | Metric::CodeQuality
+                | Metric::MaintainabilityRating
         )
     }
 
@@ -306,7 +309,11 @@ impl History {
                 worst_bug: t.worst_bug,
                 worst_vulnerability: t.worst_vulnerability,
                 remediation_minutes: t.debt_minutes,
-                lines: t.build.loc.or_else(|| coverage_lines(t.build.id)).filter(|l| *l > 0),
+                lines: t
+                    .build
+                    .loc
+                    .or_else(|| coverage_lines(t.build.id))
+                    .filter(|l| *l > 0),
             };
             let value = match metric {
                 Metric::Issues => Some(t.by_severity.iter().sum::<u64>() as f64),
