@@ -13,7 +13,9 @@ use crate::tests::with_builds;
 
 /// The version of the score formula. It changes whenever the formula does, and is stored
 /// beside every score so that history stays comparable.
-pub const SCORE_VERSION: u32 = 1;
+/// Version 2 adds the code-quality component; version 1 ([`score_version`] with 1) stays
+/// computable, and gives the same number as version 2 when there is no code-quality data.
+pub const SCORE_VERSION: u32 = 2;
 
 /// The weight of each component. Only the ratios matter: the weights of the components that
 /// have a value are normalised to sum to 1.
@@ -30,6 +32,8 @@ pub struct ScoreWeights {
     pub coverage: f64,
     /// Coverage trend.
     pub coverage_trend: f64,
+    /// Code quality (version 2).
+    pub code_quality: f64,
 }
 
 impl Default for ScoreWeights {
@@ -40,6 +44,7 @@ impl Default for ScoreWeights {
             flakiness: 0.15,
             coverage: 0.25,
             coverage_trend: 0.10,
+            code_quality: 0.20,
         }
     }
 }
@@ -58,15 +63,19 @@ pub struct ScoreInputs {
     /// Line rate of the latest build − that of the earliest build with coverage in the
     /// period, in percentage points.
     pub coverage_trend_pp: Option<f64>,
+    /// The code-quality score (0–100, [`crate::quality::code_quality_score`]) of the latest
+    /// build with a code-quality report in the period.
+    pub code_quality: Option<f64>,
 }
 
 /// The components of a score, in [`Score::components`] order.
-pub const COMPONENTS: [&str; 5] = [
+pub const COMPONENTS: [&str; 6] = [
     "success_rate",
     "pass_rate",
     "flakiness",
     "coverage",
     "coverage_trend",
+    "code_quality",
 ];
 
 /// One component of a score.
@@ -110,7 +119,12 @@ pub fn grade(score: f64) -> char {
     }
 }
 
-/// **Quality score**, version 1:
+/// **Quality score**, version 2 ([`SCORE_VERSION`]): [`score_version`] with 2.
+pub fn score(inputs: &ScoreInputs, weights: &ScoreWeights) -> Score {
+    score_version(inputs, weights, SCORE_VERSION)
+}
+
+/// **Quality score**, of formula `version` 1 or 2:
 ///
 /// `score = 100 × Σ wᵢ·sᵢ / Σ wᵢ` over the components *i* that have a value, where
 /// - `s_success_rate = success_rate`,
@@ -119,10 +133,12 @@ pub fn grade(score: f64) -> char {
 /// - `s_coverage = line coverage`,
 /// - `s_coverage_trend = clamp(0.5 + trend_pp / 10, 0, 1)` (flat = 0.5; +5 pp or more = 1;
 ///   −5 pp or less = 0),
+/// - version 2 only: `s_code_quality = code_quality / 100`,
 ///
 /// rounded to one decimal, with [`grade`]'s letter. A component without a value (no builds,
 /// no tests, no coverage) is left out and the others' weights are scaled up.
-pub fn score(inputs: &ScoreInputs, weights: &ScoreWeights) -> Score {
+pub fn score_version(inputs: &ScoreInputs, weights: &ScoreWeights, version: u32) -> Score {
+    let code_quality = inputs.code_quality.filter(|_| version >= 2);
     let component =
         |name, value: Option<f64>, normalized: Option<f64>, weight: f64, formula| Component {
             name,
@@ -174,6 +190,13 @@ pub fn score(inputs: &ScoreInputs, weights: &ScoreWeights) -> Score {
             weights.coverage_trend,
             "clamp(0.5 + trend_pp / 10, 0, 1)",
         ),
+        component(
+            "code_quality",
+            code_quality,
+            code_quality.map(|q| q / 100.0),
+            weights.code_quality,
+            "code_quality / 100",
+        ),
     ];
     let total_weight: f64 = components.iter().map(|c| c.weight).sum();
     for c in &mut components {
@@ -189,7 +212,7 @@ pub fn score(inputs: &ScoreInputs, weights: &ScoreWeights) -> Score {
     let score = (total_weight > 0.0)
         .then(|| (components.iter().map(|c| c.points).sum::<f64>() * 10.0).round() / 10.0);
     Score {
-        version: SCORE_VERSION,
+        version,
         score,
         grade: score.map(grade),
         components,
@@ -276,6 +299,8 @@ pub fn score_inputs(
         flaky_share: ratio(flaky_count, tests),
         coverage: last,
         coverage_trend_pp: first.zip(last).map(|(f, l)| (l - f) * 100.0),
+        // Issues are not in these frames: the caller adds the code-quality score.
+        code_quality: None,
     })
 }
 
@@ -397,6 +422,32 @@ mod tests {
     use super::*;
 
     #[test]
+    fn version_1_and_version_2_agree_without_code_quality_and_differ_with_it() {
+        let inputs = ScoreInputs {
+            success_rate: Some(0.9),
+            pass_rate: Some(0.95),
+            flaky_share: Some(0.02),
+            coverage: Some(0.8),
+            coverage_trend_pp: Some(1.0),
+            code_quality: None,
+        };
+        let weights = ScoreWeights::default();
+        let v1 = score_version(&inputs, &weights, 1);
+        let v2 = score_version(&inputs, &weights, 2);
+        assert_eq!((v1.version, v2.version), (1, 2));
+        assert_eq!(v1.score, v2.score);
+        assert!(v1.score.is_some());
+        // v1: 0.25×0.9 + 0.25×0.95 + 0.15×(1 − 0.2) + 0.25×0.8 + 0.10×0.6 = 0.8425.
+        // With code quality 50, v2 = (84.25 + 0.20 × 0.5 × 100) / 1.2 = 78.54; v1 ignores it.
+        let with = ScoreInputs {
+            code_quality: Some(50.0),
+            ..inputs
+        };
+        assert_eq!(score_version(&with, &weights, 1).score, v1.score);
+        assert_eq!(score_version(&with, &weights, 2).score, Some(78.5));
+    }
+
+    #[test]
     fn score_adds_weighted_components_and_explains_each() {
         let inputs = ScoreInputs {
             success_rate: Some(0.9),
@@ -404,6 +455,7 @@ mod tests {
             flaky_share: Some(0.02),
             coverage: Some(0.8),
             coverage_trend_pp: Some(1.0),
+            code_quality: None,
         };
         let s = score(&inputs, &ScoreWeights::default());
         // 0.25*0.9 + 0.25*1 + 0.15*(1-0.2) + 0.25*0.8 + 0.10*(0.5+0.1)

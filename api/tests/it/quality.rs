@@ -227,6 +227,19 @@ fn a_builds_issues_new_and_fixed_ratings_and_score_are_worked_by_hand() {
         assert_eq!(gate["facts"]["security_rating"], 4.0, "{backend}: D is 4");
         assert_eq!(gate["facts"]["code_quality"], 77.5, "{backend}");
 
+        // The quality score, version 2, counts the latest build's code quality.
+        let score = get(&svc, "/api/v1/projects/lint/score").json();
+        assert_eq!(score["version"], 2, "{backend}: {score}");
+        let component = score["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == "code_quality")
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(component["value"], 77.5, "{backend}: {score}");
+        assert_eq!(component["normalized"], 0.775, "{backend}: {score}");
+
         // The dashboard's code-quality card and the latest build's issues.
         let page = get(&svc, "/projects/lint").text();
         assert!(

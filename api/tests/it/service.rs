@@ -164,9 +164,12 @@ fn a_ci_upload_is_stored_once_and_read_back_as_json_charts_badges_and_dashboard(
         );
         let score = get(&svc, "/api/v1/projects/shop/score").json();
         assert!(
-            score["components"].as_array().is_some_and(|c| c.len() == 5),
+            score["components"].as_array().is_some_and(|c| c.len() == 6),
             "{score}"
         );
+        // No code-quality report: its component has no value and no weight.
+        assert_eq!(score["components"][5]["name"], "code_quality", "{score}");
+        assert_eq!(score["components"][5]["weight"], 0.0, "{score}");
         let openapi = get(&svc, "/api/v1/openapi.json").json();
         assert!(openapi["paths"]["/api/v1/projects/{project}/trends"].is_object());
 

@@ -353,12 +353,27 @@ impl History {
             None => cimetrics_metrics::score(&Default::default(), &weights),
             Some(period) => {
                 let results = self.results(&snapshot, project, period).await?;
-                let inputs = cimetrics_metrics::score_inputs(
+                let mut inputs = cimetrics_metrics::score_inputs(
                     in_period(builds_of(&snapshot, branch), period),
                     results.lazy(),
                     snapshot.coverage.clone().lazy(),
                     &FlakyConfig::default(),
                 )?;
+                // The code-quality score of the period's latest build with a code-quality
+                // report on the branch (version 2).
+                inputs.code_quality = self
+                    .code_quality_of_builds(project, &snapshot, super::Metric::CodeQuality)
+                    .await?
+                    .into_iter()
+                    .filter_map(|(id, q)| {
+                        let s = snapshot.summary(id)?;
+                        let at = s.build.finished_at_ms;
+                        (at >= period.0
+                            && at < period.1
+                            && branch.is_none_or(|b| s.build.branch == b))
+                        .then_some(q)
+                    })
+                    .next_back();
                 cimetrics_metrics::score(&inputs, &weights)
             }
         };

@@ -283,53 +283,58 @@ impl History {
 }
 
 impl History {
-    /// Each build with a code-quality report and its value of `metric`
+    /// Each build with a code-quality report (oldest first) and its value of `metric`
     /// ([`cimetrics_metrics::quality`]): open issues, new issues, the code-quality score, or
     /// the maintainability rating (1 = A … 5 = E; none without lines), over the lines the
     /// build states or else its coverage's.
-    async fn code_quality_values(
+    pub(crate) async fn code_quality_of_builds(
         &self,
         project: &Project,
         snapshot: &Snapshot,
         metric: Metric,
-    ) -> Result<DataFrame> {
+    ) -> Result<Vec<(i64, f64)>> {
         let totals = self.store.issue_totals(project.id).await?;
         let coverage_lines = |id: i64| {
             snapshot
-                .summaries
-                .iter()
-                .find(|s| s.build.build_id == id)
+                .summary(id)
                 .and_then(|s| s.coverage.as_ref())
                 .map(|c| c.lines_valid)
         };
-        let (mut ids, mut values) = (Vec::new(), Vec::new());
+        let mut out = Vec::with_capacity(totals.len());
         for t in &totals {
             let facts = cimetrics_metrics::quality::IssueFacts {
                 by_severity: t.by_severity,
                 worst_bug: t.worst_bug,
                 worst_vulnerability: t.worst_vulnerability,
                 remediation_minutes: t.debt_minutes,
-                lines: t
-                    .build
-                    .loc
-                    .or_else(|| coverage_lines(t.build.id))
-                    .filter(|l| *l > 0),
+                lines: t.build.loc.or_else(|| coverage_lines(t.build.id)).filter(|l| *l > 0),
             };
             let value = match metric {
                 Metric::Issues => Some(t.by_severity.iter().sum::<u64>() as f64),
                 Metric::NewIssues => Some(t.new as f64),
-                Metric::CodeQuality => Some(facts.ratings().code_quality.score),
-                _ => facts
+                Metric::MaintainabilityRating => facts
                     .ratings()
                     .maintainability
                     .and_then(cimetrics_metrics::gate::rating_number),
+                _ => Some(facts.ratings().code_quality.score),
             };
             if let Some(v) = value {
-                ids.push(t.build.id);
-                values.push(v);
+                out.push((t.build.id, v));
             }
         }
-        let rows = ids.len();
+        Ok(out)
+    }
+
+    /// [`History::code_quality_of_builds`] as a frame of `build_id` and `value`.
+    async fn code_quality_values(
+        &self,
+        project: &Project,
+        snapshot: &Snapshot,
+        metric: Metric,
+    ) -> Result<DataFrame> {
+        let values = self.code_quality_of_builds(project, snapshot, metric).await?;
+        let rows = values.len();
+        let (ids, values): (Vec<i64>, Vec<f64>) = values.into_iter().unzip();
         Ok(DataFrame::new(
             rows,
             vec![
@@ -365,6 +370,12 @@ impl History {
         params: &TrendParams,
     ) -> Result<DataFrame> {
         let builds = builds_of(snapshot, params.branch.as_deref());
+        // Each window's code quality: its last build's with a code-quality report.
+        let code_quality: HashMap<i64, f64> = self
+            .code_quality_of_builds(project, snapshot, Metric::CodeQuality)
+            .await?
+            .into_iter()
+            .collect();
         let mut windows = Vec::new();
         for (start, ids) in cimetrics_metrics::builds_per_window(builds.clone(), spec)? {
             let mut hasher = std::hash::DefaultHasher::new();
@@ -423,6 +434,15 @@ impl History {
                     inputs
                 }
             };
+            let mut inputs = inputs;
+            inputs.code_quality = ids
+                .iter()
+                .filter_map(|id| {
+                    let at = snapshot.summary(*id)?.build.finished_at_ms;
+                    code_quality.get(id).map(|q| (at, *id, *q))
+                })
+                .max_by_key(|(at, id, _)| (*at, *id))
+                .map(|(_, _, q)| q);
             windows.push((start, ids.len() as u32, inputs));
         }
         Ok(cimetrics_metrics::score_per_window_of(
