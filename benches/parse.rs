@@ -49,6 +49,8 @@ const SIZES: [(&str, usize); 2] = [("1MB", 1_000_000), ("20MB", 20_000_000)];
 enum Kind {
     Xml,
     Lines,
+    /// JSON: the floor is serde_json skimming the bytes into `IgnoredAny`.
+    Json,
 }
 
 fn summarize(bytes: &'static [u8]) -> Summary {
@@ -90,6 +92,11 @@ fn check(name: &str, label: &str, bytes: &'static [u8]) {
                 s.branches_valid
             )
         }
+        (None, Content::Issues(i)) => {
+            let s = summary.issues.expect("issue counts");
+            assert_eq!(s, i.counts, "{name}/{label}: summarize and parse disagree");
+            format!("{} issues ({} suppressed)", s.total, s.suppressed)
+        }
         _ => panic!("{name}/{label}: summarize and parse disagree on the kind of report"),
     };
     eprintln!("{name}/{label}: {} bytes, {what}", bytes.len());
@@ -123,6 +130,11 @@ fn bench_format(c: &mut Criterion, name: &str, generate: fn(usize) -> Vec<u8>, k
             Kind::Lines => group.bench_function("raw_line_scan", |b| {
                 b.iter(|| floor::line_scan(black_box(bytes)))
             }),
+            Kind::Json => group.bench_function("serde_json_ignored_any", |b| {
+                b.iter(|| {
+                    serde_json::from_slice::<serde::de::IgnoredAny>(black_box(bytes)).expect("JSON")
+                })
+            }),
         };
         group.bench_function("summarize", |b| b.iter(|| summarize(black_box(bytes))));
         group.bench_function("parse", |b| b.iter(|| parse(black_box(bytes))));
@@ -154,5 +166,9 @@ fn lcov(c: &mut Criterion) {
     bench_format(c, "lcov", generator::lcov, Kind::Lines);
 }
 
-criterion_group!(benches, junit, cobertura, jacoco, lcov);
+fn sarif(c: &mut Criterion) {
+    bench_format(c, "sarif", generator::sarif, Kind::Json);
+}
+
+criterion_group!(benches, junit, cobertura, jacoco, lcov, sarif);
 criterion_main!(benches);

@@ -2,7 +2,8 @@
 # Peak resident memory of `cimetrics summary --json` on large generated reports.
 #
 #   bash scripts/peak-rss.sh                 # ~200 MB JUnit, JUnit gzipped, ~200 MB Cobertura,
-#                                            # ~200 MB each of coverage.py, istanbul, llvm-cov JSON
+#                                            # ~200 MB each of coverage.py, istanbul, llvm-cov JSON,
+#                                            # ~200 MB SARIF (target: peak RSS <= 64 MiB)
 #   SIZE=50000000 bash scripts/peak-rss.sh   # other size (bytes, approximate)
 #   KEEP=1 WORK_DIR=/tmp/rss bash scripts/peak-rss.sh   # keep the generated files
 #
@@ -73,6 +74,7 @@ measure() { # label file
 generate junit 1000000 "$WORK/junit-1mb.xml"
 generate junit "$SIZE" "$WORK/junit.xml"
 generate cobertura "$SIZE" "$WORK/cobertura.xml"
+generate sarif "$SIZE" "$WORK/codeql.sarif"
 # The JSON coverage formats, written by Python in the shapes coverage.py, istanbul and
 # llvm-cov write (one file entry repeated under new paths until SIZE bytes).
 generate_json() { # kind bytes path
@@ -130,3 +132,4 @@ measure "cobertura" "$WORK/cobertura.xml"
 measure "coverage.py json" "$WORK/coverage-py.json"
 measure "istanbul json" "$WORK/coverage-final.json"
 measure "llvm-cov json" "$WORK/llvm-cov.json"
+measure "sarif (CodeQL-like)" "$WORK/codeql.sarif"

@@ -944,6 +944,82 @@ pub fn lcov(target_bytes: usize) -> Vec<u8> {
     out
 }
 
+/// A SARIF 2.1.0 log as CodeQL writes it for a large repository: one run, a driver with
+/// rules (with help text, tags and `security-severity`), and results with a location, a
+/// region, partial fingerprints, code flows left out; a few suppressed.
+pub fn sarif(target_bytes: usize) -> Vec<u8> {
+    let mut rng = Rng::new(SEED ^ 0x5A21F);
+    let mut out = Vec::with_capacity(target_bytes + 64 * 1024);
+    out.extend_from_slice(
+        br#"{"$schema":"https://json.schemastore.org/sarif-2.1.0.json","version":"2.1.0","runs":[{"tool":{"driver":{"name":"CodeQL","semanticVersion":"2.19.0","rules":["#,
+    );
+    let rules = 200;
+    for r in 0..rules {
+        if r > 0 {
+            out.push(b',');
+        }
+        let tags = if r % 3 == 0 {
+            r#"["security","external/cwe/cwe-079"]"#
+        } else {
+            r#"["maintainability","correctness"]"#
+        };
+        w(
+            &mut out,
+            format_args!(
+                            r#"{{"id":"js/rule-{r}","name":"{}{}","shortDescription":{{"text":"{} {}"}},"defaultConfiguration":{{"level":"{}"}},"help":{{"text":"{}","markdown":"# {}
+
+            {}"}},"properties":{{"tags":{tags},"precision":"high"{}}}}}"#,
+                            rng.pick(VERBS),
+                            rng.pick(OBJECTS),
+                            rng.pick(VERBS),
+                            rng.pick(OBJECTS),
+                            ["error", "warning", "note"][r % 3],
+                            "Explains the rule and how to fix what it finds. ".repeat(8),
+                            rng.pick(NOUNS),
+                            "A longer explanation with an example of the problem and of the fix. ".repeat(12),
+                            if r % 3 == 0 { format!(r#","security-severity":"{}.{}""#, 4 + r % 6, r % 10) } else { String::new() },
+                        ),
+        );
+    }
+    out.extend_from_slice(br#"]}},"results":["#);
+    let mut n = 0u64;
+    while out.len() < target_bytes {
+        if n > 0 {
+            out.push(b',');
+        }
+        n += 1;
+        let rule = rng.below(rules as u64);
+        let file = format!(
+            "src/{}/{}{}.js",
+            DOMAINS[(n % DOMAINS.len() as u64) as usize],
+            rng.pick(NOUNS).to_ascii_lowercase(),
+            rng.below(500)
+        );
+        let line = 1 + rng.below(2000);
+        let suppressed = if rng.chance(20) {
+            r#","suppressions":[{"kind":"inSource"}]"#
+        } else {
+            ""
+        };
+        w(
+            &mut out,
+            format_args!(
+                r#"{{"ruleId":"js/rule-{rule}","ruleIndex":{rule},"message":{{"text":"This {} {} flows to a {} without being sanitized."}},"locations":[{{"physicalLocation":{{"artifactLocation":{{"uri":"{file}","uriBaseId":"%SRCROOT%","index":{}}},"region":{{"startLine":{line},"startColumn":{},"endColumn":{}}}}}}}],"partialFingerprints":{{"primaryLocationLineHash":"{:016x}:1","primaryLocationStartColumnFingerprint":"{}"}}{suppressed}}}"#,
+                rng.pick(NOUNS).to_ascii_lowercase(),
+                rng.pick(OBJECTS).to_ascii_lowercase(),
+                rng.pick(OBJECTS).to_ascii_lowercase(),
+                rng.below(100),
+                1 + rng.below(40),
+                41 + rng.below(40),
+                rng.next_u64(),
+                rng.below(30),
+            ),
+        );
+    }
+    out.extend_from_slice(br#"]}]}"#);
+    out
+}
+
 /// The generator for a format name, as the example and the benches spell them.
 pub fn by_name(format: &str) -> Option<fn(usize) -> Vec<u8>> {
     Some(match format {
@@ -951,6 +1027,7 @@ pub fn by_name(format: &str) -> Option<fn(usize) -> Vec<u8>> {
         "cobertura" => cobertura,
         "jacoco" => jacoco,
         "lcov" => lcov,
+        "sarif" => sarif,
         _ => return None,
     })
 }

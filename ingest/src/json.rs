@@ -89,6 +89,9 @@ impl Num {
     }
 }
 
+/// The longest string or number a JSON report may hold (or `max_token_bytes`, if smaller).
+pub(crate) const MAX_JSON_TOKEN: usize = 16 << 20;
+
 pub(crate) struct Json {
     source: Source,
     format: Format,
@@ -113,7 +116,10 @@ impl Json {
             state: State::Value,
             text: Vec::new(),
             max_depth: limits.max_depth,
-            max_token: usize::try_from(limits.max_token_bytes).unwrap_or(usize::MAX),
+            // No report has a string of more than 16 MiB; one is refused, read or skipped.
+            max_token: usize::try_from(limits.max_token_bytes)
+                .unwrap_or(usize::MAX)
+                .min(MAX_JSON_TOKEN),
             carry: [0; 4],
             carry_len: 0,
         }
@@ -411,7 +417,7 @@ impl Json {
     fn token_limit(&self) -> Error {
         let limit = self.max_token;
         self.error_at_token(ErrorKind::Limit(format!(
-            "a single token is larger than {limit} bytes (max_token_bytes)"
+            "a single string or number is longer than {limit} bytes (max_token_bytes, at most 16 MiB in JSON)"
         )))
     }
 
@@ -420,6 +426,7 @@ impl Json {
         self.text.clear();
         self.carry_len = 0;
         self.source.consume(1); // the opening quote
+        let mut length = 0usize;
         loop {
             if !self.fill()? {
                 return Err(self.error_here(ErrorKind::Truncated(
@@ -434,11 +441,12 @@ impl Json {
             let stop = buf.get(n).copied();
             if n > 0 {
                 self.check_utf8(n, stop.is_some())?;
+                length += n;
+                if length > self.max_token {
+                    return Err(self.token_limit());
+                }
                 if keep {
                     self.text.extend_from_slice(&self.source.buffered()[..n]);
-                    if self.text.len() > self.max_token {
-                        return Err(self.token_limit());
-                    }
                 }
                 self.source.consume(n);
             } else if stop.is_some() && self.carry_len > 0 {
@@ -453,6 +461,11 @@ impl Json {
                 Some(b'\\') => {
                     self.source.consume(1);
                     self.escape(keep)?;
+                    // An escape stands for at most 4 bytes of text.
+                    length += 4;
+                    if length > self.max_token {
+                        return Err(self.token_limit());
+                    }
                 }
                 Some(b) => {
                     return Err(self.syntax(format!(
@@ -526,13 +539,15 @@ impl Json {
 
     /// An escape, after its backslash.
     fn escape(&mut self, keep: bool) -> Result<()> {
-        let at = self.source.current_position();
+        // Only the offset: a position (its line and column) is counted for an error alone,
+        // not for each of a string's escapes.
+        let at = self.source.offset();
         let b = self.next_byte()?;
         self.escaped(b, at, keep)
     }
 
-    /// The escape `\b` (its backslash and `b` read; `at`: where `b` was).
-    fn escaped(&mut self, b: u8, at: Position, keep: bool) -> Result<()> {
+    /// The escape `\b` (its backslash and `b` read; `at`: the offset of `b`).
+    fn escaped(&mut self, b: u8, at: u64, keep: bool) -> Result<()> {
         let c = match b {
             b'"' => '"',
             b'\\' => '\\',
@@ -554,7 +569,7 @@ impl Json {
                         '\u{FFFD}'
                     } else {
                         self.source.consume(1);
-                        let at = self.source.current_position();
+                        let at = self.source.offset();
                         let next = self.next_byte()?;
                         if next != b'u' {
                             self.push_char(keep, '\u{FFFD}');
@@ -577,7 +592,7 @@ impl Json {
                         "invalid escape: {} after a backslash",
                         Self::describe(b)
                     )),
-                    at,
+                    self.source.position_of(at, None),
                 )
                 .with_format(self.format));
             }
@@ -600,7 +615,7 @@ impl Json {
     fn hex4(&mut self) -> Result<u32> {
         let mut v = 0;
         for _ in 0..4 {
-            let at = self.source.current_position();
+            let at = self.source.offset();
             let b = self.next_byte()?;
             let d = (b as char).to_digit(16).ok_or_else(|| {
                 Error::new(
@@ -608,7 +623,7 @@ impl Json {
                         "invalid \\u escape: {} is not a hex digit",
                         Self::describe(b)
                     )),
-                    at,
+                    self.source.position_of(at, None),
                 )
                 .with_format(self.format)
             })?;

@@ -246,7 +246,10 @@ fn a_builds_issues_new_and_fixed_ratings_and_score_are_worked_by_hand() {
             page.contains("reliability A · security D · maintainability A"),
             "{backend}: {page}"
         );
-        assert!(page.contains("3 open: 0 blocker, 1 critical, 1 major, 0 minor, 1 info"), "{backend}");
+        assert!(
+            page.contains("3 open: 0 blocker, 1 critical, 1 major, 0 minor, 1 info"),
+            "{backend}"
+        );
         assert!(page.contains("1 new, 1 fixed since 1"), "{backend}");
         assert!(page.contains("<td>a hard-coded password</td>"), "{backend}");
 

@@ -307,7 +307,11 @@ impl History {
                 worst_bug: t.worst_bug,
                 worst_vulnerability: t.worst_vulnerability,
                 remediation_minutes: t.debt_minutes,
-                lines: t.build.loc.or_else(|| coverage_lines(t.build.id)).filter(|l| *l > 0),
+                lines: t
+                    .build
+                    .loc
+                    .or_else(|| coverage_lines(t.build.id))
+                    .filter(|l| *l > 0),
             };
             let value = match metric {
                 Metric::Issues => Some(t.by_severity.iter().sum::<u64>() as f64),
@@ -332,7 +336,9 @@ impl History {
         snapshot: &Snapshot,
         metric: Metric,
     ) -> Result<DataFrame> {
-        let values = self.code_quality_of_builds(project, snapshot, metric).await?;
+        let values = self
+            .code_quality_of_builds(project, snapshot, metric)
+            .await?;
         let rows = values.len();
         let (ids, values): (Vec<i64>, Vec<f64>) = values.into_iter().unzip();
         Ok(DataFrame::new(

@@ -313,3 +313,48 @@ fn a_test_with_more_attempts_than_max_attempts_per_test_is_refused() {
         .expect("refused streamed too");
     assert!(e.to_string().contains("max_attempts_per_test"), "{e}");
 }
+
+#[test]
+fn hostile_json_is_refused_with_a_position_and_bounded_memory() {
+    let sarif_head = "{\"version\": \"2.1.0\", \"runs\": [{\"results\": [";
+    // A string of 17 MiB (past the 16 MiB a JSON string may hold), of text and of escapes.
+    for unit in ["a", "\\n"] {
+        let mut doc = String::from(sarif_head);
+        doc.push_str("{\"message\": {\"text\": \"");
+        while doc.len() < (17 << 20) + 100 {
+            doc.push_str(unit);
+        }
+        doc.push_str("\"}}]}]}");
+        let err = cimetrics_ingest::summarize(Cursor::new(doc.into_bytes()), &Options::default())
+            .unwrap_err();
+        assert!(matches!(err.kind(), ErrorKind::Limit(_)), "{unit}: {err}");
+        assert_eq!(err.position().line, 1, "{err}");
+    }
+    // A key given twice in one issue, NaN, text after the document, a depth bomb inside an
+    // issue, bad UTF-8.
+    let bomb = format!(
+        "[{{\"check_name\": \"a\", \"description\": {}",
+        "[".repeat(100_000)
+    );
+    let bomb: &'static [u8] = Box::leak(bomb.into_bytes().into_boxed_slice());
+    let cases: [(&[u8], &str); 5] = [
+        (
+            b"[{\"check_name\": \"a\", \"check_name\": \"b\", \"description\": \"d\", \"location\": {\"path\": \"x\"}}]",
+            "given twice",
+        ),
+        (b"[{\"check_name\": \"a\", \"severity\": NaN}]", "malformed"),
+        (b"[] trailing", "after"),
+        (bomb, "max_depth"),
+        (b"[{\"check_name\": \"\xff\"}]", "UTF-8"),
+    ];
+    for (doc, what) in cases {
+        let err = cimetrics_ingest::summarize(Cursor::new(doc.to_vec()), &Options::default())
+            .unwrap_err();
+        assert!(
+            err.to_string().contains(what),
+            "{}: {err}",
+            String::from_utf8_lossy(doc)
+        );
+        assert!(err.position().column > 1, "{err}");
+    }
+}
