@@ -966,19 +966,21 @@ pub fn sarif(target_bytes: usize) -> Vec<u8> {
         w(
             &mut out,
             format_args!(
-                            r#"{{"id":"js/rule-{r}","name":"{}{}","shortDescription":{{"text":"{} {}"}},"defaultConfiguration":{{"level":"{}"}},"help":{{"text":"{}","markdown":"# {}
-
-            {}"}},"properties":{{"tags":{tags},"precision":"high"{}}}}}"#,
-                            rng.pick(VERBS),
-                            rng.pick(OBJECTS),
-                            rng.pick(VERBS),
-                            rng.pick(OBJECTS),
-                            ["error", "warning", "note"][r % 3],
-                            "Explains the rule and how to fix what it finds. ".repeat(8),
-                            rng.pick(NOUNS),
-                            "A longer explanation with an example of the problem and of the fix. ".repeat(12),
-                            if r % 3 == 0 { format!(r#","security-severity":"{}.{}""#, 4 + r % 6, r % 10) } else { String::new() },
-                        ),
+                r##"{{"id":"js/rule-{r}","name":"{}{}","shortDescription":{{"text":"{} {}"}},"defaultConfiguration":{{"level":"{}"}},"help":{{"text":"{}","markdown":"# {}\n\n{}"}},"properties":{{"tags":{tags},"precision":"high"{}}}}}"##,
+                rng.pick(VERBS),
+                rng.pick(OBJECTS),
+                rng.pick(VERBS),
+                rng.pick(OBJECTS),
+                ["error", "warning", "note"][r % 3],
+                "Explains the rule and how to fix what it finds. ".repeat(8),
+                rng.pick(NOUNS),
+                "A longer explanation with an example of the problem and of the fix. ".repeat(12),
+                if r % 3 == 0 {
+                    format!(r#","security-severity":"{}.{}""#, 4 + r % 6, r % 10)
+                } else {
+                    String::new()
+                },
+            ),
         );
     }
     out.extend_from_slice(br#"]}},"results":["#);
