@@ -66,7 +66,7 @@ measure() { # label file
     elapsed="$(sed -n 's/^[[:space:]]*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$timing")"
     bytes="$(stat -c %s "$file")"
     # The totals line of the JSON output, to show what was counted.
-    counts="$(tr -d ' \n' <"$out" | grep -o '"\(tests\|coverage\)":{[^}]*}' | tail -1)"
+    counts="$(tr -d ' \n' <"$out" | grep -o '"\(tests\|coverage\|issues\)":{[^}]*}' | tail -1)"
     printf '%-22s %11s bytes  elapsed %-8s peak RSS: %s KiB\n' "$label" "$bytes" "$elapsed" "$rss"
     printf '%-22s %s\n' "" "$counts"
 }
