@@ -367,6 +367,13 @@ fn the_code_quality_trends_chart_and_badge_follow_the_builds() {
         let chart = get(&svc, "/api/v1/projects/trend/charts/issues.svg?window=day");
         assert_eq!(chart.status, 200, "{backend}: {}", chart.text());
         assert!(chart.content_type.starts_with("image/svg+xml"), "{backend}");
+        let png = get(
+            &svc,
+            "/api/v1/projects/trend/charts/code_quality.png?window=day",
+        );
+        assert_eq!(png.status, 200, "{backend}");
+        assert!(png.content_type.starts_with("image/png"), "{backend}");
+        assert!(png.body.starts_with(b"\x89PNG"), "{backend}");
         let badge = get(&svc, "/api/v1/projects/trend/badges/code_quality.svg");
         assert_eq!(badge.status, 200, "{backend}");
         assert!(

@@ -32,6 +32,8 @@ pub(crate) struct LintJsonReader {
     pub(crate) warnings: Warnings,
     pub(crate) score: Option<f64>,
     pub(crate) statements: Option<u64>,
+    /// The index of the item being read, for errors' JSON path.
+    item_index: u64,
 }
 
 impl LintJsonReader {
@@ -45,6 +47,16 @@ impl LintJsonReader {
             warnings: Warnings::new(options.strict),
             score: None,
             statements: None,
+            item_index: 0,
+        }
+    }
+
+    /// The JSON path of where the reader is (`[12]`, `messages[3]`).
+    fn path(&self) -> String {
+        match (self.stage, self.top_array) {
+            (Stage::Items, true) => format!("[{}]", self.item_index),
+            (Stage::Items, false) => format!("{}[{}]", self.items_key(), self.item_index),
+            _ => "$".into(),
         }
     }
 
@@ -57,6 +69,17 @@ impl LintJsonReader {
     }
 
     pub(crate) fn next_issue(&mut self) -> Result<Option<Issue>> {
+        self.step().map_err(|e| {
+            let path = self.path();
+            if e.path().is_empty() {
+                e.with_path(path)
+            } else {
+                e
+            }
+        })
+    }
+
+    fn step(&mut self) -> Result<Option<Issue>> {
         loop {
             if let Some(issue) = self.pending.pop_front() {
                 return Ok(Some(issue));
@@ -115,6 +138,7 @@ impl LintJsonReader {
                     ev => {
                         let item = self.json.read_value(ev)?;
                         self.item(&item)?;
+                        self.item_index += 1;
                     }
                 },
             }

@@ -51,6 +51,9 @@ pub(crate) struct SarifReader {
     held: Vec<Value>,
     rules_read: bool,
     pending: VecDeque<Issue>,
+    /// Where the reader is, for errors: the run and result indexes (`runs[0].results[12]`).
+    run_index: u64,
+    result_index: u64,
 }
 
 impl SarifReader {
@@ -66,10 +69,33 @@ impl SarifReader {
             held: Vec::new(),
             rules_read: false,
             pending: VecDeque::new(),
+            run_index: 0,
+            result_index: 0,
+        }
+    }
+
+    /// The JSON path of where the reader is.
+    fn path(&self) -> String {
+        match self.stage {
+            Stage::Start | Stage::Top | Stage::Done => "$".into(),
+            Stage::Runs => "runs".into(),
+            Stage::Run => format!("runs[{}]", self.run_index),
+            Stage::Results => format!("runs[{}].results[{}]", self.run_index, self.result_index),
         }
     }
 
     pub(crate) fn next_issue(&mut self) -> Result<Option<Issue>> {
+        self.step().map_err(|e| {
+            let path = self.path();
+            if e.path().is_empty() {
+                e.with_path(path)
+            } else {
+                e
+            }
+        })
+    }
+
+    fn step(&mut self) -> Result<Option<Issue>> {
         loop {
             if let Some(issue) = self.pending.pop_front() {
                 return Ok(Some(issue));
@@ -97,6 +123,7 @@ impl SarifReader {
                 },
                 Stage::Runs => match self.json.next(false)? {
                     Ev::BeginObject => {
+                        self.result_index = 0;
                         self.tool.clear();
                         self.rules.clear();
                         self.by_id.clear();
@@ -128,6 +155,7 @@ impl SarifReader {
                             self.result(&result)?;
                         }
                         self.stage = Stage::Runs;
+                        self.run_index += 1;
                     }
                     _ => unreachable!("keys or the end in an object"),
                 },
@@ -140,6 +168,7 @@ impl SarifReader {
                         } else {
                             self.held.push(result);
                         }
+                        self.result_index += 1;
                     }
                 },
             }

@@ -329,7 +329,16 @@ fn hostile_json_is_refused_with_a_position_and_bounded_memory() {
             .unwrap_err();
         assert!(matches!(err.kind(), ErrorKind::Limit(_)), "{unit}: {err}");
         assert_eq!(err.position().line, 1, "{err}");
+        assert_eq!(err.path(), "runs[0].results[0]", "{err}");
     }
+    // The path counts runs and results.
+    let two_runs = br#"{"version": "2.1.0", "runs": [{"results": [{"ruleId": "a"}]},
+        {"results": [{"ruleId": "a"}, {"ruleId": "b"}, {"ruleId": "c", "ruleId": "d"}]}]}"#;
+    let err = cimetrics_ingest::summarize(Cursor::new(two_runs.to_vec()), &Options::default())
+        .unwrap_err();
+    assert_eq!(err.path(), "runs[1].results[2]", "{err}");
+    assert_eq!(err.position().line, 2, "{err}");
+
     // A key given twice in one issue, NaN, text after the document, a depth bomb inside an
     // issue, bad UTF-8.
     let bomb = format!(
@@ -356,5 +365,7 @@ fn hostile_json_is_refused_with_a_position_and_bounded_memory() {
             String::from_utf8_lossy(doc)
         );
         assert!(err.position().column > 1, "{err}");
+        // Each names the issue it is in (the first item of the array).
+        assert_eq!(err.path(), "[0]", "{err}");
     }
 }
