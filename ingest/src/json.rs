@@ -434,10 +434,10 @@ impl Json {
                 )));
             }
             let buf = self.source.buffered();
-            let n = buf
-                .iter()
-                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
-                .unwrap_or(buf.len());
+            // The quote or backslash with a vectorised search, then a control character
+            // before it (a loop the compiler vectorises too).
+            let end = memchr::memchr2(b'"', b'\\', buf).unwrap_or(buf.len());
+            let n = buf[..end].iter().position(|&b| b < 0x20).unwrap_or(end);
             let stop = buf.get(n).copied();
             if n > 0 {
                 self.check_utf8(n, stop.is_some())?;

@@ -357,13 +357,14 @@ pub fn summarize(read: impl Read + Send + 'static, options: &Options) -> Result<
                 warnings: strict_check(options, (*reader).finish(&totals))?,
             })
         }
-        ReportReader::Issues(mut reader) => {
+        ReportReader::Issues(reader) => {
             let format = reader.format();
+            let mut reader = (*reader).without_fingerprints();
             let mut counter = quality::model::IssueCounter::default();
             while let Some(issue) = reader.next_issue()? {
                 counter.push(&issue);
             }
-            let (score, statements, warnings) = (*reader).finish();
+            let (score, statements, warnings) = reader.finish();
             Ok(Summary {
                 format,
                 tests: None,

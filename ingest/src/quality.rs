@@ -46,6 +46,8 @@ enum Inner {
 pub struct IssueReader {
     inner: Inner,
     format: Format,
+    /// Whether to make the fingerprints tools do not give (counting needs none).
+    fingerprints: bool,
 }
 
 impl IssueReader {
@@ -58,7 +60,17 @@ impl IssueReader {
             Format::LintText => Inner::Text(linttext::LintTextReader::new(source, options)),
             _ => Inner::Json(lintjson::LintJsonReader::new(source, format, options)),
         };
-        IssueReader { inner, format }
+        IssueReader {
+            inner,
+            format,
+            fingerprints: true,
+        }
+    }
+
+    /// Leaves out the fingerprints the tools do not give (for counting).
+    pub(crate) fn without_fingerprints(mut self) -> Self {
+        self.fingerprints = false;
+        self
     }
 
     /// The detected format.
@@ -71,12 +83,19 @@ impl IssueReader {
     /// # Errors
     /// Malformed input, with its position.
     pub fn next_issue(&mut self) -> Result<Option<Issue>> {
-        match &mut self.inner {
+        let mut next = match &mut self.inner {
             Inner::Sarif(r) => r.next_issue(),
             Inner::Json(r) => r.next_issue(),
             Inner::Checkstyle(r) => r.next_issue(),
             Inner::Text(r) => r.next_issue(),
+        }?;
+        if let Some(i) = next.as_mut()
+            && i.fingerprint.is_empty()
+            && self.fingerprints
+        {
+            i.fingerprint = fingerprint(&i.tool, &i.rule, &i.path, &i.message);
         }
+        Ok(next)
     }
 
     /// The tool's own score and statement count (pylint), and the warnings.
@@ -146,8 +165,8 @@ pub(crate) fn detect_json(prefix: &[u8]) -> Option<Format> {
     }
 }
 
-/// Builds an [`Issue`] from what a reader found; the fingerprint is the tool's own, else
-/// [`fingerprint`].
+/// Builds an [`Issue`] from what a reader found; the fingerprint is the tool's own, else left
+/// empty for [`IssueReader::next_issue`] to make ([`fingerprint`]).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn issue(
     tool: &str,
