@@ -118,6 +118,17 @@ impl Iterator for IssueReader {
     }
 }
 
+/// `result`, its error naming the JSON path `path` gives, unless it names a path already.
+pub(crate) fn at_path<T>(result: Result<T>, path: impl FnOnce() -> String) -> Result<T> {
+    result.map_err(|e| {
+        if e.path().is_empty() {
+            e.with_path(path())
+        } else {
+            e
+        }
+    })
+}
+
 /// Which code-quality JSON format `prefix` (a document starting with `{` or `[`) is, from its
 /// member names: SARIF (`runs` with a `$schema` or `version` of SARIF), pylint `json2`
 /// (`messages` and `statistics`), bandit (`results` and `metrics` or `generated_at`); an

@@ -36,7 +36,7 @@ use crate::junit::CaseSink;
 use crate::merge::Repeats;
 use crate::model::{Attempt, AttemptKind, Format, Outcome, Status, TestCase, TestId};
 use crate::warnings::{Oddity, Warnings};
-use crate::xml::{Ev, TextAccumulator, Xml, attr_value, for_each_attr};
+use crate::xml::{Ev, TextAccumulator, Xml, attr_named, attr_value, for_each_attr};
 
 /// A test element being read.
 struct Open {
@@ -256,28 +256,13 @@ impl XmlTestReader {
     }
 
     fn text_attr(&self, start: &BytesStart<'_>, wanted: &str) -> Result<Option<String>> {
-        let mut found = None;
-        for_each_attr(&self.xml, start, |attr| {
-            if attr.local_name() == wanted {
-                found = Some(attr_value(&self.xml, start, attr)?.into_owned());
-            }
-            Ok(())
-        })?;
-        Ok(found)
+        attr_named(&self.xml, start, wanted)
     }
 
     fn count_attr(&self, start: &BytesStart<'_>, wanted: &str) -> Result<Option<u64>> {
-        let mut found = None;
-        for_each_attr(&self.xml, start, |attr| {
-            if attr.local_name() == wanted {
-                found = attr_value(&self.xml, start, attr)?
-                    .trim()
-                    .parse::<u64>()
-                    .ok();
-            }
-            Ok(())
-        })?;
-        Ok(found)
+        Ok(self
+            .text_attr(start, wanted)?
+            .and_then(|v| v.trim().parse::<u64>().ok()))
     }
 
     fn start(&mut self, name: &str, start: &BytesStart<'_>, empty: bool) -> Result<()> {
@@ -333,13 +318,7 @@ impl XmlTestReader {
                 _ => None,
             }
         {
-            let mut message = None;
-            for_each_attr(&self.xml, start, |attr| {
-                if attr.local_name() == "message" {
-                    message = Some(attr_value(&self.xml, start, attr)?.into_owned());
-                }
-                Ok(())
-            })?;
+            let message = self.text_attr(start, "message")?;
             let open = self.open.last_mut().expect("inside a test");
             if status == Status::Errored || open.status != Status::Errored {
                 open.status = status;

@@ -1056,8 +1056,8 @@ async fn store_issues(tx: &mut AnyConnection, build_id: i64, report: &IssueRepor
 }
 
 /// A severity as stored: 0 blocker … 4 info (worst first, so `MIN` is the worst).
-pub(crate) fn severity_code(s: Severity) -> i64 {
-    Severity::ALL.iter().position(|x| *x == s).unwrap_or(4) as i64
+fn severity_code(s: Severity) -> i64 {
+    s.index() as i64
 }
 
 /// Recomputes `build_totals` of a build from its results and files.

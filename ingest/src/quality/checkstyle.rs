@@ -11,7 +11,7 @@ use crate::error::{ErrorKind, Result};
 use crate::input::{Options, Source};
 use crate::model::Format;
 use crate::warnings::Warnings;
-use crate::xml::{Ev, Xml, attr_value, for_each_attr};
+use crate::xml::{Ev, Xml, attr_named, attr_value, for_each_attr};
 
 pub(crate) struct CheckstyleReader {
     xml: Xml,
@@ -62,7 +62,8 @@ impl CheckstyleReader {
                     }
                     match name {
                         "file" => {
-                            self.file = Some(attr(&self.xml, &start, "name")?.unwrap_or_default())
+                            self.file =
+                                Some(attr_named(&self.xml, &start, "name")?.unwrap_or_default())
                         }
                         "error" => {
                             let found = self.error(&start)?;
@@ -132,15 +133,4 @@ impl CheckstyleReader {
             None,
         )))
     }
-}
-
-fn attr(xml: &Xml, start: &BytesStart<'_>, wanted: &str) -> Result<Option<String>> {
-    let mut found = None;
-    for_each_attr(xml, start, |a| {
-        if a.local_name() == wanted {
-            found = Some(attr_value(xml, start, a)?.into_owned());
-        }
-        Ok(())
-    })?;
-    Ok(found)
 }

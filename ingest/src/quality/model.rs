@@ -31,6 +31,12 @@ impl Severity {
         Severity::Info,
     ];
 
+    /// Its place on the scale, worst first: 0 blocker … 4 info (its index in [`Severity::ALL`],
+    /// as metrics and storage count severities).
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
     /// The lowercase name used in JSON.
     pub fn name(self) -> &'static str {
         match self {
@@ -309,6 +315,12 @@ pub fn fingerprint(tool: &str, rule: &str, path: &str, message: &str) -> String 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn severities_are_indexed_worst_first() {
+        let indexes: Vec<usize> = Severity::ALL.iter().map(|s| s.index()).collect();
+        assert_eq!(indexes, [0, 1, 2, 3, 4]);
+    }
 
     #[test]
     fn security_scores_map_to_severities_at_their_boundaries() {

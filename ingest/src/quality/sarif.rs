@@ -85,14 +85,8 @@ impl SarifReader {
     }
 
     pub(crate) fn next_issue(&mut self) -> Result<Option<Issue>> {
-        self.step().map_err(|e| {
-            let path = self.path();
-            if e.path().is_empty() {
-                e.with_path(path)
-            } else {
-                e
-            }
-        })
+        let next = self.step();
+        super::at_path(next, || self.path())
     }
 
     fn step(&mut self) -> Result<Option<Issue>> {
