@@ -188,6 +188,21 @@ pub struct Ratings {
 }
 
 impl IssueFacts {
+    /// Counts one open issue: its severity (worst first), its category (`bug`,
+    /// `vulnerability` or `code_smell`) and the tool's remediation minutes, else the
+    /// [`DEFAULT_REMEDIATION_MINUTES`] of its severity.
+    pub fn add(&mut self, severity: usize, category: &str, effort_minutes: Option<u64>) {
+        let severity = severity.min(4);
+        self.by_severity[severity] += 1;
+        self.remediation_minutes += effort_minutes.unwrap_or(DEFAULT_REMEDIATION_MINUTES[severity]);
+        let worst = match category {
+            "bug" => &mut self.worst_bug,
+            "vulnerability" => &mut self.worst_vulnerability,
+            _ => return,
+        };
+        *worst = Some(worst.map_or(severity, |w| w.min(severity)));
+    }
+
     /// The ratings and score of these facts.
     pub fn ratings(&self) -> Ratings {
         let lines = self.lines.unwrap_or(0);
@@ -248,6 +263,19 @@ mod tests {
         // "b" moved lines between the builds: same fingerprint, neither new nor fixed.
         let (new, fixed) = new_and_fixed(["b", "c"], ["a", "b"]);
         assert_eq!((new, fixed), (vec!["c"], vec!["a"]));
+    }
+
+    #[test]
+    fn adding_issues_keeps_the_worst_per_category_and_the_default_minutes() {
+        let mut f = IssueFacts::default();
+        f.add(3, "bug", None);
+        f.add(1, "bug", Some(7));
+        f.add(2, "code_smell", None);
+        f.add(4, "vulnerability", None);
+        assert_eq!(f.by_severity, [0, 1, 1, 1, 1]);
+        assert_eq!((f.worst_bug, f.worst_vulnerability), (Some(1), Some(4)));
+        // minor 5 + the tool's 7 + major 10 + info 0.
+        assert_eq!(f.remediation_minutes, 22);
     }
 
     #[test]

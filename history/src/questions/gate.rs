@@ -13,7 +13,7 @@ use super::{History, Result, test_id};
 use crate::Error;
 use crate::answers::{self, Gate, GateCondition, TestRef};
 use crate::cache::Snapshot;
-use crate::store::{BuildSummary, Project, test_key_hash};
+use crate::store::{BuildSummary, Project, StoredIssue, test_key_hash};
 
 /// What [`History::gate`] is asked.
 #[derive(Debug, Clone, PartialEq)]
@@ -216,22 +216,13 @@ fn issue_facts(
     before: Option<&(String, HashSet<String>)>,
 ) {
     use cimetrics_metrics::gate::rating_number;
-    use cimetrics_metrics::quality::{DEFAULT_REMEDIATION_MINUTES, IssueFacts};
+    use cimetrics_metrics::quality::IssueFacts;
     let mut q = IssueFacts {
         lines: lines.filter(|l| *l > 0),
         ..IssueFacts::default()
     };
     for i in issues {
-        q.by_severity[i.severity] += 1;
-        q.remediation_minutes += i
-            .effort_minutes
-            .unwrap_or(DEFAULT_REMEDIATION_MINUTES[i.severity]);
-        let worst = match i.category.as_str() {
-            "bug" => &mut q.worst_bug,
-            "vulnerability" => &mut q.worst_vulnerability,
-            _ => continue,
-        };
-        *worst = Some(worst.map_or(i.severity, |w| w.min(i.severity)));
+        q.add(i.severity, &i.category, i.effort_minutes);
     }
     let r = q.ratings();
     facts.issues = Some(issues.len() as f64);
@@ -382,54 +373,49 @@ impl History {
         })
     }
 
-    /// The open issues of a stored build (`None` without a code-quality report), and those of
-    /// the previous complete build with one on its branch (the latest one for `None`).
+    /// The open issues of a stored build (`None` without a code-quality report), the lines it
+    /// states, and the open fingerprints of the build it compares with
+    /// ([`History::issue_builds`]). For reports not stored (`build` `None`), only the latter:
+    /// the latest complete build with a code-quality report on `branch`.
     async fn issues_compared(
         &self,
         project: &Project,
         branch: &str,
-        build_id: Option<i64>,
+        build: Option<&str>,
     ) -> Result<IssuesCompared> {
-        let builds = self.store.issue_builds(project.id).await?;
-        let at = build_id.and_then(|id| builds.iter().position(|b| b.id == id));
-        let loc = at.and_then(|i| builds[i].loc);
-        let subject = match at {
-            Some(i) => Some(
-                self.store
-                    .build_issues(builds[i].id)
-                    .await?
-                    .into_iter()
-                    .filter(|i| !i.suppressed)
-                    .map(|i| OpenIssue {
-                        fingerprint: i.fingerprint,
-                        severity: i.severity,
-                        category: i.category,
-                        effort_minutes: i.effort_minutes.and_then(|m| u64::try_from(m).ok()),
-                    })
-                    .collect(),
-            ),
-            None => None,
+        let fingerprints = |issues: Vec<StoredIssue>| -> HashSet<String> {
+            issues
+                .into_iter()
+                .filter(|i| !i.suppressed)
+                .map(|i| i.fingerprint)
+                .collect()
         };
-        let upto = match (build_id, at) {
-            (Some(_), Some(i)) => i,
-            (Some(_), None) => builds.len(),
-            (None, _) => builds.len(),
+        let Some(build) = build else {
+            let latest = self.issue_builds(project, None, Some(branch)).await?;
+            return Ok((
+                None,
+                None,
+                latest.map(|c| (c.build.ci_build_id, fingerprints(c.issues))),
+            ));
         };
-        let previous = match builds[..upto].iter().rev().find(|b| b.branch == branch) {
-            Some(b) => {
-                let open = self
-                    .store
-                    .build_issues(b.id)
-                    .await?
-                    .into_iter()
-                    .filter(|i| !i.suppressed)
-                    .map(|i| i.fingerprint)
-                    .collect();
-                Some((b.ci_build_id.clone(), open))
-            }
-            None => None,
+        let Some(c) = self.issue_builds(project, Some(build), None).await? else {
+            return Ok((None, None, None));
         };
-        Ok((subject, loc, previous))
+        let subject = c
+            .issues
+            .into_iter()
+            .filter(|i| !i.suppressed)
+            .map(|i| OpenIssue {
+                fingerprint: i.fingerprint,
+                severity: i.severity,
+                category: i.category,
+                effort_minutes: i.effort_minutes.and_then(|m| u64::try_from(m).ok()),
+            })
+            .collect();
+        let previous = c
+            .previous
+            .map(|p| (p.ci_build_id, fingerprints(c.previous_issues)));
+        Ok((Some(subject), c.build.loc, previous))
     }
 
     /// A stored build against the gate (default: the latest complete build, of `branch` if
@@ -453,7 +439,7 @@ impl History {
         let info = self.build_info(project, &id).await?;
         let u = |v: i64| u64::try_from(v).unwrap_or(0);
         let (issues, loc, previous_issues) = self
-            .issues_compared(project, &info.branch, Some(info.id))
+            .issues_compared(project, &info.branch, Some(&info.ci_build_id))
             .await?;
         let subject = ReportFacts {
             tests: info.tests.map(|t| t.map(u)),

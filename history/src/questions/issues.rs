@@ -3,9 +3,7 @@
 
 use std::collections::HashSet;
 
-use cimetrics_metrics::quality::{
-    DEFAULT_REMEDIATION_MINUTES, IssueFacts, SEVERITIES, new_and_fixed,
-};
+use cimetrics_metrics::quality::{IssueFacts, SEVERITIES, new_and_fixed};
 
 use super::{History, Result};
 use crate::Error;
@@ -41,12 +39,12 @@ pub struct IssuesParams {
     pub limit: Option<u64>,
 }
 
-/// A build with issues, its open issues, and those of the build it compares with.
-struct Compared {
-    build: IssueBuild,
-    previous: Option<IssueBuild>,
-    issues: Vec<StoredIssue>,
-    previous_issues: Vec<StoredIssue>,
+/// A build with issues and its issues, and the build it compares with and its issues.
+pub(super) struct Compared {
+    pub(super) build: IssueBuild,
+    pub(super) previous: Option<IssueBuild>,
+    pub(super) issues: Vec<StoredIssue>,
+    pub(super) previous_issues: Vec<StoredIssue>,
 }
 
 fn open(issues: &[StoredIssue]) -> impl Iterator<Item = &StoredIssue> {
@@ -54,8 +52,10 @@ fn open(issues: &[StoredIssue]) -> impl Iterator<Item = &StoredIssue> {
 }
 
 impl History {
-    /// The build to answer about and the one before it on its branch.
-    async fn issue_builds(
+    /// The build to answer about (`build`, else the latest complete one with a code-quality
+    /// report, of `branch` if given) and the previous one with a code-quality report on its
+    /// branch, each with its issues; `None` when there is no such build.
+    pub(super) async fn issue_builds(
         &self,
         project: &Project,
         build: Option<&str>,
@@ -157,26 +157,11 @@ impl History {
         let mut by_category = CategoryTotals::default();
         let (mut rules, mut files) = (HashSet::new(), HashSet::new());
         for i in open(&c.issues) {
-            facts.by_severity[i.severity] += 1;
-            let minutes = i
-                .effort_minutes
-                .and_then(|m| u64::try_from(m).ok())
-                .unwrap_or(DEFAULT_REMEDIATION_MINUTES[i.severity]);
-            facts.remediation_minutes += minutes;
+            let effort = i.effort_minutes.and_then(|m| u64::try_from(m).ok());
+            facts.add(i.severity, &i.category, effort);
             match i.category.as_str() {
-                "bug" => {
-                    by_category.bug += 1;
-                    facts.worst_bug =
-                        Some(facts.worst_bug.map_or(i.severity, |w| w.min(i.severity)));
-                }
-                "vulnerability" => {
-                    by_category.vulnerability += 1;
-                    facts.worst_vulnerability = Some(
-                        facts
-                            .worst_vulnerability
-                            .map_or(i.severity, |w| w.min(i.severity)),
-                    );
-                }
+                "bug" => by_category.bug += 1,
+                "vulnerability" => by_category.vulnerability += 1,
                 _ => by_category.code_smell += 1,
             }
             rules.insert(i.rule.as_str());

@@ -294,6 +294,12 @@ impl History {
         metric: Metric,
     ) -> Result<Vec<(i64, f64)>> {
         let totals = self.store.issue_totals(project.id).await?;
+        let new = if metric == Metric::NewIssues {
+            let builds: Vec<_> = totals.iter().map(|t| t.build.clone()).collect();
+            self.store.new_issue_counts(&builds).await?
+        } else {
+            HashMap::new()
+        };
         let coverage_lines = |id: i64| {
             snapshot
                 .summary(id)
@@ -315,7 +321,7 @@ impl History {
             };
             let value = match metric {
                 Metric::Issues => Some(t.by_severity.iter().sum::<u64>() as f64),
-                Metric::NewIssues => Some(t.new as f64),
+                Metric::NewIssues => Some(new.get(&t.build.id).copied().unwrap_or(0) as f64),
                 Metric::MaintainabilityRating => facts
                     .ratings()
                     .maintainability

@@ -134,15 +134,11 @@ pub struct IssueTotals {
     pub worst_vulnerability: Option<usize>,
     /// Remediation minutes (the tool's, else the default of the severity).
     pub debt_minutes: u64,
-    /// Open issues not open in the previous build with issues on its branch (0 for the
-    /// first).
-    pub new: u64,
 }
 
 impl Store {
     /// Every complete build with a code-quality report, oldest first, with its open issues
-    /// counted: one grouped query, and one for what is new against each build's previous
-    /// one on its branch.
+    /// counted in one grouped query.
     ///
     /// # Errors
     /// The database fails.
@@ -195,18 +191,41 @@ impl Store {
                     worst_bug: severity(r.try_get(6)?),
                     worst_vulnerability: severity(r.try_get(7)?),
                     debt_minutes: u(r.try_get(8)?),
-                    new: 0,
                 },
             );
         }
-        // Each build and the previous one with issues on its branch.
+        Ok(builds
+            .into_iter()
+            .map(|b| {
+                let mut t = by_build.remove(&b.id).unwrap_or(IssueTotals {
+                    build: b.clone(),
+                    by_severity: [0; 5],
+                    worst_bug: None,
+                    worst_vulnerability: None,
+                    debt_minutes: 0,
+                });
+                t.build = b;
+                t
+            })
+            .collect())
+    }
+
+    /// For each of `builds` (oldest first, as [`Store::issue_builds`] lists them), its open
+    /// issues not open in the previous one on its branch; a branch's first has none.
+    ///
+    /// # Errors
+    /// The database fails.
+    pub async fn new_issue_counts(
+        &self,
+        builds: &[IssueBuild],
+    ) -> Result<std::collections::HashMap<i64, u64>> {
         let mut pairs: Vec<(i64, i64)> = Vec::new();
         for (i, b) in builds.iter().enumerate() {
             if let Some(p) = builds[..i].iter().rev().find(|p| p.branch == b.branch) {
                 pairs.push((b.id, p.id));
             }
         }
-        let mut new: std::collections::HashMap<i64, u64> = Default::default();
+        let mut new = std::collections::HashMap::new();
         for chunk in pairs.chunks(200) {
             let values = chunk
                 .iter()
@@ -223,24 +242,10 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
             for r in &rows {
-                new.insert(r.try_get(0)?, u(r.try_get(1)?));
+                let n: i64 = r.try_get(1)?;
+                new.insert(r.try_get(0)?, u64::try_from(n).unwrap_or(0));
             }
         }
-        Ok(builds
-            .into_iter()
-            .map(|b| {
-                let mut t = by_build.remove(&b.id).unwrap_or(IssueTotals {
-                    build: b.clone(),
-                    by_severity: [0; 5],
-                    worst_bug: None,
-                    worst_vulnerability: None,
-                    debt_minutes: 0,
-                    new: 0,
-                });
-                t.new = new.get(&b.id).copied().unwrap_or(0);
-                t.build = b;
-                t
-            })
-            .collect())
+        Ok(new)
     }
 }
