@@ -386,10 +386,9 @@ EOF
   expect_cov coverage-py.json coveragepy-json 26 22 12 9
 }
 
-# ===========================================================================
-section_gcovr() {
-  ensure_venv
-  local d="$WORK/gcovr"; mkdir -p "$d/src"; cd "$d"
+# write_c_sample - the small C program the gcovr and lcov sections build with --coverage
+# (src/util.c, src/util.h, src/main.c in the current directory)
+write_c_sample() {
   cat >src/util.c <<'EOF'
 #include "util.h"
 
@@ -437,6 +436,13 @@ int main(int argc, char **argv)
     return 0;
 }
 EOF
+}
+
+# ===========================================================================
+section_gcovr() {
+  ensure_venv
+  local d="$WORK/gcovr"; mkdir -p "$d/src"; cd "$d"
+  write_c_sample
   gcc --version | head -1 >"$LOGS/gcovr-gcc.log"
   gcc --coverage -O0 -o prog src/main.c src/util.c
   ./prog

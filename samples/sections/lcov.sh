@@ -39,54 +39,7 @@ section_lcov() {
     >"$LOGS/lcov-version.log" 2>&1
 
   local d="$WORK/lcov"; mkdir -p "$d/src"; cd "$d"
-  # the same C program as section_gcovr
-  cat >src/util.c <<'EOF'
-#include "util.h"
-
-int classify(int n)
-{
-    if (n < 0)
-        return -1;
-    else if (n == 0)
-        return 0;
-    return 1;
-}
-
-int sum_even(const int *xs, int len)
-{
-    int total = 0;
-    for (int i = 0; i < len; i++) {
-        if (xs[i] % 2 == 0)
-            total += xs[i];
-    }
-    return total;
-}
-
-int never_called(int x)
-{
-    int y = x * 2;
-    return y + 1;
-}
-EOF
-  cat >src/util.h <<'EOF'
-int classify(int n);
-int sum_even(const int *xs, int len);
-int never_called(int x);
-EOF
-  cat >src/main.c <<'EOF'
-#include <stdio.h>
-#include "util.h"
-
-int main(int argc, char **argv)
-{
-    int xs[] = {1, 2, 3, 4};
-    (void)argv;
-    printf("%d %d\n", classify(argc), sum_even(xs, 4));
-    if (argc > 5 && argc < 10)
-        printf("%d\n", never_called(argc));
-    return 0;
-}
-EOF
+  write_c_sample # the program section_gcovr builds
   gcc --coverage -O0 -o prog src/main.c src/util.c
   ./prog
   run lcov-capture lcov --capture --directory . --rc lcov_branch_coverage=1 \
