@@ -30,7 +30,9 @@ pub(crate) fn detect(prefix: &[u8]) -> Result<Format> {
     if text[0] == b'<' {
         return detect_xml(prefix);
     }
-    let first_line = text.split(|&b| b == b'\n').next().unwrap_or(b"");
+    // The line's start is enough (and a minified JSON document is one long line).
+    let head = &text[..text.len().min(256)];
+    let first_line = head.split(|&b| b == b'\n').next().unwrap_or(b"");
     let first_line = String::from_utf8_lossy(first_line);
     let first_line = first_line.trim();
     if first_line.starts_with("mode:") {

@@ -230,14 +230,16 @@ impl Source {
         Ok(Source::over(stream, Cow::Owned(vec![0; BUF_SIZE]), limits))
     }
 
-    /// The decoded bytes at the start of the input (up to 64 KiB), without consuming them.
+    /// The decoded bytes at the start of the input (up to 64 KiB, also when the whole input
+    /// is in memory: detection reads no further), without consuming them.
     pub(crate) fn peek_prefix(&mut self) -> Result<&[u8], Error> {
         while self.len < PEEK_SIZE.min(self.buf.len()) && !self.eof {
             if let Err(e) = self.read_more() {
                 return Err(self.error_from_io(&e));
             }
         }
-        Ok(&self.buf[self.pos..self.len])
+        let end = self.len.min(self.pos + PEEK_SIZE);
+        Ok(&self.buf[self.pos..end])
     }
 
     /// Stops counting lines on `consume`, for parsers that count them themselves.

@@ -115,7 +115,9 @@ pub(crate) fn prefix_keys(prefix: &[u8]) -> Vec<PrefixKey> {
                 if j >= prefix.len() {
                     break;
                 }
-                let text = String::from_utf8_lossy(&prefix[start..j]);
+                // Only the names to depth 3 and their short values are kept (and decoded).
+                let raw = &prefix[start..j];
+                let text = || String::from_utf8_lossy(&raw[..raw.len().min(256)]);
                 i = j + 1;
                 let rest = &prefix[i..];
                 let colon = rest
@@ -123,24 +125,25 @@ pub(crate) fn prefix_keys(prefix: &[u8]) -> Vec<PrefixKey> {
                     .position(|b| !b.is_ascii_whitespace())
                     .is_some_and(|p| rest[p] == b':');
                 if colon {
-                    if depth == 1 {
-                        top = text.chars().take(64).collect();
-                    }
                     if (1..=3).contains(&depth) {
+                        let key: String = text().chars().take(64).collect();
+                        if depth == 1 {
+                            top.clone_from(&key);
+                        }
                         last_key = Some(keys.len());
                         keys.push(PrefixKey {
                             depth: depth as u8,
                             top: top.clone(),
-                            key: text.chars().take(64).collect(),
+                            key,
                             value: String::new(),
                         });
                     } else {
                         last_key = None;
                     }
                 } else if let Some(k) = last_key.take()
-                    && text.len() <= 64
+                    && raw.len() <= 64
                 {
-                    keys[k].value = text.into_owned();
+                    keys[k].value = text().into_owned();
                 }
             }
             b',' => {
