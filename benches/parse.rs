@@ -131,9 +131,7 @@ fn bench_format(c: &mut Criterion, name: &str, generate: fn(usize) -> Vec<u8>, k
                 b.iter(|| floor::line_scan(black_box(bytes)))
             }),
             Kind::Json => group.bench_function("serde_json_ignored_any", |b| {
-                b.iter(|| {
-                    serde_json::from_slice::<serde::de::IgnoredAny>(black_box(bytes)).expect("JSON")
-                })
+                b.iter(|| floor::serde_json_skim(black_box(bytes)))
             }),
         };
         group.bench_function("summarize", |b| b.iter(|| summarize(black_box(bytes))));

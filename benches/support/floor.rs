@@ -22,3 +22,8 @@ pub fn quick_xml_scan(bytes: &[u8]) -> u64 {
 pub fn line_scan(bytes: &[u8]) -> usize {
     bytes.split(|b| *b == b'\n').count()
 }
+
+/// Skims `bytes` as JSON into `serde::de::IgnoredAny` (every byte checked, nothing kept).
+pub fn serde_json_skim(bytes: &[u8]) {
+    serde_json::from_slice::<serde::de::IgnoredAny>(bytes).expect("JSON");
+}

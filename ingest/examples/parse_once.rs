@@ -8,8 +8,8 @@
 //! FILE=report.xml cargo run --release -p cimetrics-ingest --example parse_once -- junit split 10
 //! ```
 //!
-//! Formats: junit, cobertura, jacoco, lcov. Modes: `raw` (the floor: quick-xml's event scan,
-//! or a line split for LCOV), `summarize`, `parse` (the full model, dropped as it is timed),
+//! Formats: junit, cobertura, jacoco, lcov, sarif. Modes: `raw` (the floor: quick-xml's event
+//! scan, a line split for LCOV, serde_json skimming into `IgnoredAny` for SARIF), `summarize`, `parse` (the full model, dropped as it is timed),
 //! `split` (`parse`, with the read and the drop of the model timed apart), and `ratio`: the
 //! floor and `parse` in turns, REPEATS times each, for their ratio on a machine whose speed
 //! drifts (both see the same drift; criterion times one after the other). `FILE` reads that
@@ -30,7 +30,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (Some(format), Some(mode)) = (args.first(), args.get(1)) else {
         eprintln!(
-            "usage: parse_once junit|cobertura|jacoco|lcov raw|summarize|parse|split|ratio [REPEATS]"
+            "usage: parse_once junit|cobertura|jacoco|lcov|sarif raw|summarize|parse|split|ratio [REPEATS]"
         );
         return ExitCode::from(2);
     };
@@ -61,13 +61,17 @@ fn main() -> ExitCode {
         Err(_) => generate(size),
     };
     let bytes: &'static [u8] = Box::leak(input.into_boxed_slice());
-    let lines = format == "lcov";
+    let kind = match format.as_str() {
+        "lcov" => Floor::Lines,
+        "sarif" => Floor::Json,
+        _ => Floor::Xml,
+    };
     if mode == "ratio" {
         let (mut raw, mut parse) = (Vec::new(), Vec::new());
         for _ in 0..repeats.max(1) {
             for (mode, times) in [("raw", &mut raw), ("parse", &mut parse)] {
                 let start = Instant::now();
-                measure(mode, lines, bytes);
+                measure(mode, kind, bytes);
                 times.push(start.elapsed().as_secs_f64());
             }
         }
@@ -105,7 +109,7 @@ fn main() -> ExitCode {
     let mut best = f64::MAX;
     for _ in 0..repeats.max(1) {
         let start = Instant::now();
-        measure(mode, lines, bytes);
+        measure(mode, kind, bytes);
         best = best.min(start.elapsed().as_secs_f64());
     }
     println!(
@@ -117,17 +121,29 @@ fn main() -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// What a format's floor is.
+#[derive(Clone, Copy)]
+enum Floor {
+    /// quick-xml's event scan.
+    Xml,
+    /// A line split (LCOV).
+    Lines,
+    /// serde_json skimming into `IgnoredAny` (SARIF).
+    Json,
+}
+
 /// The measured work (the only function `scripts/instructions.sh` counts).
 #[inline(never)]
-fn measure(mode: &str, lines: bool, bytes: &'static [u8]) {
-    match mode {
-        "raw" if lines => {
+fn measure(mode: &str, kind: Floor, bytes: &'static [u8]) {
+    match (mode, kind) {
+        ("raw", Floor::Lines) => {
             black_box(floor::line_scan(black_box(bytes)));
         }
-        "raw" => {
+        ("raw", Floor::Json) => floor::serde_json_skim(black_box(bytes)),
+        ("raw", Floor::Xml) => {
             black_box(floor::quick_xml_scan(black_box(bytes)));
         }
-        "summarize" => {
+        ("summarize", _) => {
             black_box(cimetrics_ingest::summarize(bytes, &Options::default()).expect("summarize"));
         }
         _ => {

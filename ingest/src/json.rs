@@ -6,7 +6,12 @@
 //! [`Json::text`]. A value the caller does not need is passed over with [`Json::skip`] or
 //! [`Json::skip_rest`], whose strings and numbers are checked but not kept.
 
+mod tape;
+
 use std::io::BufRead;
+
+pub(crate) use tape::{Item, Kind, Tape, Wanted};
+use tape::{ScanLimits, Skim};
 
 use crate::error::{Error, ErrorKind, Position, Result};
 use crate::input::{Limits, Source};
@@ -105,6 +110,9 @@ pub(crate) struct Json {
     /// The bytes of a UTF-8 sequence that a buffer refill split, checked once it is whole.
     carry: [u8; 4],
     carry_len: usize,
+    /// Values are not skimmed while more containers than this are open: one inside them was
+    /// refused by a skim, and what is inside would be too.
+    no_skim_below: usize,
 }
 
 impl Json {
@@ -122,6 +130,7 @@ impl Json {
                 .min(MAX_JSON_TOKEN),
             carry: [0; 4],
             carry_len: 0,
+            no_skim_below: usize::MAX,
         }
     }
 
@@ -178,9 +187,17 @@ impl Json {
 
     /// Passes over white space; `false` at the end of input.
     fn skip_ws(&mut self) -> Result<bool> {
+        self.skip_ws_marking(true)
+    }
+
+    /// Passes over white space; `mark`: move the token mark past it (white space is no
+    /// token), or keep it where it is (at a key, for errors about the key).
+    fn skip_ws_marking(&mut self, mark: bool) -> Result<bool> {
         loop {
             // White space is no token: it does not count toward the token-size limit.
-            self.source.mark();
+            if mark {
+                self.source.mark();
+            }
             if !self.fill()? {
                 return Ok(false);
             }
@@ -252,7 +269,8 @@ impl Json {
                         )));
                     }
                     self.string(keep)?;
-                    if !self.skip_ws()? {
+                    // The mark stays at the key: an error about the key (given twice) is there.
+                    if !self.skip_ws_marking(false)? {
                         return Err(self.truncated());
                     }
                     let colon = self.source.buffered()[0];
@@ -641,13 +659,109 @@ impl Json {
         Ok(())
     }
 
-    /// Passes over the rest of the innermost open container, its end included.
+    /// Passes over the rest of the innermost open container, its end included: each value
+    /// that lies whole in the buffer at once ([`Tape::skim`]), the others event by event.
     pub(crate) fn skip_rest(&mut self) -> Result<()> {
         let depth = self.stack.len();
         while self.stack.len() >= depth {
-            self.next(false)?;
+            if self.stack.len() <= self.no_skim_below {
+                self.no_skim_below = usize::MAX;
+            }
+            if !self.skim_value()? {
+                self.next(false)?;
+            }
         }
         Ok(())
+    }
+
+    /// What a scan of the next value may do: the containers still allowed, the longest token.
+    fn scan_limits(&self) -> ScanLimits {
+        ScanLimits {
+            depth: self.max_depth.saturating_sub(self.stack.len()),
+            token: self.max_token,
+        }
+    }
+
+    /// Steps to the start of the next value inside the innermost container (over a comma
+    /// between array elements, and white space): `false` at the container's end, or where
+    /// [`Json::next`] has something else to read or report.
+    fn at_value(&mut self) -> Result<bool> {
+        // Most values follow their comma or colon directly, in the buffer.
+        let b = match self.source.buffered().first() {
+            Some(&b) if !matches!(b, b' ' | b'\t' | b'\n' | b'\r') => b,
+            _ => {
+                if !self.skip_ws()? {
+                    return Ok(false);
+                }
+                self.source.buffered()[0]
+            }
+        };
+        match self.state {
+            State::Value => Ok(true),
+            State::FirstValueOrEnd => Ok(b != b']'),
+            State::CommaOrEnd if b == b',' && self.stack.last() == Some(&false) => {
+                self.source.consume(1);
+                self.state = State::Value;
+                match self.source.buffered().first() {
+                    Some(&b) if !matches!(b, b' ' | b'\t' | b'\n' | b'\r') => Ok(true),
+                    _ => self.skip_ws(),
+                }
+            }
+            _ => Ok(false),
+        }
+    }
+
+    /// Passes over the next value at once when the buffer holds all of it; `false` leaves it
+    /// to [`Json::next`].
+    fn skim_value(&mut self) -> Result<bool> {
+        if self.stack.len() > self.no_skim_below || !self.at_value()? {
+            return Ok(false);
+        }
+        self.source.mark();
+        match Tape::skim(self.source.buffered(), self.scan_limits()) {
+            Ok(n) => {
+                self.source.consume(n);
+                self.after_value();
+                Ok(true)
+            }
+            Err(Skim::Exhausted) => Ok(false),
+            Err(Skim::Refused) => {
+                self.no_skim_below = self.stack.len();
+                Ok(false)
+            }
+        }
+    }
+
+    /// In an array (after its `[` or an element): the next element, read whole onto `tape`
+    /// (`true`; of an object, the members `wanted` accepts, or all), or the array's end
+    /// (`false`). An element that lies whole in the buffer is
+    /// scanned at once; any other is read event by event, and errors name their place.
+    ///
+    /// # Errors
+    /// Malformed JSON, a key given twice in one object, or more than [`MAX_VALUE_BYTES`].
+    pub(crate) fn next_element(
+        &mut self,
+        tape: &mut Tape,
+        wanted: Option<Wanted<'_>>,
+    ) -> Result<bool> {
+        if self.at_value()? {
+            self.source.mark();
+            let window = self.source.buffered();
+            let window = &window[..window.len().min(MAX_VALUE_BYTES)];
+            if let Some(n) = tape.read(window, self.scan_limits(), wanted) {
+                self.source.consume(n);
+                self.after_value();
+                return Ok(true);
+            }
+        }
+        match self.next(true)? {
+            Ev::End => Ok(false),
+            ev => {
+                let value = self.read_value(ev)?;
+                tape.load(&value);
+                Ok(true)
+            }
+        }
     }
 
     /// The position of the next byte not read yet.
@@ -766,12 +880,24 @@ impl Json {
             }
             Ev::BeginObject => {
                 let mut members: Vec<(String, Value)> = Vec::new();
+                // The keys of a large object, hashed: the repeat check does not grow with the
+                // square of their number.
+                let mut keys: std::collections::HashSet<String, foldhash::fast::RandomState> =
+                    Default::default();
                 loop {
                     match self.next(true)? {
                         Ev::End => break,
                         Ev::Key => {
                             let key = charge(self, budget)?;
-                            if members.iter().any(|(k, _)| *k == key) {
+                            if members.len() == 16 {
+                                keys.extend(members.iter().map(|(k, _)| k.clone()));
+                            }
+                            let repeated = if members.len() < 16 {
+                                members.iter().any(|(k, _)| *k == key)
+                            } else {
+                                !keys.insert(key.clone())
+                            };
+                            if repeated {
                                 return Err(self.error_at_token(ErrorKind::Syntax(format!(
                                     "the key \"{key}\" is given twice in one object"
                                 ))));
@@ -1036,6 +1162,33 @@ mod tests {
     }
 
     #[test]
+    fn a_key_given_twice_is_found_in_a_large_object_too() {
+        let members: Vec<String> = (0..50_000).map(|i| format!("\"k{i}\":{i}")).collect();
+        for (repeat, twice) in [("k7", true), ("k49999", true), ("other", false)] {
+            let text = format!("{{{},\"{repeat}\":0}}", members.join(","));
+            let mut json = json_over(text.as_bytes(), usize::MAX, Limits::default());
+            let ev = json.next(true).unwrap();
+            match json.read_value(ev) {
+                Err(e) => {
+                    assert!(twice, "{e}");
+                    assert!(
+                        e.to_string()
+                            .contains(&format!("\"{repeat}\" is given twice")),
+                        "{e}"
+                    );
+                    let key = text.rfind(&format!("\"{repeat}\"")).unwrap();
+                    assert_eq!(e.position().byte_offset as usize, key);
+                }
+                Ok(Value::Obj(read)) => {
+                    assert!(!twice);
+                    assert_eq!(read.len(), 50_001);
+                }
+                Ok(other) => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[test]
     fn skipping_keeps_nothing() {
         let big = format!(
             "{{\"skip\": [{}], \"s\": \"{}\", \"keep\": 7}}",
@@ -1057,5 +1210,204 @@ mod tests {
         assert_eq!(json.next(true).unwrap(), Ev::End);
         assert_eq!(json.next(true).unwrap(), Ev::Eof);
         assert_eq!(json.position().byte_offset, big.len() as u64);
+    }
+
+    /// The value an item of a tape holds, as [`Value`].
+    fn value_of(item: Item<'_>) -> Value {
+        match item.kind() {
+            Kind::Object => Value::Obj(
+                item.members()
+                    .map(|(k, v)| (String::from_utf8(k.to_vec()).unwrap(), value_of(v)))
+                    .collect(),
+            ),
+            Kind::Array => Value::Arr(item.elements().map(value_of).collect()),
+            Kind::Str | Kind::Escaped => Value::Str(item.str().unwrap().into_owned()),
+            Kind::Num => Value::Num(item.text().unwrap().into_owned()),
+            Kind::True => Value::Bool(true),
+            Kind::False => Value::Bool(false),
+            Kind::Null => Value::Null,
+        }
+    }
+
+    /// What the event parser makes of `text`'s first value: the value and where it ends.
+    fn by_events(text: &[u8], keep: bool) -> Option<(Value, u64)> {
+        let mut json = json_over(text, usize::MAX, Limits::default());
+        let ev = json.next(keep).ok()?;
+        let value = if keep {
+            json.read_value(ev).ok()?
+        } else {
+            json.skip(ev).ok()?;
+            Value::Null
+        };
+        Some((value, json.source.offset()))
+    }
+
+    const LIMITS: ScanLimits = ScanLimits {
+        depth: 256,
+        token: MAX_JSON_TOKEN,
+    };
+
+    /// Whatever a scan accepts, the event parser reads alike: the same value (its strings
+    /// decoded the same way), ending at the same byte.
+    fn scan_agrees_with_events(text: &[u8]) -> bool {
+        let mut tape = Tape::default();
+        let taped = tape.read(text, LIMITS, None);
+        if let Some(n) = taped {
+            let (value, end) = by_events(text, true).expect("the event parser reads it");
+            assert_eq!(
+                value_of(tape.root()),
+                value,
+                "{}",
+                String::from_utf8_lossy(text)
+            );
+            assert_eq!(n as u64, end);
+        }
+        if let Ok(n) = Tape::skim(text, LIMITS) {
+            let (_, end) = by_events(text, false).expect("the event parser skips it");
+            assert_eq!(n as u64, end);
+        }
+        taped.is_some()
+    }
+
+    #[test]
+    fn a_scan_reads_what_the_event_parser_reads() {
+        for text in [
+            r#"{"a": [1, -2.5e+3, 0, 0.25, true, false, null, "x"], "b": {}, "c": [], "d": {"e": [[]]}}"#,
+            r#"["a\"b\\c\/d\b\f\n\r\t", "\u00e9\u20AC", "\ud83d\ude00!", "\udcff", "\ud800x", "\ud800\n", "\ud800\ud800", "é€😀"]"#,
+            "[ 1 , 2 ]  trailing",
+            "{\"ruleId\":\"py/x\",\"locations\":[{\"physicalLocation\":{\"region\":{\"startLine\":3}}}]},{}",
+        ] {
+            assert!(scan_agrees_with_events(text.as_bytes()), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_scan_leaves_to_the_event_parser_what_it_cannot_vouch_for() {
+        for text in [
+            // Ends inside the value, or may go on.
+            &b"{\"a\": [1, 2"[..],
+            b"[1, 2]"[..5].as_ref(),
+            b"[tru",
+            // Malformed.
+            b"{\"a\" 1}",
+            b"[1,]",
+            b"[01]",
+            b"[\"\x01\"]",
+            b"[\"\\x\"]",
+            b"[\"\xff\"]",
+            b"[NaN]",
+            // A key twice; a key with an escape (the event parser compares its text).
+            b"{\"a\": 1, \"a\": 2}",
+            b"{\"longer key\": 1, \"longer key\": 2}",
+            b"{\"\\u0061\": 1}",
+        ] {
+            let mut tape = Tape::default();
+            assert_eq!(
+                tape.read(text, LIMITS, None),
+                None,
+                "{}",
+                String::from_utf8_lossy(text)
+            );
+        }
+        // Deeper than the scan goes, or than the limit allows.
+        let deep = format!("{}{}", "[".repeat(40), "]".repeat(40));
+        assert_eq!(Tape::skim(deep.as_bytes(), LIMITS), Err(Skim::Refused));
+        let shallow = ScanLimits { depth: 2, ..LIMITS };
+        assert_eq!(Tape::skim(b"[[[]]]", shallow), Err(Skim::Refused));
+        assert_eq!(Tape::skim(b"[[]]", shallow), Ok(4));
+        assert_eq!(Tape::skim(b"[[1,", LIMITS), Err(Skim::Exhausted));
+        // A key twice is passed over by a skim, as the event parser skips it.
+        assert_eq!(Tape::skim(b"{\"a\": 1, \"a\": 2}", LIMITS), Ok(16));
+    }
+
+    #[test]
+    fn only_wanted_members_go_on_the_tape_but_all_are_checked() {
+        let mut tape = Tape::default();
+        let skip_b: Wanted<'_> = &|k| k != b"b";
+        let text = br#"{"a": 1, "b": {"c": [2, 3]}, "d": "e"}"#;
+        assert_eq!(tape.read(text, LIMITS, Some(skip_b)), Some(text.len()));
+        let keys: Vec<&[u8]> = tape.root().members().map(|(k, _)| k).collect();
+        assert_eq!(keys, [&b"a"[..], b"d"]);
+        assert_eq!(
+            tape.root().get("d").and_then(|d| d.str()).as_deref(),
+            Some("e")
+        );
+        let repeated = br#"{"a": 1, "b": {"c": 2, "c": 3}}"#;
+        assert_eq!(tape.read(repeated, LIMITS, Some(skip_b)), None);
+    }
+
+    /// JSON text: scalars (with escapes, surrogates and numbers of every shape) in arrays and
+    /// objects, nested.
+    fn json_text() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let scalar = proptest::sample::select(vec![
+            "\"a\"",
+            "\"b\"",
+            "\"\\n\\u00e9\\/\"",
+            "\"\\ud83d\\ude00\"",
+            "\"\\ud800\\ud800\"",
+            "\"é€\"",
+            "1",
+            "-0.5e3",
+            "0",
+            "12.25E-2",
+            "true",
+            "false",
+            "null",
+            "\"\"",
+        ])
+        .prop_map(str::to_owned);
+        scalar.prop_recursive(5, 48, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..6)
+                    .prop_map(|items| format!("[{}]", items.join(" , "))),
+                proptest::collection::vec(
+                    (
+                        proptest::sample::select(vec!["a", "b", "ruleId", "c d", "e"]),
+                        inner
+                    ),
+                    0..6,
+                )
+                .prop_map(|members| format!(
+                    "{{{}}}",
+                    members
+                        .iter()
+                        .map(|(k, v)| format!("\"{k}\":{v}"))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                )),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_scan_reads_json_as_the_event_parser_does(
+            text in json_text(),
+            cut in 0usize..1000,
+            insert in proptest::sample::select(vec!["", ",", "]", "}", "\"", "\\", "\u{1}", "x", "\u{ff}"]),
+        ) {
+            // The text whole, and broken: cut short, or with a byte put in.
+            scan_agrees_with_events(text.as_bytes());
+            let at = cut % (text.len() + 1);
+            let at = (0..=at).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0);
+            scan_agrees_with_events(&text.as_bytes()[..at]);
+            let broken = format!("{}{insert}{}", &text[..at], &text[at..]);
+            scan_agrees_with_events(broken.as_bytes());
+        }
+
+        #[test]
+        fn a_scan_never_accepts_what_the_event_parser_reads_otherwise(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "{", "}", "[", "]", ",", ":", " ", "\"a\"", "\"b\"", "\"\\n\\u00e9\"",
+                    "\"\\ud83d\\ude00\"", "\"\\ud800\"", "\"é\"", "1", "-0.5e3", "0", "01",
+                    "true", "nul", "null", "\u{1}", "\\", "\"",
+                ]),
+                0..40,
+            )
+        ) {
+            scan_agrees_with_events(parts.concat().as_bytes());
+        }
     }
 }

@@ -360,10 +360,7 @@ pub fn summarize(read: impl Read + Send + 'static, options: &Options) -> Result<
         ReportReader::Issues(reader) => {
             let format = reader.format();
             let mut reader = (*reader).without_fingerprints();
-            let mut counter = quality::model::IssueCounter::default();
-            while let Some(issue) = reader.next_issue()? {
-                counter.push(&issue);
-            }
+            let counter = reader.count_into(quality::model::IssueCounter::default())?;
             let (score, statements, warnings) = reader.finish();
             Ok(Summary {
                 format,

@@ -36,7 +36,7 @@ use crate::model::Format;
 use crate::warnings::Warnings;
 
 enum Inner {
-    Sarif(sarif::SarifReader),
+    Sarif(Box<sarif::SarifReader>),
     Json(lintjson::LintJsonReader),
     Checkstyle(checkstyle::CheckstyleReader),
     Text(linttext::LintTextReader),
@@ -53,7 +53,7 @@ pub struct IssueReader {
 impl IssueReader {
     pub(crate) fn new(source: Source, format: Format, options: Options) -> IssueReader {
         let inner = match format {
-            Format::Sarif => Inner::Sarif(sarif::SarifReader::new(source, options)),
+            Format::Sarif => Inner::Sarif(Box::new(sarif::SarifReader::new(source, options))),
             Format::Checkstyle => {
                 Inner::Checkstyle(checkstyle::CheckstyleReader::new(source, options))
             }
@@ -71,6 +71,21 @@ impl IssueReader {
     pub(crate) fn without_fingerprints(mut self) -> Self {
         self.fingerprints = false;
         self
+    }
+
+    /// Counts every issue into `counter`. SARIF results are counted as they are read, with no
+    /// [`Issue`] made.
+    pub(crate) fn count_into(
+        &mut self,
+        mut counter: model::IssueCounter,
+    ) -> Result<model::IssueCounter> {
+        if let Inner::Sarif(r) = &mut self.inner {
+            return r.count_into(counter);
+        }
+        while let Some(issue) = self.next_issue()? {
+            counter.push(&issue);
+        }
+        Ok(counter)
     }
 
     /// The detected format.
@@ -191,7 +206,7 @@ pub(crate) fn issue(
     column: Option<u32>,
     own_fingerprint: Option<String>,
 ) -> Issue {
-    let fingerprint = own_fingerprint.unwrap_or_else(|| fingerprint(tool, &rule, &path, &message));
+    let fingerprint = own_fingerprint.unwrap_or_default();
     Issue {
         tool: tool.to_owned(),
         rule,

@@ -218,37 +218,66 @@ pub struct IssueCounts {
     pub statements: Option<u64>,
 }
 
+/// foldhash, seeded per map: several times faster than SipHash on rule ids and paths, and
+/// still seeded against chosen collisions.
+type Fast = foldhash::fast::RandomState;
+
 /// Counts issues as they come, with memory for the distinct rules and files only.
 #[derive(Debug, Default)]
 pub(crate) struct IssueCounter {
     counts: IssueCounts,
-    rules: HashMap<String, u64>,
-    files: HashSet<String>,
-    tools: HashSet<String>,
+    rules: HashMap<String, u64, Fast>,
+    /// The distinct files, by the 128-bit hash of their path (two paths share one by
+    /// chance about once in 10^38 pairs): no copy of each path is kept.
+    files: HashSet<u128, Fast>,
+    tools: HashSet<String, Fast>,
+    /// The tool of the last issue (most reports have one).
+    last_tool: Option<String>,
 }
 
 impl IssueCounter {
     pub(crate) fn push(&mut self, issue: &Issue) {
-        if !self.tools.contains(&issue.tool) {
-            self.tools.insert(issue.tool.clone());
+        self.add(
+            &issue.tool,
+            &issue.rule,
+            &issue.path,
+            issue.severity,
+            issue.category,
+            issue.suppressed,
+        );
+    }
+
+    /// Counts one issue from its parts (no [`Issue`] made).
+    pub(crate) fn add(
+        &mut self,
+        tool: &str,
+        rule: &str,
+        path: &str,
+        severity: Severity,
+        category: Category,
+        suppressed: bool,
+    ) {
+        if self.last_tool.as_deref() != Some(tool) {
+            if !self.tools.contains(tool) {
+                self.tools.insert(tool.to_owned());
+            }
+            self.last_tool = Some(tool.to_owned());
         }
-        if issue.suppressed {
+        if suppressed {
             self.counts.suppressed += 1;
             return;
         }
         self.counts.total += 1;
-        self.counts.by_severity.add(issue.severity);
-        self.counts.by_category.add(issue.category);
-        match self.rules.get_mut(&issue.rule) {
+        self.counts.by_severity.add(severity);
+        self.counts.by_category.add(category);
+        match self.rules.get_mut(rule) {
             Some(n) => *n += 1,
             None => {
-                self.rules.insert(issue.rule.clone(), 1);
+                self.rules.insert(rule.to_owned(), 1);
             }
         }
-        let path = normalize_path(&issue.path);
-        if !self.files.contains(path) {
-            self.files.insert(path.to_owned());
-        }
+        self.files
+            .insert(xxhash_rust::xxh3::xxh3_128(normalize_path(path).as_bytes()));
     }
 
     pub(crate) fn finish(

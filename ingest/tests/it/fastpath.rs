@@ -1,6 +1,8 @@
 //! The XML layer reads plain tags and text itself when its buffer holds them whole, and leaves
-//! every other token to quick-xml (`ingest/src/xml.rs`, "The fast path"). These tests read the
-//! same bytes four ways and want the same report, or the same error at the same position:
+//! every other token to quick-xml (`ingest/src/xml.rs`, "The fast path"); the JSON layer scans
+//! a value at once when its buffer holds it whole, and leaves every other to its event parser
+//! (`ingest/src/json/tape.rs`). These tests read the same bytes four ways and want the same
+//! report, or the same error at the same position:
 //! - whole: the fast path takes nearly every token;
 //! - one byte per read: the buffer never holds a whole tag, so quick-xml reads everything;
 //! - in uneven chunks: the two alternate at every chunk boundary, inside texts and tags;
@@ -67,12 +69,27 @@ fn xml_files(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
+/// The JSON reports below `dir` (SARIF and JSON files, not expected summaries).
+fn json_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = files_below(dir);
+    files.retain(|p| {
+        let name = p.to_string_lossy();
+        (name.ends_with(".json") || name.ends_with(".sarif")) && !name.ends_with(".expected.json")
+    });
+    files
+}
+
 /// Reads each XML file below `dir`, and its first half, four ways, and wants one answer.
 fn read_every_file_alike(dir: &Path) {
     let files = xml_files(dir);
     assert!(files.len() >= 20, "only {} XML files found", files.len());
+    read_all_alike(&files);
+}
+
+/// Reads each of `files`, and its first half, four ways, and wants one answer.
+fn read_all_alike(files: &[PathBuf]) {
     let (mut reports, mut errors) = (0, 0);
-    for path in &files {
+    for path in files {
         let bytes = std::fs::read(path).expect("file reads");
         // The file, and its first half: an error (truncated) with a position to compare.
         for bytes in [&bytes[..], &bytes[..bytes.len() / 2]] {
@@ -105,6 +122,66 @@ fn read_every_file_alike(dir: &Path) {
 #[test]
 fn the_fast_path_and_quick_xml_read_every_sample_alike() {
     read_every_file_alike(&repo().join("samples"));
+}
+
+#[test]
+fn the_json_scan_and_the_event_parser_read_every_json_sample_alike() {
+    let files = json_files(&repo().join("samples"));
+    assert!(files.len() >= 12, "only {} JSON reports found", files.len());
+    read_all_alike(&files);
+}
+
+/// SARIF that takes the event parser's side roads: results before the rules, a key with an
+/// escape, a repeated key, a result nested past the scan's depth, one that is too large for
+/// one read.
+#[test]
+fn sarif_reads_alike_on_both_paths_whatever_the_result_holds() {
+    let rules = r#""tool":{"driver":{"name":"CodeQL","rules":[{"id":"js/a","defaultConfiguration":{"level":"error"},"properties":{"tags":["security"]}}]}}"#;
+    let result = |extra: &str| {
+        format!(
+            r#"{{"ruleId":"js/a","ruleIndex":0,"message":{{"text":"m\u00e9"}},"locations":[{{"physicalLocation":{{"artifactLocation":{{"uri":"src/a.js"}},"region":{{"startLine":3}}}}}}]{extra}}}"#
+        )
+    };
+    let deep = format!(
+        r#","properties":{{"x":{}1{}}}"#,
+        "[".repeat(40),
+        "]".repeat(40)
+    );
+    let big = format!(r#","properties":{{"blob":"{}"}}"#, "x".repeat(200_000));
+    let doc = |results: &[String], rules_first: bool| {
+        let results = format!(r#""results":[{}]"#, results.join(","));
+        let run = if rules_first {
+            format!("{{{rules},{results}}}")
+        } else {
+            format!("{{{results},{rules}}}")
+        };
+        format!(r#"{{"version":"2.1.0","runs":[{run}]}}"#)
+    };
+    let results = vec![
+        result(""),
+        result(r#","\u0062aselineState":"new""#),
+        result(&deep),
+        result(&big),
+        result(r#","suppressions":[{"kind":"inSource"}]"#),
+    ];
+    let mut answers = Vec::new();
+    for rules_first in [true, false] {
+        let bytes = doc(&results, rules_first).into_bytes();
+        let whole = read_as(&bytes, &[1 << 20]);
+        assert!(whole.contains("\"suppressed\":true"), "{whole}");
+        assert!(whole.contains("mé"), "{whole}");
+        assert_eq!(whole, read_as(&bytes, &[1]), "one byte per read");
+        assert_eq!(whole, read_as(&bytes, &[7, 61, 3, 200, 1, 29]), "uneven");
+        assert_eq!(whole, read_in_place(&bytes), "in place");
+        answers.push(whole);
+    }
+    assert_eq!(answers[0], answers[1], "rules before or after the results");
+    // A key given twice in a result is an error on every path, with its place.
+    let repeated = doc(&[result(r#","level":"note","level":"error""#)], true).into_bytes();
+    let whole = read_as(&repeated, &[1 << 20]);
+    assert!(whole.contains("given twice"), "{whole}");
+    assert_eq!(whole, read_as(&repeated, &[1]));
+    assert_eq!(whole, read_in_place(&repeated));
 }
 
 #[test]
