@@ -238,6 +238,9 @@ pub struct TrendPoint {
     /// For the quality score: each component's points in the window (null for the other
     /// metrics).
     pub components: Option<Vec<ComponentPoints>>,
+    /// For open issues: the window's value by severity (null for the other metrics, and for
+    /// a window without a build with a code-quality report).
+    pub by_severity: Option<SeverityTotals>,
 }
 
 /// One score component's contribution to a window's score.

@@ -12,6 +12,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use cimetrics_history::answers::Trend;
 use cimetrics_history::questions::Metric;
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use super::read::{TrendQuery, trend};
@@ -67,7 +68,20 @@ pub(crate) struct Series {
     pub(crate) percent: bool,
     /// What follows a value on the axis: `%` for rates, nothing for points, `s` for times.
     pub(crate) suffix: &'static str,
+    /// For open issues: each window's value by severity (blocker, critical, major, minor,
+    /// info), drawn as stacked bars rather than a line.
+    pub(crate) stacks: Option<Vec<Option<[f64; 5]>>>,
 }
+
+/// The severities of a stacked issues chart, worst (the bottom of a bar) first, with their
+/// colours (SonarQube's reds to greys).
+const SEVERITIES: [(&str, RGBColor); 5] = [
+    ("blocker", RGBColor(130, 20, 30)),
+    ("critical", RGBColor(214, 39, 40)),
+    ("major", RGBColor(255, 127, 14)),
+    ("minor", RGBColor(240, 200, 60)),
+    ("info", RGBColor(150, 150, 150)),
+];
 
 impl Series {
     pub(crate) fn from_trend(metric: Metric, trend: &Trend, title: String) -> Series {
@@ -92,6 +106,17 @@ impl Series {
                 m if m.is_rate() => "%",
                 _ => "",
             },
+            stacks: (metric == Metric::Issues).then(|| {
+                trend
+                    .points
+                    .iter()
+                    .map(|p| {
+                        p.by_severity.map(|s| {
+                            [s.blocker, s.critical, s.major, s.minor, s.info].map(|n| n as f64)
+                        })
+                    })
+                    .collect()
+            }),
         }
     }
 }
@@ -150,29 +175,38 @@ fn draw<DB: DrawingBackend>(
         .y_label_formatter(&|y| format!("{y:.0}{suffix}"))
         .draw()
         .map_err(err)?;
-    // One line per run of non-empty windows: an empty window is a gap.
-    let mut run: Vec<(f64, f64)> = Vec::new();
-    let mut runs = Vec::new();
-    for (i, v) in s.values.iter().enumerate() {
-        match v {
-            Some(v) => run.push((i as f64, *v)),
-            None if !run.is_empty() => runs.push(std::mem::take(&mut run)),
-            None => {}
+    if let Some(stacks) = &s.stacks {
+        // A bar per window, its severities stacked worst first; a legend of those drawn.
+        for (i, stack) in stacks.iter().enumerate() {
+            let Some(stack) = stack else { continue };
+            let x = i as f64;
+            let mut base = 0.0;
+            for (n, (_, color)) in stack.iter().zip(SEVERITIES) {
+                if *n > 0.0 {
+                    chart
+                        .draw_series(std::iter::once(Rectangle::new(
+                            [(x - 0.35, base), (x + 0.35, base + n)],
+                            color.filled(),
+                        )))
+                        .map_err(err)?;
+                }
+                base += n;
+            }
         }
-    }
-    if !run.is_empty() {
-        runs.push(run);
-    }
-    for run in runs {
-        chart
-            .draw_series(LineSeries::new(
-                run.iter().copied(),
-                theme.line.stroke_width(2),
+        let mut at = (w as i32) - 12 - 5 * 70;
+        for (name, color) in SEVERITIES {
+            root.draw(&Rectangle::new([(at, 8), (at + 10, 18)], color.filled()))
+                .map_err(err)?;
+            root.draw(&Text::new(
+                name,
+                (at + 13, 7),
+                (FAMILY, label_size).into_font().color(&theme.text),
             ))
             .map_err(err)?;
-        chart
-            .draw_series(run.iter().map(|&p| Circle::new(p, 3, theme.line.filled())))
-            .map_err(err)?;
+            at += 70;
+        }
+    } else {
+        draw_line(&mut chart, &s.values, &theme).map_err(err)?;
     }
     if present.is_empty() {
         root.draw(&Text::new(
@@ -183,6 +217,35 @@ fn draw<DB: DrawingBackend>(
         .map_err(err)?;
     }
     root.present().map_err(err)?;
+    Ok(())
+}
+
+/// The values as a line with a point per window: one line per run of non-empty windows, an
+/// empty window being a gap.
+fn draw_line<DB: DrawingBackend>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    values: &[Option<f64>],
+    theme: &Theme,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let mut run: Vec<(f64, f64)> = Vec::new();
+    let mut runs = Vec::new();
+    for (i, v) in values.iter().enumerate() {
+        match v {
+            Some(v) => run.push((i as f64, *v)),
+            None if !run.is_empty() => runs.push(std::mem::take(&mut run)),
+            None => {}
+        }
+    }
+    if !run.is_empty() {
+        runs.push(run);
+    }
+    for run in runs {
+        chart.draw_series(LineSeries::new(
+            run.iter().copied(),
+            theme.line.stroke_width(2),
+        ))?;
+        chart.draw_series(run.iter().map(|&p| Circle::new(p, 3, theme.line.filled())))?;
+    }
     Ok(())
 }
 
@@ -422,6 +485,7 @@ mod tests {
             values,
             percent: true,
             suffix: "%",
+            stacks: None,
         }
     }
 
@@ -439,6 +503,7 @@ mod tests {
                 value: Some(if unit == "points" { 80.0 } else { 0.8 }),
                 builds: 1,
                 components: None,
+                by_severity: None,
             }],
         };
         let quality = Series::from_trend(Metric::Quality, &trend("quality", "points"), "q".into());
@@ -481,6 +546,30 @@ mod tests {
             2,
             "no point for the empty window"
         );
+    }
+
+    #[test]
+    fn open_issues_are_bars_stacked_by_severity() {
+        let mut issues = series(vec![Some(6.0), None, Some(3.0)]);
+        issues.percent = false;
+        issues.suffix = "";
+        issues.stacks = Some(vec![
+            Some([1.0, 0.0, 2.0, 3.0, 0.0]),
+            None,
+            Some([0.0, 0.0, 0.0, 1.0, 2.0]),
+        ]);
+        let drawn = svg(&issues, (600, 200), false).unwrap();
+        let rects = |rgb: &str| drawn.matches(&format!("fill=\"#{rgb}\"")).count();
+        // A rectangle per severity a window has, and one in the legend; no line.
+        assert_eq!(rects("82141E"), 1 + 1, "blocker: {drawn}");
+        assert_eq!(rects("D62728"), 1, "critical: legend only");
+        assert_eq!(rects("FF7F0E"), 1 + 1, "major");
+        assert_eq!(rects("F0C83C"), 2 + 1, "minor");
+        assert_eq!(rects("969696"), 1 + 1, "info");
+        assert!(!drawn.contains("stroke=\"#1F77B4\""), "{drawn}");
+        for name in ["blocker", "critical", "major", "minor", "info"] {
+            assert!(drawn.contains(&format!("\n{name}\n")), "{name}: {drawn}");
+        }
     }
 
     #[test]

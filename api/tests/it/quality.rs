@@ -364,9 +364,44 @@ fn the_code_quality_trends_chart_and_badge_follow_the_builds() {
             trend("maintainability_rating").1,
             vec![json!(1.0), json!(1.0)]
         );
+        // By severity: day 1 R1 (error by its rule → major) and R2 (warning → minor); day 2
+        // R1, R3 (note → info) and SEC1 (security-severity 7.5 → critical).
+        let issues = get(
+            &svc,
+            "/api/v1/projects/trend/trends?metric=issues&window=day",
+        )
+        .json();
+        let severities: Vec<&Value> = issues["points"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| &p["by_severity"])
+            .collect();
+        assert_eq!(
+            severities,
+            [
+                &json!({"blocker": 0, "critical": 0, "major": 1, "minor": 1, "info": 0}),
+                &json!({"blocker": 0, "critical": 1, "major": 1, "minor": 0, "info": 1}),
+            ],
+            "{backend}"
+        );
         let chart = get(&svc, "/api/v1/projects/trend/charts/issues.svg?window=day");
         assert_eq!(chart.status, 200, "{backend}: {}", chart.text());
         assert!(chart.content_type.starts_with("image/svg+xml"), "{backend}");
+        // Stacked bars: a rectangle per severity a day has, and one in the legend.
+        let svg = chart.text();
+        let rects = |rgb: &str| svg.matches(&format!("fill=\"#{rgb}\"")).count();
+        assert_eq!(
+            [
+                rects("82141E"),
+                rects("D62728"),
+                rects("FF7F0E"),
+                rects("F0C83C"),
+                rects("969696")
+            ],
+            [1, 2, 3, 2, 2],
+            "{backend}: blocker, critical, major, minor, info"
+        );
         let png = get(
             &svc,
             "/api/v1/projects/trend/charts/code_quality.png?window=day",

@@ -11,7 +11,9 @@ use cimetrics_metrics::{FlakyConfig, ScoreInputs, ScoreWeights, Table, Value, Wi
 
 use super::{History, Result, builds_of, float, int, u32_of};
 use crate::Error;
-use crate::answers::{ComponentPoints, RollingPoint, RollingTrend, Trend, TrendPoint, time};
+use crate::answers::{
+    ComponentPoints, RollingPoint, RollingTrend, SeverityTotals, Trend, TrendPoint, time,
+};
 use crate::cache::Snapshot;
 use crate::store::Project;
 
@@ -223,6 +225,8 @@ impl History {
             }
         }
         let builds = builds_of(&snapshot, params.branch.as_deref());
+        // Open issues by severity of each build with a code-quality report.
+        let mut severities = HashMap::new();
         let frame = match params.metric {
             Metric::SuccessRate => cimetrics_metrics::success_rate(builds, &spec, false)?,
             Metric::PassRate => cimetrics_metrics::pass_rate_per_window_of_counts(
@@ -242,7 +246,9 @@ impl History {
                     .await?
             }
             metric => {
-                let values = self.code_quality_values(project, &snapshot, metric).await?;
+                let (values, by_severity) =
+                    self.code_quality_values(project, &snapshot, metric).await?;
+                severities = by_severity;
                 cimetrics_metrics::value_per_window(values.lazy(), builds, &spec)?
             }
         };
@@ -262,11 +268,24 @@ impl History {
                         })
                         .collect()
                 });
+                // Open issues: the window's last build's, by severity.
+                let by_severity = (params.metric == Metric::Issues)
+                    .then(|| int(&table, i, BUILD_ID))
+                    .flatten()
+                    .and_then(|id| severities.get(&id))
+                    .map(|s: &[u64; 5]| SeverityTotals {
+                        blocker: s[0],
+                        critical: s[1],
+                        major: s[2],
+                        minor: s[3],
+                        info: s[4],
+                    });
                 Some(TrendPoint {
                     window_start: *window_start,
                     value: float(&table, i, value),
                     builds: int(&table, i, count).map_or(0, |n| n.max(0) as u64),
                     components,
+                    by_severity,
                 })
             })
             .collect();
@@ -293,6 +312,22 @@ impl History {
         snapshot: &Snapshot,
         metric: Metric,
     ) -> Result<Vec<(i64, f64)>> {
+        Ok(self
+            .issue_figures_of_builds(project, snapshot, metric)
+            .await?
+            .into_iter()
+            .map(|(id, value, _)| (id, value))
+            .collect())
+    }
+
+    /// [`History::code_quality_of_builds`], with each build's open issues by severity
+    /// (worst first).
+    async fn issue_figures_of_builds(
+        &self,
+        project: &Project,
+        snapshot: &Snapshot,
+        metric: Metric,
+    ) -> Result<Vec<(i64, f64, [u64; 5])>> {
         let totals = self.store.issue_totals(project.id).await?;
         let new = if metric == Metric::NewIssues {
             let builds: Vec<_> = totals.iter().map(|t| t.build.clone()).collect();
@@ -329,31 +364,40 @@ impl History {
                 _ => Some(facts.ratings().code_quality.score),
             };
             if let Some(v) = value {
-                out.push((t.build.id, v));
+                out.push((t.build.id, v, t.by_severity));
             }
         }
         Ok(out)
     }
 
-    /// [`History::code_quality_of_builds`] as a frame of `build_id` and `value`.
+    /// [`History::issue_figures_of_builds`] as a frame of `build_id` and `value`, and each
+    /// build's open issues by severity.
     async fn code_quality_values(
         &self,
         project: &Project,
         snapshot: &Snapshot,
         metric: Metric,
-    ) -> Result<DataFrame> {
-        let values = self
-            .code_quality_of_builds(project, snapshot, metric)
+    ) -> Result<(DataFrame, HashMap<i64, [u64; 5]>)> {
+        let figures = self
+            .issue_figures_of_builds(project, snapshot, metric)
             .await?;
-        let rows = values.len();
-        let (ids, values): (Vec<i64>, Vec<f64>) = values.into_iter().unzip();
-        Ok(DataFrame::new(
+        let rows = figures.len();
+        let mut ids = Vec::with_capacity(rows);
+        let mut values = Vec::with_capacity(rows);
+        let mut severities = HashMap::with_capacity(rows);
+        for (id, value, by_severity) in figures {
+            ids.push(id);
+            values.push(value);
+            severities.insert(id, by_severity);
+        }
+        let frame = DataFrame::new(
             rows,
             vec![
                 Column::new(BUILD_ID.into(), ids),
                 Column::new("value".into(), values),
             ],
-        )?)
+        )?;
+        Ok((frame, severities))
     }
 }
 
