@@ -1,4 +1,4 @@
-//! `cimetrics flaky|slowest|failing|mttr|compare|score`: the service's questions from the
+//! `cimetrics flaky|slowest|failing|mttr|compare|score|issues`: the service's questions from the
 //! command line, over a local history (`--data-dir`, `--database-url`) or a server
 //! (`--server`). Either way the answer is the history's typed answer, the same JSON the
 //! service gives; `--json` prints it whole, `--csv` its rows, and by default a table.
@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use cimetrics_history::questions::{
-    FailingParams, FlakyParams, MTTR_DAYS, SCORE_DAYS, SlowestParams,
+    FailingParams, FlakyParams, IssuesParams, MTTR_DAYS, SCORE_DAYS, SlowestParams,
 };
 use cimetrics_metrics::SlowestBy;
 use serde_json::Value;
@@ -102,6 +102,26 @@ pub enum Question {
         #[command(flatten)]
         source: Source,
     },
+    /// A build's code-quality issues, worst first, with its counts, ratings and score.
+    Issues {
+        /// The CI's build id (default: the latest with a code-quality report).
+        #[arg(long)]
+        build: Option<String>,
+        /// The branch of the default build.
+        #[arg(long)]
+        branch: Option<String>,
+        /// `open` (new ones included), `new` or `fixed`.
+        #[arg(long, default_value = "open")]
+        status: String,
+        /// Only this severity: blocker, critical, major, minor or info.
+        #[arg(long)]
+        severity: Option<String>,
+        /// At most this many.
+        #[arg(long, default_value_t = 50)]
+        limit: u64,
+        #[command(flatten)]
+        source: Source,
+    },
 }
 
 impl Question {
@@ -112,7 +132,8 @@ impl Question {
             | Question::Failing { source, .. }
             | Question::Mttr { source, .. }
             | Question::Compare { source, .. }
-            | Question::Score { source, .. } => source,
+            | Question::Score { source, .. }
+            | Question::Issues { source, .. } => source,
         }
     }
 
@@ -162,6 +183,23 @@ impl Question {
             Question::Score { period: p, .. } => {
                 period(p);
                 "score"
+            }
+            Question::Issues {
+                build,
+                branch,
+                status,
+                severity,
+                limit,
+                ..
+            } => {
+                for (key, value) in [("build", build), ("branch", branch), ("severity", severity)] {
+                    if let Some(v) = value {
+                        q.push((key, v.clone()));
+                    }
+                }
+                q.push(("status", status.clone()));
+                q.push(("limit", limit.to_string()));
+                "issues"
             }
         };
         (route, q)
@@ -217,6 +255,24 @@ impl Question {
                     .score(&project, period.branch.as_deref(), days(period, SCORE_DAYS))
                     .await?,
             )?,
+            Question::Issues {
+                build,
+                branch,
+                status,
+                severity,
+                limit,
+                ..
+            } => {
+                let params = IssuesParams {
+                    build: build.clone(),
+                    branch: branch.clone(),
+                    severity: severity.clone(),
+                    status: Some(status.clone()),
+                    limit: Some(*limit),
+                    ..IssuesParams::default()
+                };
+                serde_json::to_value(history.issues(&project, &params).await?)?
+            }
         })
     }
 
@@ -318,6 +374,18 @@ impl Question {
                     ("head", "/head"),
                 ],
             ),
+            Question::Issues { .. } => (
+                "issues",
+                &[
+                    ("status", "/status"),
+                    ("severity", "/severity"),
+                    ("category", "/category"),
+                    ("rule", "/rule"),
+                    ("path", "/path"),
+                    ("line", "/line"),
+                    ("message", "/message"),
+                ],
+            ),
             Question::Score { .. } => (
                 "components",
                 &[
@@ -379,6 +447,12 @@ fn headline(q: &Question, answer: &Value) -> Option<String> {
             cell(answer.pointer("/coverage/delta_pp")),
         )),
         Question::Failing { .. } => Some(format!("branch {}", cell(answer.get("branch")))),
+        Question::Issues { .. } => Some(format!(
+            "build {} (against {}): {} issue(s)",
+            cell(answer.get("build")),
+            cell(answer.get("previous_build")),
+            cell(answer.get("total")),
+        )),
         _ => None,
     }
 }

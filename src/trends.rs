@@ -1,5 +1,6 @@
-//! `cimetrics trends`: the main series over the stored history, as a table or JSON. Each
-//! series is the history's trend answer, the same as `GET .../trends?metric=` gives.
+//! `cimetrics trends`: the main series over the stored history (or the `--metric`s asked:
+//! code quality, issues, ...), as a table or JSON. Each series is the history's trend answer,
+//! the same as `GET .../trends?metric=` gives.
 
 use std::process::ExitCode;
 
@@ -29,6 +30,11 @@ pub struct Args {
     /// Last local date (YYYY-MM-DD).
     #[arg(long)]
     to: Option<chrono::NaiveDate>,
+    /// These series instead of the five CI ones (repeatable): success_rate, pass_rate,
+    /// coverage, branch_coverage, duration, quality, issues, new_issues, code_quality,
+    /// maintainability_rating.
+    #[arg(long = "metric")]
+    metrics: Vec<String>,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -45,12 +51,22 @@ const SERIES: [Metric; 5] = [
 
 pub fn run(args: &Args) -> Result<ExitCode> {
     let window: Window = args.window.parse()?;
+    let asked: Vec<Metric> = args
+        .metrics
+        .iter()
+        .map(|m| m.parse::<Metric>())
+        .collect::<Result<_, _>>()?;
+    let metrics = if asked.is_empty() {
+        SERIES.to_vec()
+    } else {
+        asked
+    };
     let rt = runtime()?;
     let series: Vec<Trend> = rt.block_on(async {
         let history = args.db.history().await?;
         let project = history.project(&args.db.project).await?;
         let mut out = Vec::new();
-        for metric in SERIES {
+        for &metric in &metrics {
             let params = TrendParams {
                 metric,
                 window,
@@ -78,8 +94,52 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(ExitCode::SUCCESS);
     }
-    print_table(&series);
+    if args.metrics.is_empty() {
+        print_table(&series);
+    } else {
+        for trend in &series {
+            print_series(trend);
+        }
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// One series asked by name: a line per window with its builds and value (a rate in percent),
+/// and for open issues the count of each severity.
+fn print_series(trend: &Trend) {
+    println!("{} ({})", trend.metric, trend.unit);
+    let issues = trend.metric == "issues";
+    print!("{:<12} {:>7} {:>10}", "window", "builds", "value");
+    if issues {
+        print!(
+            " {:>8} {:>8} {:>8} {:>8} {:>8}",
+            "blocker", "critical", "major", "minor", "info"
+        );
+    }
+    println!();
+    for p in &trend.points {
+        let value = p.value.map_or("-".into(), |v| match trend.unit.as_str() {
+            "fraction" => format!("{:.1}%", v * 100.0),
+            "count" => format!("{v:.0}"),
+            _ => format!("{v:.1}"),
+        });
+        print!(
+            "{:<12} {:>7} {:>10}",
+            p.window_start.to_string(),
+            p.builds,
+            value
+        );
+        if issues {
+            match &p.by_severity {
+                Some(s) => print!(
+                    " {:>8} {:>8} {:>8} {:>8} {:>8}",
+                    s.blocker, s.critical, s.major, s.minor, s.info
+                ),
+                None => print!(" {:>8} {:>8} {:>8} {:>8} {:>8}", "-", "-", "-", "-", "-"),
+            }
+        }
+        println!();
+    }
 }
 
 /// One line per window: builds, success rate, pass rate, line and branch coverage, p50

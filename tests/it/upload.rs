@@ -209,9 +209,10 @@ fn cimetrics_upload_of_a_pass_and_a_fail_gives_a_failed_build_the_success_rate_c
     svc.stop();
 }
 
-/// `cimetrics flaky|slowest|failing|mttr|compare|score` give the service's answers, from the
-/// service's database (`--data-dir`) and from the server (`--server`), as JSON, CSV and a
-/// table. The history: b1 passes t_a, b2 fails it, b3 passes it (main, one commit each).
+/// `cimetrics flaky|slowest|failing|mttr|compare|score|issues` give the service's answers,
+/// from the service's database (`--data-dir`) and from the server (`--server`), as JSON, CSV
+/// and a table. The history: b1 passes t_a, b2 fails it, b3 passes it (main, one commit
+/// each); b4 has a flake8 report of two issues.
 #[test]
 fn the_question_commands_answer_as_the_api_does_from_a_database_or_a_server() {
     use cimetrics_api::service::{Settings, spawn};
@@ -245,6 +246,14 @@ fn the_question_commands_answer_as_the_api_does_from_a_database_or_a_server() {
         );
         assert_eq!(a.status, 201, "{}", a.text());
     }
+    let lint = post(
+        &svc,
+        "/api/v1/projects/shop/builds/b4/reports?branch=main&commit=c3&finished_at=2026-11-05T10:00:00Z&format=lint-text&tool=flake8",
+        Some(&token),
+        &[],
+        b"app/a.py:3:1: F401 'os' imported but unused\napp/b.py:10:80: E501 line too long (88 > 79 characters)\n",
+    );
+    assert_eq!(lint.status, 201, "{}", lint.text());
     let cli = |args: &[&str]| -> String {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_cimetrics"))
             .args(args)
@@ -275,6 +284,11 @@ fn the_question_commands_answer_as_the_api_does_from_a_database_or_a_server() {
             "compare?base=b2&head=b3",
         ),
         ("score", vec![], "score"),
+        (
+            "issues",
+            vec!["--severity", "minor"],
+            "issues?severity=minor&status=open&limit=50",
+        ),
     ] {
         let http = get(&svc, &format!("/api/v1/projects/shop/{route}")).json();
         let mut local = vec![command, "--json", "--project", "shop", "--data-dir", &data];
@@ -319,6 +333,56 @@ fn the_question_commands_answer_as_the_api_does_from_a_database_or_a_server() {
     assert!(
         compare.starts_with("b2 (failed) -> b3 (passed): 0 newly failing, 1 fixed"),
         "{compare}"
+    );
+    let issues = cli(&["issues", "--project", "shop", "--server", &url]);
+    let mut lines = issues.lines();
+    assert_eq!(
+        lines.next(),
+        Some("build b4 (against -): 2 issue(s)"),
+        "{issues}"
+    );
+    assert!(lines.nth(1).is_some_and(|l| l.contains("F401")), "{issues}");
+    // `trends --metric issues`: the trend answer, and a line per day with its severities.
+    let json = cli(&[
+        "trends",
+        "--json",
+        "--metric",
+        "issues",
+        "--window",
+        "day",
+        "--project",
+        "shop",
+        "--data-dir",
+        &data,
+    ]);
+    let json: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    let http = get(
+        &svc,
+        "/api/v1/projects/shop/trends?metric=issues&window=day",
+    )
+    .json();
+    assert_eq!(json["series"]["issues"], http);
+    let table = cli(&[
+        "trends",
+        "--metric",
+        "issues",
+        "--window",
+        "day",
+        "--project",
+        "shop",
+        "--data-dir",
+        &data,
+    ]);
+    let day = table
+        .lines()
+        .find(|l| l.starts_with("2026-11-05"))
+        .unwrap_or_else(|| panic!("{table}"));
+    let cells: Vec<&str> = day.split_whitespace().collect();
+    // window, builds, value, blocker, critical, major, minor, info
+    assert_eq!(
+        cells,
+        ["2026-11-05", "1", "2", "0", "0", "0", "2", "0"],
+        "{table}"
     );
     svc.stop();
 }
