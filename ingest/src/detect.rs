@@ -44,15 +44,16 @@ pub(crate) fn detect(prefix: &[u8]) -> Result<Format> {
     {
         return Ok(Format::Lcov);
     }
-    if text[0] == b'{'
-        && let Some(format) = crate::jsoncov::detect_json(text)
-    {
-        return Ok(format);
-    }
-    if (text[0] == b'{' || text[0] == b'[')
-        && let Some(format) = crate::quality::detect_json(text)
-    {
-        return Ok(format);
+    if text[0] == b'{' || text[0] == b'[' {
+        let keys = crate::jsoncov::prefix_keys(text);
+        if text[0] == b'{'
+            && let Some(format) = crate::jsoncov::detect_json_by_keys(text, &keys)
+        {
+            return Ok(format);
+        }
+        if let Some(format) = crate::quality::detect_json(text, &keys) {
+            return Ok(format);
+        }
     }
     let what = if text[0] == b'{' || text[0] == b'[' {
         "JSON that is none of the JSON formats read here (coverage.py, istanbul, llvm-cov, SARIF, Code Climate, pylint, ESLint, ruff, bandit)".to_string()

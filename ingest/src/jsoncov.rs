@@ -30,8 +30,13 @@ use crate::warnings::{Oddity, Warnings};
 use crate::json::{Ev, Json};
 
 /// Which JSON coverage format `prefix` (the first bytes of a document starting with `{`) is.
+#[cfg(test)]
 pub(crate) fn detect_json(prefix: &[u8]) -> Option<Format> {
-    let keys = prefix_keys(prefix);
+    detect_json_by_keys(prefix, &prefix_keys(prefix))
+}
+
+/// [`detect_json`] with the prefix's member names read already ([`prefix_keys`]).
+pub(crate) fn detect_json_by_keys(prefix: &[u8], keys: &[PrefixKey]) -> Option<Format> {
     let has = |depth: u8, top: &str, key: &str| {
         keys.iter()
             .any(|k| k.depth == depth && k.top == top && k.key == key)
@@ -109,12 +114,14 @@ pub(crate) fn prefix_keys(prefix: &[u8]) -> Vec<PrefixKey> {
                 // The string's end: the next quote not escaped.
                 let start = i + 1;
                 let mut j = start;
-                while j < prefix.len() && prefix[j] != b'"' {
-                    j += if prefix[j] == b'\\' { 2 } else { 1 };
-                }
-                if j >= prefix.len() {
-                    break;
-                }
+                let end = loop {
+                    match memchr::memchr2(b'"', b'\\', prefix.get(j..).unwrap_or_default()) {
+                        Some(n) if prefix[j + n] == b'"' => break Some(j + n),
+                        Some(n) => j += n + 2,
+                        None => break None,
+                    }
+                };
+                let Some(j) = end else { break };
                 // Only the names to depth 3 and their short values are kept (and decoded).
                 let raw = &prefix[start..j];
                 let text = || String::from_utf8_lossy(&raw[..raw.len().min(256)]);

@@ -149,8 +149,7 @@ pub(crate) fn at_path<T>(result: Result<T>, path: impl FnOnce() -> String) -> Re
 /// (`messages` and `statistics`), bandit (`results` and `metrics` or `generated_at`); an
 /// array of Code Climate issues (`check_name`), ESLint files (`filePath`) or ruff findings
 /// (`code` and `filename`). An empty array is an empty Code Climate report.
-pub(crate) fn detect_json(prefix: &[u8]) -> Option<Format> {
-    let keys = crate::jsoncov::prefix_keys(prefix);
+pub(crate) fn detect_json(prefix: &[u8], keys: &[crate::jsoncov::PrefixKey]) -> Option<Format> {
     let top = |key: &str| keys.iter().any(|k| k.depth == 1 && k.key == key);
     let item = |key: &str| keys.iter().any(|k| k.depth == 2 && k.key == key);
     let text = prefix
