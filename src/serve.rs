@@ -28,7 +28,7 @@ pub struct Args {
 }
 
 /// Every setting's key, for the `CIMETRICS_*` variables.
-const KEYS: [&str; 18] = [
+const KEYS: [&str; 19] = [
     "bind",
     "data_dir",
     "database_url",
@@ -37,6 +37,7 @@ const KEYS: [&str; 18] = [
     "body_timeout_seconds",
     "stream_above_bytes",
     "cache_results_days",
+    "cache_bytes",
     "build_close_after_seconds",
     "max_windows",
     "public_read",

@@ -18,6 +18,11 @@
 //!   further back read the store ([`Snapshot::results_between`] returns `None`). Build-level
 //!   series (success rate, pass rate from build totals, coverage, duration) cover the whole
 //!   history at any age.
+//! - **One budget for all projects.** The snapshots together hold at most `cache_bytes`
+//!   (their frames' estimated size and the build summaries'): past it, the projects read
+//!   least recently are dropped, and read again from the store when next asked. A project
+//!   larger than the whole budget is still answered, from a snapshot made for the question
+//!   and dropped after it.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -63,6 +68,8 @@ pub struct Snapshot {
     /// to skip the filter that replaces a re-completed build's rows, so a stale id costs a
     /// no-op filter at most.
     cached_builds: Arc<HashSet<i64>>,
+    /// [`Snapshot::estimated_bytes`].
+    bytes: u64,
 }
 
 impl Snapshot {
@@ -100,24 +107,124 @@ impl Snapshot {
     pub fn cached_results(&self) -> usize {
         self.results.height()
     }
+
+    /// About how much memory the snapshot holds (measured when it was made).
+    pub fn estimated_bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    /// Its frames' estimated size, and the build summaries with their ids and strings.
+    fn measure(&self) -> u64 {
+        let frames = [&self.builds, &self.counts, &self.coverage, &self.results]
+            .iter()
+            .map(|f| f.estimated_size())
+            .sum::<usize>();
+        let summaries = self
+            .summaries
+            .iter()
+            .map(|s| {
+                std::mem::size_of::<BuildSummary>()
+                    + s.ci_build_id.capacity()
+                    + s.build.branch.capacity()
+                    + s.build.commit.capacity()
+                    + s.build.status.capacity()
+            })
+            .sum::<usize>();
+        // The id index and the set of cached builds: about 32 bytes an entry each.
+        let indexes = 32 * (self.by_id.len() + self.cached_builds.len());
+        (frames + summaries + indexes) as u64
+    }
 }
 
 /// One project's place in the cache: its latest snapshot, behind a lock held while it
 /// refreshes (so one reader refreshes and the others wait for its result).
 type Slot = Arc<tokio::sync::Mutex<Option<Arc<Snapshot>>>>;
 
-/// The cache of every project read so far.
+/// One project's entry: its slot, when it was last read, and the size of its snapshot.
+#[derive(Default)]
+struct Entry {
+    slot: Slot,
+    last_read: u64,
+    bytes: u64,
+}
+
+/// The projects in the cache, and a clock of reads for least-recently-used eviction.
+#[derive(Default)]
+struct Projects {
+    entries: HashMap<i64, Entry>,
+    clock: u64,
+}
+
+/// The default memory budget of the cache, all projects together: 512 MiB.
+pub const DEFAULT_CACHE_BYTES: u64 = 512 << 20;
+
+/// The cache of the projects read recently, within one memory budget.
 pub struct HistoryCache {
     results_days: u32,
-    projects: std::sync::Mutex<HashMap<i64, Slot>>,
+    budget_bytes: u64,
+    projects: std::sync::Mutex<Projects>,
 }
 
 impl HistoryCache {
-    /// A cache keeping raw results for the last `results_days` days of each history.
+    /// A cache keeping raw results for the last `results_days` days of each history, within
+    /// [`DEFAULT_CACHE_BYTES`].
     pub fn new(results_days: u32) -> Self {
         HistoryCache {
             results_days,
-            projects: std::sync::Mutex::new(HashMap::new()),
+            budget_bytes: DEFAULT_CACHE_BYTES,
+            projects: std::sync::Mutex::default(),
+        }
+    }
+
+    /// The snapshots of all projects together keep to `bytes` (least recently read dropped
+    /// first).
+    pub fn with_budget(mut self, bytes: u64) -> Self {
+        self.budget_bytes = bytes;
+        self
+    }
+
+    /// How many projects have a snapshot in memory, and their estimated bytes together.
+    pub fn usage(&self) -> (usize, u64) {
+        let projects = self.lock();
+        let held = projects.entries.values().filter(|e| e.bytes > 0);
+        held.fold((0, 0), |(n, b), e| (n + 1, b + e.bytes))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Projects> {
+        self.projects
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Notes `project_id`'s snapshot size after a read, and drops the snapshots read least
+    /// recently (this one too, last, when it alone is over the budget) until the rest fit.
+    fn keep_within_budget(&self, project_id: i64, bytes: u64) {
+        let mut projects = self.lock();
+        projects.clock += 1;
+        let now = projects.clock;
+        if let Some(entry) = projects.entries.get_mut(&project_id) {
+            entry.last_read = now;
+            entry.bytes = bytes;
+        }
+        let mut total: u64 = projects.entries.values().map(|e| e.bytes).sum();
+        while total > self.budget_bytes {
+            let Some((&id, _)) = projects
+                .entries
+                .iter()
+                .filter(|(_, e)| e.bytes > 0)
+                .min_by_key(|(id, e)| (**id == project_id, e.last_read))
+            else {
+                break;
+            };
+            let Some(entry) = projects.entries.get_mut(&id) else {
+                break;
+            };
+            total -= entry.bytes;
+            entry.bytes = 0;
+            // A slot being refreshed is left alone: its reader notes its size when done.
+            if let Ok(mut snapshot) = entry.slot.try_lock() {
+                *snapshot = None;
+            }
         }
     }
 
@@ -127,11 +234,8 @@ impl HistoryCache {
     /// The store fails.
     pub async fn snapshot(&self, store: &Store, project_id: i64) -> Result<Arc<Snapshot>, Error> {
         let slot = {
-            let mut map = self
-                .projects
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            map.entry(project_id).or_default().clone()
+            let mut projects = self.lock();
+            projects.entries.entry(project_id).or_default().slot.clone()
         };
         let version = store.history_version(project_id).await?;
         // One refresh at a time per project; readers that queue behind it find it fresh.
@@ -139,13 +243,18 @@ impl HistoryCache {
         if let Some(current) = guard.as_ref()
             && current.version == version
         {
-            return Ok(current.clone());
+            let current = current.clone();
+            drop(guard);
+            self.keep_within_budget(project_id, current.estimated_bytes());
+            return Ok(current);
         }
         let next = Arc::new(
             self.refresh(store, project_id, version, guard.take())
                 .await?,
         );
         *guard = Some(next.clone());
+        drop(guard);
+        self.keep_within_budget(project_id, next.estimated_bytes());
         Ok(next)
     }
 
@@ -228,7 +337,7 @@ impl HistoryCache {
             .enumerate()
             .map(|(i, s)| (s.build.build_id, i))
             .collect();
-        Ok(Snapshot {
+        let mut snapshot = Snapshot {
             summaries: Arc::new(summaries),
             by_id: Arc::new(by_id),
             version,
@@ -239,7 +348,10 @@ impl HistoryCache {
             results_from_ms,
             latest_ms,
             cached_builds: Arc::new(cached_builds),
-        })
+            bytes: 0,
+        };
+        snapshot.bytes = snapshot.measure();
+        Ok(snapshot)
     }
 }
 

@@ -53,6 +53,9 @@ pub struct Settings {
     pub stream_above_bytes: u64,
     /// Days of raw results kept in memory per project (older periods read the database).
     pub cache_results_days: u32,
+    /// Memory for the projects' histories in memory, all projects together (bytes): past
+    /// it, the projects read least recently are dropped and read again when asked.
+    pub cache_bytes: u64,
     /// A build with all its shards in finishes once no report has come for this long
     /// (seconds), unless its CI says it is over first (0: with its last shard's report).
     pub build_close_after_seconds: u64,
@@ -89,6 +92,7 @@ impl Default for Settings {
             body_timeout_seconds: 60,
             stream_above_bytes: 16 << 20,
             cache_results_days: 120,
+            cache_bytes: cimetrics_history::cache::DEFAULT_CACHE_BYTES,
             build_close_after_seconds: 600,
             max_windows: 3_700,
             public_read: true,
@@ -230,7 +234,9 @@ pub async fn start(
     let state = web::Data::new(State {
         analytics: Analytics(Some(analytics)),
         history: Arc::new(
-            History::new(store, settings.cache_results_days).with_max_windows(settings.max_windows),
+            History::new(store, settings.cache_results_days)
+                .with_max_windows(settings.max_windows)
+                .with_cache_bytes(settings.cache_bytes),
         ),
         stats: Stats::default(),
         spool,

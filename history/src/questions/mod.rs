@@ -81,6 +81,19 @@ impl History {
         }
     }
 
+    /// The snapshots of all projects together keep to `bytes` of memory (default
+    /// [`DEFAULT_CACHE_BYTES`](crate::cache::DEFAULT_CACHE_BYTES)); the projects read least
+    /// recently are dropped first and read from the store when asked again.
+    pub fn with_cache_bytes(mut self, bytes: u64) -> History {
+        self.cache = self.cache.with_budget(bytes);
+        self
+    }
+
+    /// How many projects have a snapshot in memory, and their estimated bytes together.
+    pub fn cache_usage(&self) -> (usize, u64) {
+        self.cache.usage()
+    }
+
     /// A trend answers at most `n` windows (3,700 by default: ten years of days); asking for
     /// more is [`Error::Invalid`], naming the limit.
     pub fn with_max_windows(mut self, n: u32) -> History {

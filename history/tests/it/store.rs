@@ -526,3 +526,116 @@ async fn postgres_over_tls_works_with_sslmode_require() {
             .expect("pg_stat_ssl");
     assert!(encrypted, "the connection is encrypted");
 }
+
+/// Many projects read round-robin under a budget smaller than one of them give the same
+/// answers as with no budget; under it the cache holds what fits, and drops the projects read
+/// least recently first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn projects_under_a_small_cache_budget_answer_as_with_no_budget() {
+    use cimetrics_history::History;
+    use cimetrics_history::cache::DAY_MS;
+    for (backend, store) in stores().await {
+        let mut projects = Vec::new();
+        for p in 0..4 {
+            let project = store.create_project(&format!("p{p}")).await.unwrap();
+            // Build i of project p: tests t0..t4, t1 failing in odd builds (flaky by flips),
+            // one file's coverage growing with i.
+            for i in 0..6 {
+                let cases: Vec<(String, &str)> = (0..5)
+                    .map(|t| {
+                        let failed = t == 1 && i % 2 == 1 || t == p;
+                        (format!("t{t}"), if failed { "failed" } else { "passed" })
+                    })
+                    .collect();
+                let cases: Vec<(&str, &str)> =
+                    cases.iter().map(|(n, s)| (n.as_str(), *s)).collect();
+                let id = format!("b{i}");
+                let at = 100 * DAY_MS + i64::from(i) * DAY_MS + i64::from(p) * 1000;
+                send(
+                    &store,
+                    project.id,
+                    &meta(&id, 2, at),
+                    1,
+                    "j.xml",
+                    &junit(&cases),
+                )
+                .await
+                .unwrap();
+                let lines: Vec<(u32, u32)> = (1..=10).map(|l| (l, u32::from(l <= i + 3))).collect();
+                send(
+                    &store,
+                    project.id,
+                    &meta(&id, 2, at),
+                    2,
+                    "c.info",
+                    &lcov("src/a.rs", &lines),
+                )
+                .await
+                .unwrap();
+            }
+            projects.push(project);
+        }
+        let unbounded = History::new(store.clone(), 120).with_cache_bytes(u64::MAX);
+        let expected = answers(&unbounded, &projects).await;
+        let (held, bytes) = unbounded.cache_usage();
+        assert_eq!(held, 4, "{backend}: with no budget every project stays");
+        let one = bytes / 4;
+        // Smaller than one project: nothing stays, every answer reads the store.
+        let tiny = History::new(store.clone(), 120).with_cache_bytes(1);
+        assert_eq!(
+            answers(&tiny, &projects).await,
+            expected,
+            "{backend}: a 1-byte budget"
+        );
+        assert_eq!(tiny.cache_usage(), (0, 0), "{backend}");
+        // About two projects: the two read last stay.
+        let two = History::new(store.clone(), 120).with_cache_bytes(one * 5 / 2);
+        assert_eq!(
+            answers(&two, &projects).await,
+            expected,
+            "{backend}: a budget of two projects"
+        );
+        let (held, bytes) = two.cache_usage();
+        assert_eq!(held, 2, "{backend}: {bytes} bytes held, {one} per project");
+        assert!(bytes <= one * 5 / 2, "{backend}");
+    }
+}
+
+/// The answers of `history` to every question for `projects`, round-robin, twice (a project
+/// dropped from the cache is read again).
+async fn answers(
+    history: &cimetrics_history::History,
+    projects: &[cimetrics_history::store::Project],
+) -> Vec<serde_json::Value> {
+    use cimetrics_history::questions::{FlakyParams, Metric, SlowestParams, TrendParams};
+    let mut out = Vec::new();
+    for _ in 0..2 {
+        for project in projects {
+            for metric in [Metric::SuccessRate, Metric::Coverage, Metric::PassRate] {
+                let params = TrendParams {
+                    metric,
+                    window: cimetrics_metrics::Window::Day,
+                    time_zone: "UTC".into(),
+                    branch: None,
+                    from: None,
+                    to: None,
+                };
+                let t = history.trend(project, &params).await.unwrap();
+                out.push(serde_json::to_value(t).unwrap());
+            }
+            let flaky = history
+                .flaky(project, &FlakyParams::default())
+                .await
+                .unwrap();
+            out.push(serde_json::to_value(flaky).unwrap());
+            let slowest = history
+                .slowest(project, &SlowestParams::default())
+                .await
+                .unwrap();
+            out.push(serde_json::to_value(slowest).unwrap());
+            let score = history.score(project, None, 30).await.unwrap();
+            out.push(serde_json::to_value(score).unwrap());
+        }
+    }
+    out
+}
