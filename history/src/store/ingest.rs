@@ -886,7 +886,9 @@ fn failure_message(outcome: &cimetrics_ingest::Outcome) -> Option<String> {
     Some(text[..end].to_owned())
 }
 
-/// Adds the ids of the stored tests among `hashes` to `ids`.
+/// Adds the ids of the stored tests among `hashes` to `ids`: in one statement, the hashes
+/// given as one JSON array and the ids coming back as one `hash:id,...` text (a row per test
+/// would cross from the database's thread one at a time).
 async fn select_test_ids(
     tx: &mut AnyConnection,
     sqlite: bool,
@@ -894,22 +896,52 @@ async fn select_test_ids(
     hashes: &[i64],
     ids: &mut HashMap<i64, i64>,
 ) -> Result<()> {
-    for chunk in hashes.chunks(CHUNK) {
-        let sql = format!(
-            "SELECT key_hash, id FROM tests WHERE project_id = {} AND key_hash IN ({})",
-            placeholders(sqlite, 1, 1),
-            placeholders(sqlite, chunk.len(), 2)
-        );
-        let mut binds = vec![Bind::I(project_id)];
-        binds.extend(chunk.iter().map(|h| Bind::I(*h)));
-        for row in bind_all(sqlx::query(AssertSqlSafe(sql)), binds)
-            .fetch_all(&mut *tx)
-            .await?
-        {
-            ids.insert(row.try_get(0)?, row.try_get(1)?);
-        }
+    if hashes.is_empty() {
+        return Ok(());
+    }
+    let sql = if sqlite {
+        "SELECT group_concat(key_hash || ':' || id) FROM tests \
+         WHERE project_id = ? AND key_hash IN (SELECT value FROM json_each(?))"
+    } else {
+        "SELECT string_agg(key_hash::text || ':' || id::text, ',') FROM tests \
+         WHERE project_id = $1 AND key_hash IN (SELECT json_array_elements_text($2::json)::bigint)"
+    };
+    let packed: Option<String> = sqlx::query_scalar(sql)
+        .bind(project_id)
+        .bind(json_list(hashes))
+        .fetch_one(&mut *tx)
+        .await?;
+    for pair in packed
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .filter(|p| !p.is_empty())
+    {
+        let parsed = pair
+            .split_once(':')
+            .and_then(|(h, id)| Some((h.parse().ok()?, id.parse().ok()?)));
+        let Some((hash, id)) = parsed else {
+            return Err(Error::Invalid(format!(
+                "a test id pair {pair:?} does not read"
+            )));
+        };
+        ids.insert(hash, id);
     }
     Ok(())
+}
+
+/// `[1,2,3]`: integers as one JSON array, one parameter however many.
+fn json_list(values: &[i64]) -> String {
+    let mut s = String::with_capacity(values.len() * 21 + 2);
+    s.push('[');
+    for (i, v) in values.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        s.push_str(&v.to_string());
+    }
+    s.push(']');
+    s
 }
 
 /// The same merge as the SQL above, for two results of one identity inside one report.
