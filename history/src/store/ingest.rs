@@ -908,7 +908,8 @@ async fn select_test_ids(
     };
     let packed: Option<String> = sqlx::query_scalar(sql)
         .bind(project_id)
-        .bind(json_list(hashes))
+        // A list of integers always serialises.
+        .bind(serde_json::to_string(hashes).unwrap_or_default())
         .fetch_one(&mut *tx)
         .await?;
     for pair in packed
@@ -928,20 +929,6 @@ async fn select_test_ids(
         ids.insert(hash, id);
     }
     Ok(())
-}
-
-/// `[1,2,3]`: integers as one JSON array, one parameter however many.
-fn json_list(values: &[i64]) -> String {
-    let mut s = String::with_capacity(values.len() * 21 + 2);
-    s.push('[');
-    for (i, v) in values.iter().enumerate() {
-        if i > 0 {
-            s.push(',');
-        }
-        s.push_str(&v.to_string());
-    }
-    s.push(']');
-    s
 }
 
 /// The same merge as the SQL above, for two results of one identity inside one report.
