@@ -202,10 +202,7 @@ impl Json {
                 return Ok(false);
             }
             let buf = self.source.buffered();
-            let n = buf
-                .iter()
-                .position(|&b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
-                .unwrap_or(buf.len());
+            let n = buf.iter().position(|&b| !is_ws(b)).unwrap_or(buf.len());
             let all = n == buf.len();
             self.source.consume(n);
             if !all {
@@ -688,7 +685,7 @@ impl Json {
     fn at_value(&mut self) -> Result<bool> {
         // Most values follow their comma or colon directly, in the buffer.
         let b = match self.source.buffered().first() {
-            Some(&b) if !matches!(b, b' ' | b'\t' | b'\n' | b'\r') => b,
+            Some(&b) if !is_ws(b) => b,
             _ => {
                 if !self.skip_ws()? {
                     return Ok(false);
@@ -703,7 +700,7 @@ impl Json {
                 self.source.consume(1);
                 self.state = State::Value;
                 match self.source.buffered().first() {
-                    Some(&b) if !matches!(b, b' ' | b'\t' | b'\n' | b'\r') => Ok(true),
+                    Some(&b) if !is_ws(b) => Ok(true),
                     _ => self.skip_ws(),
                 }
             }
@@ -769,6 +766,29 @@ impl Json {
     pub(crate) fn position(&self) -> Position {
         self.source.current_position()
     }
+}
+
+/// JSON's white space.
+#[inline]
+pub(crate) fn is_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+/// The text of a string's content `raw` (between its quotes, its escapes checked): decoded by
+/// the tokenizer, so a tape's strings read as the event parser reads them (a lone surrogate as
+/// U+FFFD).
+pub(crate) fn decode_string(raw: &str) -> String {
+    let mut quoted = Vec::with_capacity(raw.len() + 2);
+    quoted.push(b'"');
+    quoted.extend_from_slice(raw.as_bytes());
+    quoted.push(b'"');
+    let limits = Limits::default();
+    let decoded = Source::open(std::io::Cursor::new(quoted), limits).and_then(|source| {
+        let mut json = Json::new(source, Format::Sarif, limits);
+        json.next(true).map(|_| json.text().to_owned())
+    });
+    // The scan checked the escapes: the tokenizer reads them.
+    decoded.unwrap_or_else(|_| raw.to_owned())
 }
 
 /// A small JSON value, read whole: one item of a streamed document (a SARIF result, an ESLint

@@ -19,7 +19,7 @@ pub(crate) enum Kind {
     Array,
     /// A string without escapes: its text is its bytes.
     Str,
-    /// A string with escapes, decoded when read.
+    /// A string with escapes, decoded when read (by the tokenizer: one decoder for both).
     Escaped,
     Num,
     True,
@@ -259,7 +259,7 @@ impl<'a, const KEEP: bool> Scan<'a, KEEP> {
 
     #[inline(always)]
     fn ws(&mut self) {
-        while matches!(self.at(self.i), b' ' | b'\n' | b'\r' | b'\t') {
+        while super::is_ws(self.at(self.i)) {
             self.i += 1;
         }
     }
@@ -611,7 +611,7 @@ impl<'t> Item<'t> {
         match self.kind() {
             // Checked as UTF-8 by the scan.
             Kind::Str => Some(Cow::Borrowed(self.raw())),
-            Kind::Escaped => Some(Cow::Owned(unescape(self.raw().as_bytes()))),
+            Kind::Escaped => Some(Cow::Owned(super::decode_string(self.raw()))),
             _ => None,
         }
     }
@@ -648,56 +648,4 @@ impl<'t> Item<'t> {
     pub(crate) fn is_nonempty_array(&self) -> bool {
         self.kind() == Kind::Array && self.elements().next().is_some()
     }
-}
-
-/// The text of a string whose escapes the scan checked: as the event parser decodes it, a
-/// lone surrogate as U+FFFD.
-fn unescape(raw: &[u8]) -> String {
-    let mut out = String::with_capacity(raw.len());
-    let mut i = 0;
-    let hex4 = |i: usize| {
-        std::str::from_utf8(&raw[i..i + 4])
-            .ok()
-            .and_then(|h| u32::from_str_radix(h, 16).ok())
-            .unwrap_or(0xFFFD)
-    };
-    while i < raw.len() {
-        let Some(n) = memchr::memchr(b'\\', &raw[i..]) else {
-            out.push_str(&String::from_utf8_lossy(&raw[i..]));
-            break;
-        };
-        out.push_str(&String::from_utf8_lossy(&raw[i..i + n]));
-        i += n + 1;
-        let c = match raw[i] {
-            b'b' => '\u{8}',
-            b'f' => '\u{c}',
-            b'n' => '\n',
-            b'r' => '\r',
-            b't' => '\t',
-            b'u' => {
-                let unit = hex4(i + 1);
-                i += 4;
-                if !(0xD800..=0xDBFF).contains(&unit) {
-                    char::from_u32(unit).unwrap_or('\u{FFFD}')
-                } else if raw[i + 1..].starts_with(b"\\u") {
-                    // A high surrogate and the escape after it: a pair, or two bad halves.
-                    let low = hex4(i + 3);
-                    i += 6;
-                    if (0xDC00..=0xDFFF).contains(&low) {
-                        let code = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00);
-                        char::from_u32(code).unwrap_or('\u{FFFD}')
-                    } else {
-                        out.push('\u{FFFD}');
-                        char::from_u32(low).unwrap_or('\u{FFFD}')
-                    }
-                } else {
-                    '\u{FFFD}'
-                }
-            }
-            other => other as char,
-        };
-        out.push(c);
-        i += 1;
-    }
-    out
 }
