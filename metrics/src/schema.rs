@@ -25,6 +25,7 @@
 //! left out by the caller.
 
 use polars::prelude::*;
+use polars_arrow::bitmap::Bitmap;
 
 use crate::Result;
 
@@ -158,38 +159,96 @@ pub fn builds_frame(rows: &[BuildRow]) -> Result<DataFrame> {
     Ok(DataFrame::new(rows.len(), columns)?)
 }
 
+/// The results frame's columns as plain vectors, for building the frame without a row type
+/// in between (the history cache fills them a build at a time): each column becomes its
+/// polars array in one move, the status by gathering from the four status names.
+#[derive(Debug, Default)]
+pub struct ResultColumns {
+    /// [`BUILD_ID`].
+    pub build_id: Vec<i64>,
+    /// [`TEST_ID`].
+    pub test_id: Vec<i64>,
+    /// [`STATUS`], as an index into [`TEST_STATUSES`].
+    pub status: Vec<IdxSize>,
+    /// [`FLAKY`].
+    pub flaky: Vec<bool>,
+    /// [`ATTEMPTS`].
+    pub attempts: Vec<u32>,
+    /// [`DURATION_S`], where `timed`.
+    pub duration_s: Vec<f64>,
+    /// Whether the row has a duration (`duration_s` is null where not).
+    pub timed: Vec<bool>,
+}
+
+/// The test statuses, in the order [`ResultColumns`] numbers them.
+pub const TEST_STATUSES: [&str; 4] = [PASSED, FAILED, ERRORED, SKIPPED];
+
+impl ResultColumns {
+    /// Empty columns with room for `rows`.
+    pub fn with_capacity(rows: usize) -> ResultColumns {
+        ResultColumns {
+            build_id: Vec::with_capacity(rows),
+            test_id: Vec::with_capacity(rows),
+            status: Vec::with_capacity(rows),
+            flaky: Vec::with_capacity(rows),
+            attempts: Vec::with_capacity(rows),
+            duration_s: Vec::with_capacity(rows),
+            timed: Vec::with_capacity(rows),
+        }
+    }
+
+    /// Adds one row (a status not among [`TEST_STATUSES`] is `skipped`).
+    pub fn push(&mut self, row: &ResultRow) {
+        let status = TEST_STATUSES
+            .iter()
+            .position(|s| *s == row.status)
+            .unwrap_or(3);
+        self.build_id.push(row.build_id);
+        self.test_id.push(row.test_id);
+        self.status.push(status as IdxSize);
+        self.flaky.push(row.flaky);
+        self.attempts.push(row.attempts);
+        self.duration_s.push(row.duration_s.unwrap_or(0.0));
+        self.timed.push(row.duration_s.is_some());
+    }
+
+    /// The results frame.
+    ///
+    /// # Errors
+    /// Columns of different lengths; a status index past [`TEST_STATUSES`].
+    pub fn into_frame(self) -> Result<DataFrame> {
+        let rows = self.build_id.len();
+        let names = StringChunked::from_slice(STATUS.into(), &TEST_STATUSES);
+        let status = names.take(self.status.as_slice())?;
+        let validity = self
+            .timed
+            .iter()
+            .any(|t| !t)
+            .then(|| Bitmap::from_iter(self.timed.iter().copied()));
+        let duration =
+            Float64Chunked::from_vec_validity(DURATION_S.into(), self.duration_s, validity);
+        let columns = vec![
+            Column::new(BUILD_ID.into(), self.build_id),
+            Column::new(TEST_ID.into(), self.test_id),
+            status.into_column(),
+            Column::new(FLAKY.into(), self.flaky),
+            Column::new(ATTEMPTS.into(), self.attempts),
+            duration.into_column(),
+        ];
+        Ok(DataFrame::new(rows, columns)?)
+    }
+}
+
 /// The results frame from rows.
 ///
 /// # Errors
 /// Only if polars cannot build the frame.
 pub fn results_frame(rows: &[ResultRow]) -> Result<DataFrame> {
-    let columns = vec![
-        Column::new(
-            BUILD_ID.into(),
-            rows.iter().map(|r| r.build_id).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            TEST_ID.into(),
-            rows.iter().map(|r| r.test_id).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            STATUS.into(),
-            rows.iter().map(|r| r.status).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            FLAKY.into(),
-            rows.iter().map(|r| r.flaky).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            ATTEMPTS.into(),
-            rows.iter().map(|r| r.attempts).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            DURATION_S.into(),
-            rows.iter().map(|r| r.duration_s).collect::<Vec<_>>(),
-        ),
-    ];
-    Ok(DataFrame::new(rows.len(), columns)?)
+    let mut columns = ResultColumns::with_capacity(rows.len());
+    for row in rows {
+        columns.push(row);
+    }
+    columns.into_frame()
 }
 
 /// The coverage frame (build totals) or, with `per_file`, the file coverage frame.
