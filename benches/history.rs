@@ -166,13 +166,16 @@ fn reads(c: &mut Criterion) {
         b.iter(|| {
             let cache = HistoryCache::new(RESULTS_DAYS);
             let snap = rt.block_on(cache.snapshot(&store, pid)).expect("snapshot");
-            black_box(snap.cached_results())
+            black_box(snap.builds.height())
         });
+    });
+    load.bench_function("snapshot_cold_with_results", |b| {
+        b.iter(|| black_box(cold_with_results(&rt, &store, pid)));
     });
     load.finish();
 
     let cache = HistoryCache::new(RESULTS_DAYS);
-    let snap = rt.block_on(cache.snapshot(&store, pid)).expect("snapshot");
+    let snap = cold_with_results(&rt, &store, pid);
     eprintln!(
         "fixture: {} complete builds, {} raw results cached (last {RESULTS_DAYS} days)",
         snap.builds.height(),
@@ -228,6 +231,20 @@ fn reads(c: &mut Criterion) {
         });
     });
     group.finish();
+}
+
+/// A new cache's snapshot of the project, with its raw results read (as the first question
+/// that needs them reads them).
+fn cold_with_results(
+    rt: &tokio::runtime::Runtime,
+    store: &Store,
+    pid: i64,
+) -> std::sync::Arc<cimetrics_history::cache::Snapshot> {
+    let cache = HistoryCache::new(RESULTS_DAYS);
+    let snap = rt.block_on(cache.snapshot(store, pid)).expect("snapshot");
+    rt.block_on(cache.results_between(store, pid, &snap, (snap.results_from_ms, i64::MAX)))
+        .expect("results");
+    snap
 }
 
 criterion_group!(benches, store, reads);

@@ -34,7 +34,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use cimetrics_metrics::polars::prelude::*;
-use cimetrics_metrics::schema::{BRANCH, FINISHED_AT, results_frame};
+use cimetrics_metrics::schema::{BRANCH, FINISHED_AT};
 use cimetrics_metrics::{Table, Value};
 
 pub use self::builds::BuildsParams;
@@ -135,14 +135,9 @@ impl History {
         project: &Project,
         (from, to): (i64, i64),
     ) -> Result<DataFrame> {
-        if let Some(frame) = snapshot.results_between(from, to)? {
-            return Ok(frame);
-        }
-        let history = self
-            .store
-            .history(project.id, None, Some(from), Some(to))
-            .await?;
-        Ok(results_frame(&history.results)?)
+        self.cache
+            .results_between(&self.store, project.id, snapshot, (from, to))
+            .await
     }
 
     /// Each test's identity by its id, for the ids a table's `test_id` column holds.

@@ -43,7 +43,8 @@ pub use ingest::{
 };
 pub use issues::{IssueBuild, IssueTotals, StoredIssue};
 pub use read::{
-    BuildInfo, BuildSummary, BuildTestResult, History, PruneStats, TestName, TestRunRow,
+    BuildInfo, BuildSummary, BuildTestResult, History, PruneStats, StoredResult, TestName,
+    TestRunRow,
 };
 pub use tokens::{TokenGrant, TokenKind, new_token, token_digest};
 

@@ -1,10 +1,23 @@
 //! Reading history back as rows for the metrics, and pruning raw results into rollups.
 
 use cimetrics_metrics::schema::{self, BuildRow, CoverageRow, ResultRow};
+use futures_util::TryStreamExt;
 use sqlx::{AssertSqlSafe, Row};
 
 use super::ingest::{ERRORED, FAILED, PASSED, SKIPPED};
 use super::{Error, Result, Store};
+
+/// One raw result as [`Store::results_of_builds`] reads it: the metrics' row (its `duration_s`
+/// left `None`), the duration as stored, and the build's finish time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredResult {
+    /// The result, without its duration.
+    pub row: ResultRow,
+    /// Its duration in microseconds, as stored.
+    pub duration_us: Option<i64>,
+    /// Its build's finish time (ms).
+    pub finished_at_ms: i64,
+}
 
 /// A stored build with its totals.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -139,6 +152,46 @@ pub struct PruneStats {
     pub builds: u64,
     /// Raw results deleted.
     pub results: u64,
+}
+
+/// Hands each result of a build packed by [`Store::results_of_builds`] to `each`.
+fn unpack(
+    build_id: i64,
+    finished_at_ms: i64,
+    [tests, codes, durations]: &[Option<String>; 3],
+    each: &mut impl FnMut(StoredResult),
+) -> Result<()> {
+    let bad = || {
+        let what = format!("build {build_id}: its packed results do not read");
+        Error::Database(sqlx::Error::Decode(what.into()))
+    };
+    fn split(text: &Option<String>) -> std::str::Split<'_, char> {
+        text.as_deref().unwrap_or("").split(',')
+    }
+    let (mut codes, mut durations) = (split(codes), split(durations));
+    for test in split(tests).filter(|t| !t.is_empty()) {
+        let code: i64 = codes.next().and_then(|c| c.parse().ok()).ok_or_else(bad)?;
+        let duration_us = match durations.next().ok_or_else(bad)? {
+            "n" => None,
+            d => Some(d.parse().map_err(|_| bad())?),
+        };
+        each(StoredResult {
+            finished_at_ms,
+            row: ResultRow {
+                build_id,
+                test_id: test.parse().map_err(|_| bad())?,
+                status: status_name(code & 3),
+                flaky: code & 4 != 0,
+                attempts: u32::try_from(code >> 3).unwrap_or(u32::MAX),
+                duration_s: None,
+            },
+            duration_us,
+        });
+    }
+    if codes.next().is_some() || durations.next().is_some() {
+        return Err(bad());
+    }
+    Ok(())
 }
 
 fn status_name(code: i64) -> &'static str {
@@ -441,69 +494,71 @@ impl Store {
             .collect()
     }
 
-    /// The raw results of the complete builds whose history sequence is above `after_seq`
-    /// and that finished at or after `from_ms`, each with its build's finish time (ms).
-    /// Returns them with the highest sequence seen (`after_seq` when none).
+    /// Each raw result of the project's complete builds whose history sequence is in
+    /// `(after_seq, upto_seq]` and that finished in `[from_ms, to_ms)`, handed to `each` as
+    /// it is read (nothing is collected here), build by build in no set order.
     ///
     /// # Errors
     /// The database fails.
-    pub async fn results_since(
+    pub async fn results_of_builds(
         &self,
         project_id: i64,
-        after_seq: i64,
-        from_ms: i64,
-    ) -> Result<(Vec<(ResultRow, i64)>, i64)> {
+        (after_seq, upto_seq): (i64, i64),
+        (from_ms, to_ms): (i64, i64),
+        mut each: impl FnMut(StoredResult),
+    ) -> Result<()> {
         let builds = sqlx::query(
-            "SELECT id, finished_at, history_seq FROM builds WHERE project_id = $1 \
-             AND complete = 1 AND history_seq > $2 AND finished_at >= $3",
+            "SELECT id, finished_at FROM builds WHERE project_id = $1 AND complete = 1 \
+             AND history_seq > $2 AND history_seq <= $3 AND finished_at >= $4 \
+             AND finished_at < $5",
         )
         .bind(project_id)
         .bind(after_seq)
+        .bind(upto_seq)
         .bind(from_ms)
+        .bind(to_ms)
         .fetch_all(&self.pool)
         .await?;
-        let mut max_seq = after_seq;
         let mut finished = std::collections::HashMap::with_capacity(builds.len());
         for r in &builds {
-            let seq: i64 = r.try_get(2)?;
-            max_seq = max_seq.max(seq);
             finished.insert(r.try_get::<i64, _>(0)?, r.try_get::<i64, _>(1)?);
         }
-        let mut out = Vec::new();
         if finished.is_empty() {
-            return Ok((out, max_seq));
+            return Ok(());
         }
-        // Read build by build range (the primary key's order): an index range scan each.
-        let rows = sqlx::query(
-            "SELECT r.build_id, r.test_id, r.status, r.flaky, r.attempts, r.duration_us \
-             FROM test_results r JOIN builds b ON b.id = r.build_id \
-             WHERE b.project_id = $1 AND b.complete = 1 AND b.history_seq > $2 \
-             AND b.finished_at >= $3",
-        )
-        .bind(project_id)
-        .bind(after_seq)
-        .bind(from_ms)
-        .fetch_all(&self.pool)
-        .await?;
-        out.reserve(rows.len());
-        for r in &rows {
-            let build_id: i64 = r.try_get(0)?;
-            let Some(&at) = finished.get(&build_id) else {
-                continue; // completed between the two reads: the next refresh takes it
-            };
-            out.push((
-                ResultRow {
-                    build_id,
-                    test_id: r.try_get(1)?,
-                    status: status_name(r.try_get(2)?),
-                    flaky: r.try_get::<i64, _>(3)? != 0,
-                    attempts: u32::try_from(r.try_get::<i64, _>(4)?).unwrap_or(u32::MAX),
-                    duration_s: r.try_get::<Option<i64>, _>(5)?.map(|us| us as f64 / 1e6),
-                },
-                at,
-            ));
+        // One row per build, its results packed in three texts, comma-separated in the same
+        // order: test ids, `status + 4 flaky + 8 attempts`, and microseconds (`n` for none).
+        // A row per result would cross from the database's thread one at a time, at several
+        // microseconds each. Builds go by id lists, so SQLite groups in index order.
+        let (concat, text) = match self.backend {
+            super::Backend::Sqlite => ("group_concat", ""),
+            super::Backend::Postgres => ("string_agg", "::text"),
+        };
+        let packed = format!(
+            "{concat}(r.test_id{text}, ','), \
+             {concat}((r.status + 4 * r.flaky + 8 * r.attempts){text}, ','), \
+             {concat}(COALESCE(r.duration_us{text}, 'n'), ',')"
+        );
+        let ids: Vec<i64> = finished.keys().copied().collect();
+        for chunk in ids.chunks(100) {
+            let sql = format!(
+                "SELECT r.build_id, {packed} FROM test_results r WHERE r.build_id IN ({}) \
+                 GROUP BY r.build_id",
+                super::ingest::placeholders(self.backend == super::Backend::Sqlite, chunk.len(), 1)
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            let mut rows = query.fetch(&self.pool);
+            while let Some(r) = rows.try_next().await? {
+                let build_id: i64 = r.try_get(0)?;
+                let finished_at_ms = finished.get(&build_id).copied().unwrap_or_default();
+                let texts: [Option<String>; 3] = [r.try_get(1)?, r.try_get(2)?, r.try_get(3)?];
+                unpack(build_id, finished_at_ms, &texts, &mut each)?;
+            }
         }
-        Ok((out, max_seq))
+        Ok(())
     }
 
     /// A build's test results with their identities: failed and errored first, then

@@ -12,37 +12,37 @@
 //!   again in full (one row per build), and only the results of builds whose history
 //!   sequence is above the cached one are read and appended. A build that changed after
 //!   completing has its old rows replaced. A prune (retention) reloads everything.
-//! - **Bounded.** Raw results are kept for the last `results_days` days of the project's
-//!   history (counted back from its latest build, so an imported history of last year works
-//!   the same), sorted by finish time so a time range is a zero-copy slice. Queries reaching
-//!   further back read the store ([`Snapshot::results_between`] returns `None`). Build-level
-//!   series (success rate, pass rate from build totals, coverage, duration) cover the whole
-//!   history at any age.
+//! - **Raw results when first asked for, compactly.** A snapshot is first only the builds,
+//!   so the first answer after a start that needs no raw results (a trend of success rate,
+//!   coverage, duration, pass rate from build totals) waits only for one row per build. The
+//!   raw results of the last `results_days` days of the project's history (counted back
+//!   from its latest build, so an imported history of last year works the same) are read
+//!   the first time a question needs them, and kept as [`results::CachedResults`]: 13 bytes
+//!   a result, build by build, made into a polars frame only for the period asked
+//!   ([`HistoryCache::results_between`]). A period reaching further back is read from the
+//!   store for that question alone.
 //! - **One budget for all projects.** The snapshots together hold at most `cache_bytes`
 //!   (their frames' estimated size and the build summaries'): past it, the projects read
 //!   least recently are dropped, and read again from the store when next asked. A project
 //!   larger than the whole budget is still answered, from a snapshot made for the question
 //!   and dropped after it.
 
-use std::collections::{HashMap, HashSet};
+mod results;
+
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use cimetrics_metrics::polars::prelude::*;
-use cimetrics_metrics::schema::{
-    self, BUILD_ID, CoverageRow, ResultRow, builds_frame, coverage_frame, results_frame,
-};
+use cimetrics_metrics::schema::{BUILD_ID, CoverageRow, builds_frame, coverage_frame};
 
 use crate::Error;
 use crate::store::{BuildSummary, Store};
-
-/// The finish time (ms) beside each cached result, for slicing; never handed out.
-const AT: &str = "_finished_at_ms";
+use results::CachedResults;
 
 /// A day in milliseconds.
 pub const DAY_MS: i64 = 86_400_000;
 
 /// One project's history at one version.
-#[derive(Clone)]
 pub struct Snapshot {
     /// (history sequence, prune epoch) this snapshot reflects.
     pub version: (i64, i64),
@@ -53,9 +53,9 @@ pub struct Snapshot {
     pub counts: DataFrame,
     /// Coverage totals of the builds with coverage (the metrics' coverage frame).
     pub coverage: DataFrame,
-    /// Raw results of builds finished at or after `results_from_ms`, sorted by finish time,
-    /// with the finish time in [`AT`].
-    results: DataFrame,
+    /// Raw results of the builds finished at or after `results_from_ms`, read when first
+    /// asked for.
+    results: tokio::sync::OnceCell<CachedResults>,
     /// Where the cached results begin (ms).
     pub results_from_ms: i64,
     /// The latest finish time of any complete build (ms), if any.
@@ -64,30 +64,47 @@ pub struct Snapshot {
     pub summaries: Arc<Vec<BuildSummary>>,
     /// Index into `summaries` by build id.
     by_id: Arc<HashMap<i64, usize>>,
-    /// Builds whose results are (or were, before the horizon passed them) cached: only used
-    /// to skip the filter that replaces a re-completed build's rows, so a stale id costs a
-    /// no-op filter at most.
-    cached_builds: Arc<HashSet<i64>>,
-    /// [`Snapshot::estimated_bytes`].
+    /// [`Snapshot::estimated_bytes`] without the raw results.
     bytes: u64,
+    /// Answers worked out from this snapshot, by question and parameters: a snapshot is one
+    /// version of the history, so they hold for as long as it is current.
+    worked: std::sync::Mutex<HashMap<String, Arc<dyn std::any::Any + Send + Sync>>>,
 }
 
+/// Answers a snapshot keeps at most (each a metric's table or a few numbers); past it the
+/// map starts again.
+const WORKED_ANSWERS: usize = 256;
+
 impl Snapshot {
-    /// The raw results (the metrics' results frame) of the builds finished in
-    /// `[from_ms, to_ms)`, or `None` when that reaches before the cached range.
+    /// What `work` gives, worked out once for this snapshot under `key` (the question and
+    /// every parameter of it): later calls with the same key get the same value back.
     ///
     /// # Errors
-    /// Only on a malformed cache (a bug).
-    pub fn results_between(&self, from_ms: i64, to_ms: i64) -> Result<Option<DataFrame>, Error> {
-        if from_ms < self.results_from_ms && self.results_from_ms > i64::MIN {
-            return Ok(None);
+    /// `work`'s; an error is not kept.
+    pub async fn once<T, F>(&self, key: String, work: F) -> Result<Arc<T>, Error>
+    where
+        T: Send + Sync + 'static,
+        F: Future<Output = Result<T, Error>>,
+    {
+        let kept = self.worked_answers().get(&key).cloned();
+        if let Some(kept) = kept.and_then(|k| k.downcast::<T>().ok()) {
+            return Ok(kept);
         }
-        let at = self.results.column(AT)?.i64()?;
-        let times = at.cont_slice()?;
-        let lo = times.partition_point(|&t| t < from_ms);
-        let hi = times.partition_point(|&t| t < to_ms);
-        let slice = self.results.slice(lo as i64, hi.saturating_sub(lo));
-        Ok(Some(slice.drop(AT)?))
+        let value = Arc::new(work.await?);
+        let mut worked = self.worked_answers();
+        if worked.len() >= WORKED_ANSWERS {
+            worked.clear();
+        }
+        worked.insert(key, value.clone());
+        Ok(value)
+    }
+
+    fn worked_answers(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<String, Arc<dyn std::any::Any + Send + Sync>>> {
+        self.worked
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// A complete build's totals by its id.
@@ -103,19 +120,20 @@ impl Snapshot {
             .unwrap_or_default()
     }
 
-    /// Number of cached result rows.
+    /// Number of raw results in memory (0 until a question needs them).
     pub fn cached_results(&self) -> usize {
-        self.results.height()
+        self.results.get().map_or(0, CachedResults::rows)
     }
 
-    /// About how much memory the snapshot holds (measured when it was made).
+    /// About how much memory the snapshot holds: its builds as measured when it was made,
+    /// and its raw results once read.
     pub fn estimated_bytes(&self) -> u64 {
-        self.bytes
+        self.bytes + self.results.get().map_or(0, |r| r.bytes() as u64)
     }
 
     /// Its frames' estimated size, and the build summaries with their ids and strings.
     fn measure(&self) -> u64 {
-        let frames = [&self.builds, &self.counts, &self.coverage, &self.results]
+        let frames = [&self.builds, &self.counts, &self.coverage]
             .iter()
             .map(|f| f.estimated_size())
             .sum::<usize>();
@@ -130,8 +148,8 @@ impl Snapshot {
                     + s.build.status.capacity()
             })
             .sum::<usize>();
-        // The id index and the set of cached builds: about 32 bytes an entry each.
-        let indexes = 32 * (self.by_id.len() + self.cached_builds.len());
+        // The id index: about 32 bytes an entry.
+        let indexes = 32 * self.by_id.len();
         (frames + summaries + indexes) as u64
     }
 }
@@ -258,6 +276,42 @@ impl HistoryCache {
         Ok(next)
     }
 
+    /// The raw results (the metrics' results frame) of the builds of `snapshot` finished in
+    /// `[from_ms, to_ms)`: from its cached results (read from the store on the first call),
+    /// or, for a period reaching before them, read from the store for this call alone.
+    ///
+    /// # Errors
+    /// The store fails.
+    pub async fn results_between(
+        &self,
+        store: &Store,
+        project_id: i64,
+        snapshot: &Snapshot,
+        (from_ms, to_ms): (i64, i64),
+    ) -> Result<DataFrame, Error> {
+        let seqs = (0, snapshot.version.0);
+        if from_ms < snapshot.results_from_ms {
+            let period = read(store, project_id, seqs, (from_ms, to_ms)).await?;
+            return period.frame_between(from_ms, to_ms);
+        }
+        let loaded = snapshot.results.initialized();
+        let results = snapshot
+            .results
+            .get_or_try_init(|| {
+                read(
+                    store,
+                    project_id,
+                    seqs,
+                    (snapshot.results_from_ms, i64::MAX),
+                )
+            })
+            .await?;
+        if !loaded {
+            self.keep_within_budget(project_id, snapshot.estimated_bytes());
+        }
+        results.frame_between(from_ms, to_ms)
+    }
+
     async fn refresh(
         &self,
         store: &Store,
@@ -291,47 +345,21 @@ impl HistoryCache {
         }
         let counts = DataFrame::new(with_tests.len(), count_columns)?;
 
-        // Keep the cached results when only new builds arrived (same prune epoch, and the
-        // cached range still begins no later than the new horizon).
-        let reuse = previous.filter(|p| p.version.1 == version.1);
-        let after_seq = reuse.as_ref().map_or(0, |p| p.version.0);
-        let (rows, _) = store
-            .results_since(project_id, after_seq, results_from_ms)
-            .await?;
-        let fresh = results_with_times(&rows)?;
-        let fresh_builds: HashSet<i64> = rows.iter().map(|(r, _)| r.build_id).collect();
-        let (results, cached_builds) = match reuse {
-            Some(p) => {
-                let mut base = p.results.clone();
-                if fresh_builds.iter().any(|b| p.cached_builds.contains(b)) {
-                    base = without_builds(&base, &fresh_builds)?;
-                }
-                let base_max = last_time(&base)?;
-                let fresh_min = first_time(&fresh)?;
-                let mut all = base.vstack(&fresh)?;
-                if matches!((base_max, fresh_min), (Some(a), Some(b)) if b < a) {
-                    all = sort_by_time(&all)?;
-                }
-                all.rechunk_mut();
-                // The horizon moved forward with the latest build: drop what fell behind it
-                // (a build finishing behind it now would not be loaded, so it is not kept).
-                // A zero-copy slice: the next refresh's rechunk frees the rows left behind.
-                let behind = all
-                    .column(AT)?
-                    .i64()?
-                    .cont_slice()?
-                    .partition_point(|&t| t < results_from_ms);
-                let all = all.slice(behind as i64, all.height() - behind);
-                let mut ids: HashSet<i64> = (*p.cached_builds).clone();
-                ids.extend(fresh_builds);
-                (all, ids)
-            }
-            None => {
-                let mut all = sort_by_time(&fresh)?;
-                all.rechunk_mut();
-                (all, fresh_builds)
-            }
-        };
+        // Keep the raw results already read when only new builds arrived (same prune
+        // epoch), adding those completed since; otherwise they are read when next needed.
+        let results = tokio::sync::OnceCell::new();
+        if let Some(p) = previous.filter(|p| p.version.1 == version.1)
+            && let Some(cached) = p.results.get()
+        {
+            let mut fresh = cached.fresh();
+            let seqs = (p.version.0, version.0);
+            store
+                .results_of_builds(project_id, seqs, (results_from_ms, i64::MAX), |r| {
+                    fresh.add(&r);
+                })
+                .await?;
+            let _ = results.set(cached.updated(fresh, results_from_ms));
+        }
         let by_id = summaries
             .iter()
             .enumerate()
@@ -347,44 +375,26 @@ impl HistoryCache {
             results,
             results_from_ms,
             latest_ms,
-            cached_builds: Arc::new(cached_builds),
             bytes: 0,
+            worked: std::sync::Mutex::default(),
         };
         snapshot.bytes = snapshot.measure();
         Ok(snapshot)
     }
 }
 
-fn results_with_times(rows: &[(ResultRow, i64)]) -> Result<DataFrame, Error> {
-    let plain: Vec<ResultRow> = rows.iter().map(|(r, _)| r.clone()).collect();
-    let mut frame = results_frame(&plain)?;
-    frame.with_column(Column::new(
-        AT.into(),
-        rows.iter().map(|(_, t)| *t).collect::<Vec<_>>(),
-    ))?;
-    Ok(frame)
-}
-
-fn sort_by_time(frame: &DataFrame) -> Result<DataFrame, Error> {
-    Ok(frame.sort(
-        [AT, BUILD_ID],
-        SortMultipleOptions::default().with_maintain_order(true),
-    )?)
-}
-
-fn first_time(frame: &DataFrame) -> Result<Option<i64>, Error> {
-    Ok(schema::first(frame.column(AT)?.i64()?))
-}
-
-fn last_time(frame: &DataFrame) -> Result<Option<i64>, Error> {
-    let at = frame.column(AT)?.i64()?;
-    Ok(at.len().checked_sub(1).and_then(|i| at.get(i)))
-}
-
-fn without_builds(frame: &DataFrame, builds: &HashSet<i64>) -> Result<DataFrame, Error> {
-    let ids = frame.column(BUILD_ID)?.i64()?;
-    let keep: BooleanChunked = (0..ids.len())
-        .map(|i| ids.get(i).is_none_or(|b| !builds.contains(&b)))
-        .collect();
-    Ok(frame.filter(&keep)?)
+/// The results of the project's complete builds with a history sequence in `seqs`, finished
+/// in `period`.
+async fn read(
+    store: &Store,
+    project_id: i64,
+    seqs: (i64, i64),
+    period: (i64, i64),
+) -> Result<CachedResults, Error> {
+    let empty = CachedResults::default();
+    let mut fresh = empty.fresh();
+    store
+        .results_of_builds(project_id, seqs, period, |r| fresh.add(&r))
+        .await?;
+    Ok(empty.updated(fresh, period.0))
 }
