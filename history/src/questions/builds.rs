@@ -352,28 +352,10 @@ impl History {
         let score = match last_days(&snapshot, days) {
             None => cimetrics_metrics::score(&Default::default(), &weights),
             Some(period) => {
-                let results = self.results(&snapshot, project, period).await?;
-                let mut inputs = cimetrics_metrics::score_inputs(
-                    in_period(builds_of(&snapshot, branch), period),
-                    results.lazy(),
-                    snapshot.coverage.clone().lazy(),
-                    &FlakyConfig::default(),
-                )?;
-                // The code-quality score of the period's latest build with a code-quality
-                // report on the branch (version 2).
-                inputs.code_quality = self
-                    .code_quality_of_builds(project, &snapshot, super::Metric::CodeQuality)
-                    .await?
-                    .into_iter()
-                    .filter_map(|(id, q)| {
-                        let s = snapshot.summary(id)?;
-                        let at = s.build.finished_at_ms;
-                        (at >= period.0
-                            && at < period.1
-                            && branch.is_none_or(|b| s.build.branch == b))
-                        .then_some(q)
-                    })
-                    .next_back();
+                let key = format!("score inputs over {days} days of {branch:?}");
+                let inputs = snapshot
+                    .once(key, self.score_inputs(project, &snapshot, branch, period))
+                    .await?;
                 cimetrics_metrics::score(&inputs, &weights)
             }
         };
@@ -397,6 +379,38 @@ impl History {
                 })
                 .collect(),
         })
+    }
+
+    /// The score inputs of `period` on `branch` ([`cimetrics_metrics::score_inputs`]), with
+    /// the code-quality score of the period's latest build with a code-quality report.
+    async fn score_inputs(
+        &self,
+        project: &Project,
+        snapshot: &Snapshot,
+        branch: Option<&str>,
+        period: (i64, i64),
+    ) -> Result<cimetrics_metrics::ScoreInputs> {
+        let results = self.results(snapshot, project, period).await?;
+        let mut inputs = cimetrics_metrics::score_inputs(
+            in_period(builds_of(snapshot, branch), period),
+            results.lazy(),
+            snapshot.coverage.clone().lazy(),
+            &FlakyConfig::default(),
+        )?;
+        // The code-quality score of the period's latest build with a code-quality
+        // report on the branch (version 2).
+        inputs.code_quality = self
+            .code_quality_of_builds(project, snapshot, super::Metric::CodeQuality)
+            .await?
+            .into_iter()
+            .filter_map(|(id, q)| {
+                let s = snapshot.summary(id)?;
+                let at = s.build.finished_at_ms;
+                (at >= period.0 && at < period.1 && branch.is_none_or(|b| s.build.branch == b))
+                    .then_some(q)
+            })
+            .next_back();
+        Ok(inputs)
     }
 }
 

@@ -1,6 +1,8 @@
 //! Questions about tests: flaky, slowest, failing now, duration regressions, one test's
 //! history.
 
+use std::sync::Arc;
+
 use cimetrics_metrics::polars::prelude::*;
 use cimetrics_metrics::schema::{ResultRow, TEST_ID, builds_frame, results_frame};
 use cimetrics_metrics::{FlakyConfig, SlowestBy, Table, Value};
@@ -85,13 +87,29 @@ impl Default for FailingParams {
 
 impl History {
     /// A results metric over the last `days` days of `branch`: `f(results, builds)`, or the
-    /// metric over nothing (its own empty output) when there is no history.
+    /// metric over nothing (its own empty output) when there is no history. Worked out once
+    /// per snapshot for each `metric` (the metric's name and every parameter `f` uses),
+    /// branch and days.
     async fn over_results(
         &self,
         project: &Project,
         snapshot: &Snapshot,
-        branch: Option<&str>,
-        days: u32,
+        (branch, days): (Option<&str>, u32),
+        metric: String,
+        f: impl FnOnce(LazyFrame, LazyFrame) -> cimetrics_metrics::Result<DataFrame>,
+    ) -> Result<Arc<Table>> {
+        let key = format!("{metric} over {days} days of {branch:?}");
+        snapshot
+            .once(key, self.metric_table(project, snapshot, (branch, days), f))
+            .await
+    }
+
+    /// [`History::over_results`], worked out.
+    async fn metric_table(
+        &self,
+        project: &Project,
+        snapshot: &Snapshot,
+        (branch, days): (Option<&str>, u32),
         f: impl FnOnce(LazyFrame, LazyFrame) -> cimetrics_metrics::Result<DataFrame>,
     ) -> Result<Table> {
         let frame = match last_days(snapshot, days) {
@@ -120,8 +138,8 @@ impl History {
             .over_results(
                 project,
                 &snapshot,
-                params.branch.as_deref(),
-                params.days,
+                (params.branch.as_deref(), params.days),
+                format!("flaky {config:?}"),
                 |r, b| cimetrics_metrics::flaky_tests(r, b, config),
             )
             .await?;
@@ -205,8 +223,8 @@ impl History {
             .over_results(
                 project,
                 &snapshot,
-                params.branch.as_deref(),
-                params.days,
+                (params.branch.as_deref(), params.days),
+                format!("slowest {by:?} {limit}"),
                 |r, b| cimetrics_metrics::slowest_tests(r, b, by, limit),
             )
             .await?;
@@ -252,9 +270,13 @@ impl History {
                 .map_or_else(|| "main".to_owned(), |s| s.build.branch.clone()),
         };
         let table = self
-            .over_results(project, &snapshot, Some(&branch), params.days, |r, b| {
-                cimetrics_metrics::failing_since(r, b, &branch)
-            })
+            .over_results(
+                project,
+                &snapshot,
+                (Some(&branch), params.days),
+                "failing".into(),
+                |r, b| cimetrics_metrics::failing_since(r, b, &branch),
+            )
             .await?;
         let names = self.test_refs(project, &table).await?;
         let tests = (0..table.rows.len())
@@ -357,8 +379,11 @@ impl History {
             .over_results(
                 project,
                 &snapshot,
-                params.branch.as_deref(),
-                params.days,
+                (params.branch.as_deref(), params.days),
+                format!(
+                    "regressions split {split} {} {}",
+                    params.min_increase_pct, params.min_runs
+                ),
                 |r, b| {
                     cimetrics_metrics::duration_regressions(
                         r,

@@ -328,7 +328,12 @@ impl History {
         snapshot: &Snapshot,
         metric: Metric,
     ) -> Result<Vec<(i64, f64, [u64; 5])>> {
-        let totals = self.store.issue_totals(project.id).await?;
+        // Every build's issue counts, grouped by the database once per snapshot.
+        let totals = snapshot
+            .once("issue totals".into(), async {
+                Ok(self.store.issue_totals(project.id).await?)
+            })
+            .await?;
         let new = if metric == Metric::NewIssues {
             let builds: Vec<_> = totals.iter().map(|t| t.build.clone()).collect();
             self.store.new_issue_counts(&builds).await?
@@ -342,7 +347,7 @@ impl History {
                 .map(|c| c.lines_valid)
         };
         let mut out = Vec::with_capacity(totals.len());
-        for t in &totals {
+        for t in totals.iter() {
             let facts = cimetrics_metrics::quality::IssueFacts {
                 by_severity: t.by_severity,
                 worst_bug: t.worst_bug,

@@ -645,3 +645,82 @@ async fn answers(
     }
     out
 }
+
+/// Answers a snapshot worked out (flaky, slowest, score) are not given once a build has
+/// completed since: after it, the history answers as a new one over the same store does,
+/// and the flaky list names the test that began to flip.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_worked_out_before_a_new_build_are_not_given_after_it() {
+    use cimetrics_history::History;
+    use cimetrics_history::cache::DAY_MS;
+    use cimetrics_history::questions::FlakyParams;
+    for (backend, store) in stores().await {
+        let project = store.create_project("shop").await.unwrap();
+        let history = History::new(store.clone(), 120);
+        // t1 fails in builds 1 and 3; from build 4 on, t2 fails in even builds.
+        let build = |i: i64| {
+            let t1 = if i % 2 == 1 && i < 4 {
+                "failed"
+            } else {
+                "passed"
+            };
+            let t2 = if i >= 4 && i % 2 == 0 {
+                "failed"
+            } else {
+                "passed"
+            };
+            junit(&[("t0", "passed"), ("t1", t1), ("t2", t2)])
+        };
+        let flaky_names = |answer: &cimetrics_history::answers::FlakyTests| {
+            let mut names: Vec<String> = answer.tests.iter().map(|t| t.test.name.clone()).collect();
+            names.sort();
+            names
+        };
+        for i in 0..4 {
+            let at = 100 * DAY_MS + i * DAY_MS;
+            send(
+                &store,
+                project.id,
+                &meta(&format!("b{i}"), 1, at),
+                1,
+                "j.xml",
+                &build(i),
+            )
+            .await
+            .unwrap();
+        }
+        let before = answers(&history, std::slice::from_ref(&project)).await;
+        let flaky = history
+            .flaky(&project, &FlakyParams::default())
+            .await
+            .unwrap();
+        assert_eq!(flaky_names(&flaky), vec!["t1"], "{backend}");
+
+        for i in 4..7 {
+            let at = 100 * DAY_MS + i * DAY_MS;
+            send(
+                &store,
+                project.id,
+                &meta(&format!("b{i}"), 1, at),
+                1,
+                "j.xml",
+                &build(i),
+            )
+            .await
+            .unwrap();
+        }
+        let after = answers(&history, std::slice::from_ref(&project)).await;
+        assert_ne!(before, after, "{backend}");
+        let fresh = History::new(store.clone(), 120);
+        assert_eq!(
+            after,
+            answers(&fresh, std::slice::from_ref(&project)).await,
+            "{backend}: as a new history answers"
+        );
+        let flaky = history
+            .flaky(&project, &FlakyParams::default())
+            .await
+            .unwrap();
+        assert_eq!(flaky_names(&flaky), vec!["t1", "t2"], "{backend}");
+    }
+}
