@@ -436,6 +436,25 @@ impl History {
                 .map(|s| s.ci_build_id.clone())
                 .ok_or_else(|| Error::NotFound("no complete build yet".into()))?,
         };
+        // A complete build's verdict holds as long as the snapshot: it is worked out once.
+        if snapshot.summaries.iter().any(|s| s.ci_build_id == id) {
+            let key = format!("gate of {id:?}: {params:?}");
+            let gate = snapshot
+                .once(key, self.gate_of(project, &snapshot, id, params))
+                .await?;
+            return Ok((*gate).clone());
+        }
+        self.gate_of(project, &snapshot, id, params).await
+    }
+
+    /// [`History::gate`] of the build with CI id `id`.
+    async fn gate_of(
+        &self,
+        project: &Project,
+        snapshot: &Snapshot,
+        id: String,
+        params: &GateParams,
+    ) -> Result<Gate> {
         let info = self.build_info(project, &id).await?;
         let u = |v: i64| u64::try_from(v).unwrap_or(0);
         let (issues, loc, previous_issues) = self
@@ -449,7 +468,7 @@ impl History {
             loc,
         };
         let mut compared = self
-            .compared(&snapshot, &info.branch, position(&info))
+            .compared(snapshot, &info.branch, position(&info))
             .await?;
         compared.issues = previous_issues;
         let flaky = if params.config.flaky_excluded {

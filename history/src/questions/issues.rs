@@ -61,8 +61,13 @@ impl History {
         build: Option<&str>,
         branch: Option<&str>,
     ) -> Result<Option<Compared>> {
-        self.store.close_idle_builds(project.id).await?;
-        let builds = self.store.issue_builds(project.id).await?;
+        // The builds with a code-quality report: complete ones, so one list per snapshot.
+        let snapshot = self.snapshot(project).await?;
+        let builds = snapshot
+            .once("issue builds".into(), async {
+                Ok(self.store.issue_builds(project.id).await?)
+            })
+            .await?;
         let at = match build {
             Some(id) => match builds.iter().position(|b| b.ci_build_id == id) {
                 Some(i) => i,
