@@ -194,6 +194,11 @@ DROP TABLE test_results;
 ALTER TABLE test_results_9 RENAME TO test_results;
 "#;
 
+/// A page of builds, newest first, walks this index and stops after the page; without it
+/// every build of the project was joined to its totals and sorted (20 ms for 5,000).
+const BUILDS_BY_FINISH: &str =
+    "CREATE INDEX builds_by_finish ON builds (project_id, finished_at, id);";
+
 fn migrations(backend: Backend) -> Vec<(i64, String)> {
     let (id, blob) = match backend {
         Backend::Sqlite => ("INTEGER PRIMARY KEY", "BLOB"),
@@ -222,6 +227,7 @@ fn migrations(backend: Backend) -> Vec<(i64, String)> {
                 Backend::Sqlite => RESULTS_WITHOUT_FOREIGN_KEYS_SQLITE,
             },
         ),
+        (10, BUILDS_BY_FINISH),
     ];
     list.into_iter()
         .map(|(v, sql)| (v, sql.replace("{ID}", id).replace("{BLOB}", blob)))
