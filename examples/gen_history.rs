@@ -4,9 +4,10 @@
 //! ```text
 //! cargo run --release --example gen_history -- /tmp/year                      # the full year
 //! cargo run --release --example gen_history -- /tmp/small --builds 200 --tests 400 --files 50
+//! cargo run --release --example gen_history -- /tmp/quarter --builds 1250 --days 91  # a quarter
 //! ```
 //!
-//! Defaults (the issue's year): 5,000 builds from 2025-01-01 to 2025-12-31 over 3 branches
+//! Defaults (the issue's year): 5,000 builds from 2025-01-01 over 365 days (`--days`) over 3 branches
 //! (`main` 60%, `develop` 30%, `release/1.x` 10%), 2,000 tests per build in 4 shards
 //! (Surefire JUnit, one file per shard), 2% flaky tests, Cobertura of 1,000 files (~1.5 MB)
 //! per build in shard 1. The same arguments always give the same bytes.
@@ -35,12 +36,12 @@ struct Config {
     shards: usize,
     files: usize,
     lines_per_file: usize,
+    days: usize,
     seed: u64,
 }
 
 /// 2025-01-01T00:00:00Z in seconds.
 const YEAR_START: i64 = 1_735_689_600;
-const YEAR_SECONDS: i64 = 365 * 86_400;
 const BRANCHES: [&str; 3] = ["main", "develop", "release/1.x"];
 
 fn parse_args() -> Result<Config, String> {
@@ -52,6 +53,7 @@ fn parse_args() -> Result<Config, String> {
         shards: 4,
         files: 1_000,
         lines_per_file: 32,
+        days: 365,
         seed: 1,
     };
     let mut out = None;
@@ -67,12 +69,13 @@ fn parse_args() -> Result<Config, String> {
             "--shards" => config.shards = number("--shards")?.max(1),
             "--files" => config.files = number("--files")?,
             "--lines-per-file" => config.lines_per_file = number("--lines-per-file")?,
+            "--days" => config.days = number("--days")?.max(1),
             "--seed" => config.seed = number("--seed")? as u64,
             _ if arg.starts_with("--") => return Err(format!("unknown option {arg}")),
             _ => out = Some(PathBuf::from(arg)),
         }
     }
-    config.out = out.ok_or("usage: gen_history OUT_DIR [--builds N] [--tests N] [--shards N] [--files N] [--lines-per-file N] [--seed N]")?;
+    config.out = out.ok_or("usage: gen_history OUT_DIR [--builds N] [--tests N] [--shards N] [--files N] [--lines-per-file N] [--days N] [--seed N]")?;
     Ok(config)
 }
 
@@ -135,7 +138,7 @@ struct BuildPlan {
 
 fn plan(config: &Config) -> Vec<BuildPlan> {
     let mut rng = Rng::new(config.seed ^ 0xB01D);
-    let step = YEAR_SECONDS / config.builds.max(1) as i64;
+    let step = config.days as i64 * 86_400 / config.builds.max(1) as i64;
     let mut last_commit: [Option<String>; 3] = [None, None, None];
     let mut breakage: Vec<(usize, usize)> = Vec::new(); // (test, builds left) on develop
     (0..config.builds)

@@ -3,7 +3,8 @@
 //! ```text
 //! # 50 CI jobs at once, each uploading a 1 MB JUnit report to its own build:
 //! cargo run --release --example load -- uploads --server http://127.0.0.1:8080 --token T --project load --jobs 50
-//! # read latencies (trends JSON, charts SVG and PNG) against a project with history:
+//! # read latencies (trends, charts, flaky, slowest, score, dashboard) of projects with history,
+//! # several projects read round-robin when named with commas:
 //! cargo run --release --example load -- reads --server http://127.0.0.1:8080 --project default --requests 200
 //! ```
 //!
@@ -157,46 +158,82 @@ fn uploads(a: &Args) -> Result<bool, String> {
     Ok(errors.is_empty() && listed == ok.len())
 }
 
+/// The read routes of one project, named as the benchmark reports them.
+fn read_routes(p: &str) -> [(&'static str, String); 9] {
+    [
+        (
+            "trends success_rate",
+            format!("/api/v1/projects/{p}/trends?metric=success_rate&window=week"),
+        ),
+        (
+            "trends coverage",
+            format!("/api/v1/projects/{p}/trends?metric=coverage&window=week"),
+        ),
+        (
+            "chart success_rate.svg",
+            format!("/api/v1/projects/{p}/charts/success_rate.svg?window=week"),
+        ),
+        (
+            "chart coverage.png",
+            format!("/api/v1/projects/{p}/charts/coverage.png?window=week"),
+        ),
+        (
+            "chart quality.svg",
+            format!("/api/v1/projects/{p}/charts/quality.svg?window=week"),
+        ),
+        (
+            "flaky 90 days",
+            format!("/api/v1/projects/{p}/tests/flaky?days=90&limit=50"),
+        ),
+        (
+            "slowest 30 days",
+            format!("/api/v1/projects/{p}/tests/slowest?days=30"),
+        ),
+        ("score", format!("/api/v1/projects/{p}/score")),
+        ("dashboard", format!("/projects/{p}")),
+    ]
+}
+
+/// Each route `--requests` times after one warm-up round; with several projects
+/// (`--project a,b,c`), each round asks every route of every project in turn, so the
+/// projects share the server's cache as many teams would.
 fn reads(a: &Args) -> Result<bool, String> {
-    let p = &a.project;
-    let routes = [
-        format!("/api/v1/projects/{p}/trends?metric=success_rate&window=week"),
-        format!("/api/v1/projects/{p}/trends?metric=coverage&window=week"),
-        format!("/api/v1/projects/{p}/charts/success_rate.svg?window=week"),
-        format!("/api/v1/projects/{p}/charts/coverage.png?window=week"),
-        format!("/api/v1/projects/{p}/tests/flaky?days=90"),
-        format!("/api/v1/projects/{p}/tests/slowest?days=30"),
-        format!("/api/v1/projects/{p}/score"),
-        format!("/projects/{p}"),
-    ];
+    let projects: Vec<&str> = a.project.split(',').filter(|p| !p.is_empty()).collect();
+    let routes: Vec<Vec<(&str, String)>> =
+        projects.iter().map(|p| read_routes(p).to_vec()).collect();
+    let names: Vec<&str> = read_routes("").iter().map(|(name, _)| *name).collect();
     let agent = agent();
+    let mut times = vec![Vec::with_capacity(a.requests * projects.len()); names.len()];
     let mut all_ok = true;
-    for route in &routes {
-        let mut times = Vec::with_capacity(a.requests);
-        for i in 0..a.requests + 1 {
-            let t = Instant::now();
-            let mut resp = agent
-                .get(&format!("{}{route}", a.server))
-                .call()
-                .map_err(|e| e.to_string())?;
-            let status = resp.status().as_u16();
-            let _ = resp.body_mut().read_to_vec();
-            if status != 200 {
-                all_ok = false;
-                println!("{route}: {status}");
-                break;
-            }
-            if i > 0 {
-                times.push(t.elapsed()); // the first request warms the cache
+    for round in 0..=a.requests {
+        for project in &routes {
+            for (r, (_, route)) in project.iter().enumerate() {
+                let t = Instant::now();
+                let mut resp = agent
+                    .get(&format!("{}{route}", a.server))
+                    .call()
+                    .map_err(|e| e.to_string())?;
+                let status = resp.status().as_u16();
+                let _ = resp.body_mut().read_to_vec();
+                if status != 200 {
+                    all_ok = false;
+                    println!("{route}: {status}");
+                }
+                if round > 0 {
+                    times[r].push(t.elapsed()); // the first round warms the cache
+                }
             }
         }
+    }
+    for (name, times) in names.iter().zip(&mut times) {
         times.sort();
         println!(
-            "{route}: p50 {}, p95 {}, max {} ({} requests)",
-            ms(percentile(&times, 0.5)),
-            ms(percentile(&times, 0.95)),
+            "{name}: p50 {}, p95 {}, max {} ({} requests over {} project(s))",
+            ms(percentile(times, 0.5)),
+            ms(percentile(times, 0.95)),
             ms(times.last().copied().unwrap_or_default()),
-            times.len()
+            times.len(),
+            projects.len()
         );
     }
     Ok(all_ok)
