@@ -174,7 +174,6 @@ fn reads(c: &mut Criterion) {
     });
     load.finish();
 
-    let cache = HistoryCache::new(RESULTS_DAYS);
     let snap = cold_with_results(&rt, &store, pid);
     eprintln!(
         "fixture: {} complete builds, {} raw results cached (last {RESULTS_DAYS} days)",
