@@ -2,7 +2,6 @@
 //! code-quality metrics (issues, new issues, code-quality score, maintainability rating).
 
 use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
 
 use chrono::NaiveDate;
 use cimetrics_metrics::polars::prelude::*;
@@ -406,23 +405,59 @@ impl History {
     }
 }
 
-/// Which quality window: project, branch, window length, time zone, first day.
-type WindowKey = (i64, Option<String>, &'static str, String, NaiveDate);
+/// Which quality window: project, and the window's key within it ([`window_key`]).
+type WindowKey = (i64, String);
+
+/// A quality window's key within its project: branch, window length, time zone, first day.
+fn window_key(params: &TrendParams, start: NaiveDate) -> String {
+    format!(
+        "{:?} {} {} {start}",
+        params.branch,
+        params.window.name(),
+        params.time_zone
+    )
+}
 
 /// The score inputs of each quality window computed so far, with a fingerprint of its
 /// builds (ids and history sequence numbers): a window whose builds did not change since
-/// is not computed again, so only the newest window reads raw results after a build.
+/// is not computed again, so only the newest window reads raw results after a build. The
+/// store keeps them too ([`Store::quality_windows`](crate::store::Store::quality_windows)),
+/// so a restart or another instance does not score them again either.
 #[derive(Default)]
-pub(crate) struct QualityWindows(std::sync::Mutex<HashMap<WindowKey, (u64, ScoreInputs)>>);
+pub(crate) struct QualityWindows(std::sync::Mutex<HashMap<WindowKey, (i64, ScoreInputs)>>);
 
-/// Windows kept at most (a few hundred bytes each); past it the map starts again.
+/// Windows kept in memory at most (a few hundred bytes each); past it the map starts again.
 const QUALITY_WINDOWS: usize = 100_000;
+
+impl QualityWindows {
+    fn get(&self, key: &WindowKey, fingerprint: i64) -> Option<ScoreInputs> {
+        self.lock()
+            .get(key)
+            .filter(|(f, _)| *f == fingerprint)
+            .map(|(_, inputs)| *inputs)
+    }
+
+    fn insert(&self, key: WindowKey, fingerprint: i64, inputs: ScoreInputs) {
+        let mut kept = self.lock();
+        if kept.len() >= QUALITY_WINDOWS {
+            kept.clear();
+        }
+        kept.insert(key, (fingerprint, inputs));
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<WindowKey, (i64, ScoreInputs)>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
 
 impl History {
     /// The quality score per window over the whole history
     /// ([`cimetrics_metrics::score_per_window_of`] of each window's
     /// [`cimetrics_metrics::score_inputs`]): a window's raw results come from the cache or,
-    /// before its period, from the store, and its inputs are kept until its builds change.
+    /// before its period, from the store, and its inputs are kept (in memory and in the
+    /// store) until its builds change.
     async fn quality_per_window(
         &self,
         project: &Project,
@@ -437,35 +472,35 @@ impl History {
             .await?
             .into_iter()
             .collect();
+        let mut stored: Option<HashMap<String, (i64, String)>> = None;
+        let mut to_store = Vec::new();
         let mut windows = Vec::new();
         for (start, ids) in cimetrics_metrics::builds_per_window(builds.clone(), spec)? {
-            let mut hasher = std::hash::DefaultHasher::new();
+            let mut hasher = xxhash_rust::xxh3::Xxh3::new();
             let mut period = (i64::MAX, i64::MIN);
             for id in &ids {
                 let s = snapshot.summary(*id);
-                (id, s.map(|s| s.history_seq)).hash(&mut hasher);
+                hasher.update(&id.to_le_bytes());
+                hasher.update(&s.map_or(-1, |s| s.history_seq).to_le_bytes());
                 if let Some(s) = s {
                     period.0 = period.0.min(s.build.finished_at_ms);
                     period.1 = period.1.max(s.build.finished_at_ms + 1);
                 }
             }
-            let fingerprint = hasher.finish();
-            let key: WindowKey = (
-                project.id,
-                params.branch.clone(),
-                params.window.name(),
-                params.time_zone.clone(),
-                start,
-            );
-            let kept = self
-                .quality
-                .0
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .get(&key)
-                .filter(|(f, _)| *f == fingerprint)
-                .map(|(_, inputs)| *inputs);
-            let inputs = match kept {
+            let fingerprint = hasher.digest() as i64;
+            let key: WindowKey = (project.id, window_key(params, start));
+            let mut inputs = self.quality.get(&key, fingerprint);
+            if inputs.is_none() {
+                if stored.is_none() {
+                    stored = Some(self.store.quality_windows(project.id).await?);
+                }
+                inputs = stored
+                    .as_ref()
+                    .and_then(|s| s.get(&key.1))
+                    .filter(|(f, _)| *f == fingerprint)
+                    .and_then(|(_, json)| serde_json::from_str(json).ok());
+            }
+            let inputs = match inputs {
                 Some(inputs) => inputs,
                 None => {
                     let results = if period.0 < period.1 {
@@ -483,18 +518,13 @@ impl History {
                         snapshot.coverage.clone().lazy(),
                         &FlakyConfig::default(),
                     )?;
-                    let mut kept = self
-                        .quality
-                        .0
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner);
-                    if kept.len() >= QUALITY_WINDOWS {
-                        kept.clear();
-                    }
-                    kept.insert(key, (fingerprint, inputs));
+                    // Inputs are plain numbers: they always serialise.
+                    let json = serde_json::to_string(&inputs).unwrap_or_default();
+                    to_store.push((key.1.clone(), fingerprint, json));
                     inputs
                 }
             };
+            self.quality.insert(key, fingerprint, inputs);
             let mut inputs = inputs;
             inputs.code_quality = ids
                 .iter()
@@ -506,6 +536,9 @@ impl History {
                 .map(|(_, _, q)| q);
             windows.push((start, ids.len() as u32, inputs));
         }
+        self.store
+            .keep_quality_windows(project.id, &to_store)
+            .await?;
         Ok(cimetrics_metrics::score_per_window_of(
             &windows,
             spec,

@@ -199,6 +199,14 @@ ALTER TABLE test_results_9 RENAME TO test_results;
 const BUILDS_BY_FINISH: &str =
     "CREATE INDEX builds_by_finish ON builds (project_id, finished_at, id);";
 
+/// The quality trend's window inputs (`windows.rs`), kept across restarts.
+const QUALITY_WINDOWS: &str = "CREATE TABLE quality_windows (\
+    project_id BIGINT NOT NULL, \
+    window_key TEXT NOT NULL, \
+    fingerprint BIGINT NOT NULL, \
+    inputs TEXT NOT NULL, \
+    PRIMARY KEY (project_id, window_key));";
+
 fn migrations(backend: Backend) -> Vec<(i64, String)> {
     let (id, blob) = match backend {
         Backend::Sqlite => ("INTEGER PRIMARY KEY", "BLOB"),
@@ -228,6 +236,7 @@ fn migrations(backend: Backend) -> Vec<(i64, String)> {
             },
         ),
         (10, BUILDS_BY_FINISH),
+        (11, QUALITY_WINDOWS),
     ];
     list.into_iter()
         .map(|(v, sql)| (v, sql.replace("{ID}", id).replace("{BLOB}", blob)))

@@ -27,6 +27,7 @@ mod lines;
 mod migrations;
 mod read;
 mod tokens;
+mod windows;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -328,7 +329,7 @@ impl Store {
         Ok(true)
     }
 
-    /// Deletes a project with all its builds, tests, rollups and tokens.
+    /// Deletes a project with all its builds, tests, rollups, kept quality windows and tokens.
     ///
     /// # Errors
     /// The database fails.
@@ -344,7 +345,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        for table in ["builds", "test_daily", "tests", "tokens"] {
+        for table in ["builds", "test_daily", "tests", "tokens", "quality_windows"] {
             sqlx::query(sqlx::AssertSqlSafe(format!(
                 "DELETE FROM {table} WHERE project_id = $1"
             )))
