@@ -676,19 +676,16 @@ async fn answers_worked_out_before_a_new_build_are_not_given_after_it() {
             names.sort();
             names
         };
-        for i in 0..4 {
-            let at = 100 * DAY_MS + i * DAY_MS;
-            send(
-                &store,
-                project.id,
-                &meta(&format!("b{i}"), 1, at),
-                1,
-                "j.xml",
-                &build(i),
-            )
-            .await
-            .unwrap();
-        }
+        let send_builds = async |builds: std::ops::Range<i64>| {
+            for i in builds {
+                let at = 100 * DAY_MS + i * DAY_MS;
+                let id = format!("b{i}");
+                send(&store, project.id, &meta(&id, 1, at), 1, "j.xml", &build(i))
+                    .await
+                    .unwrap();
+            }
+        };
+        send_builds(0..4).await;
         let before = answers(&history, std::slice::from_ref(&project)).await;
         let flaky = history
             .flaky(&project, &FlakyParams::default())
@@ -696,19 +693,7 @@ async fn answers_worked_out_before_a_new_build_are_not_given_after_it() {
             .unwrap();
         assert_eq!(flaky_names(&flaky), vec!["t1"], "{backend}");
 
-        for i in 4..7 {
-            let at = 100 * DAY_MS + i * DAY_MS;
-            send(
-                &store,
-                project.id,
-                &meta(&format!("b{i}"), 1, at),
-                1,
-                "j.xml",
-                &build(i),
-            )
-            .await
-            .unwrap();
-        }
+        send_builds(4..7).await;
         let after = answers(&history, std::slice::from_ref(&project)).await;
         assert_ne!(before, after, "{backend}");
         let fresh = History::new(store.clone(), 120);
@@ -722,5 +707,91 @@ async fn answers_worked_out_before_a_new_build_are_not_given_after_it() {
             .await
             .unwrap();
         assert_eq!(flaky_names(&flaky), vec!["t1", "t2"], "{backend}");
+    }
+}
+
+/// The quality trend's window inputs are kept in the store: a new history over the same
+/// store (a restart, another instance) takes them from there, so what the store holds is
+/// what it shows, and a window whose builds change is scored again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quality_windows_are_kept_in_the_store_until_their_builds_change() {
+    use cimetrics_history::History;
+    use cimetrics_history::cache::DAY_MS;
+    use cimetrics_history::questions::{Metric, TrendParams};
+    for (backend, store) in stores().await {
+        let project = store.create_project("shop").await.unwrap();
+        let day = |i: i64| 100 * DAY_MS + i * DAY_MS;
+        for i in 0..3 {
+            let cases = [
+                ("t0", "passed"),
+                ("t1", if i == 1 { "failed" } else { "passed" }),
+            ];
+            send(
+                &store,
+                project.id,
+                &meta(&format!("b{i}"), 1, day(i)),
+                1,
+                "j.xml",
+                &junit(&cases),
+            )
+            .await
+            .unwrap();
+        }
+        let params = TrendParams {
+            window: cimetrics_metrics::Window::Day,
+            ..TrendParams::new(Metric::Quality)
+        };
+        let scores = |t: cimetrics_history::answers::Trend| -> Vec<Option<f64>> {
+            t.points.iter().map(|p| p.value).collect()
+        };
+        let first = History::new(store.clone(), 120);
+        let computed = scores(first.trend(&project, &params).await.unwrap());
+        assert_eq!(computed.len(), 3, "{backend}");
+        assert!(
+            computed.iter().all(Option::is_some),
+            "{backend}: {computed:?}"
+        );
+
+        // Every kept window now says no build succeeded and no test passed.
+        let kept = store.quality_windows(project.id).await.unwrap();
+        assert_eq!(kept.len(), 3, "{backend}");
+        let altered: Vec<(String, i64, String)> = kept
+            .into_iter()
+            .map(|(key, (fingerprint, json))| {
+                let mut inputs: serde_json::Value = serde_json::from_str(&json).unwrap();
+                inputs["success_rate"] = serde_json::json!(0.0);
+                inputs["pass_rate"] = serde_json::json!(0.0);
+                (key, fingerprint, inputs.to_string())
+            })
+            .collect();
+        store
+            .keep_quality_windows(project.id, &altered)
+            .await
+            .unwrap();
+        let restarted = History::new(store.clone(), 120);
+        let shown = scores(restarted.trend(&project, &params).await.unwrap());
+        assert!(
+            shown.iter().zip(&computed).all(|(s, c)| s < c),
+            "{backend}: the kept inputs are shown: {shown:?} against {computed:?}"
+        );
+
+        // A second build on day 2: that window is scored again (as the first history, which
+        // kept the true inputs in memory, scores it); the others stay as kept.
+        let cases = [("t0", "passed"), ("t1", "passed")];
+        send(
+            &store,
+            project.id,
+            &meta("b3", 1, day(2) + 1000),
+            1,
+            "j.xml",
+            &junit(&cases),
+        )
+        .await
+        .unwrap();
+        let truth = scores(first.trend(&project, &params).await.unwrap());
+        let shown = scores(restarted.trend(&project, &params).await.unwrap());
+        assert_eq!(shown[2], truth[2], "{backend}: day 2 scored again");
+        assert_eq!(truth[..2], computed[..2], "{backend}");
+        assert!(shown[0] < truth[0], "{backend}: day 0 still as kept");
     }
 }
