@@ -276,6 +276,8 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     if !args.quiet {
         eprintln!();
     }
+    // The tables have grown by a whole history: the planner's statistics follow.
+    rt.block_on(store.analyze())?;
     println!(
         "imported {} builds: {stored} reports stored, {replayed} already there, {failed} failed ({:.1} s)",
         metas.len(),

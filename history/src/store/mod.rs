@@ -192,6 +192,23 @@ impl Store {
         self.backend
     }
 
+    /// Refreshes the planner's statistics after a bulk load: `ANALYZE` on PostgreSQL (before
+    /// autovacuum gets to it, the planner takes a list of builds for half the results table
+    /// and reads all of it: 21.5 s instead of 2.5 s for the cache's first read after the
+    /// year's import), `PRAGMA optimize` on SQLite.
+    ///
+    /// # Errors
+    /// The database fails.
+    pub async fn analyze(&self) -> Result<()> {
+        let sql = match self.backend {
+            Backend::Postgres => "ANALYZE",
+            Backend::Sqlite => "PRAGMA optimize",
+        };
+        let _guard = self.write_lock().await;
+        sqlx::query(sql).execute(&self.pool).await?;
+        Ok(())
+    }
+
     /// Waits for the database to answer (for readiness checks).
     ///
     /// # Errors
