@@ -22,7 +22,8 @@
 //!   ([`HistoryCache::results_between`]). A period reaching further back is read from the
 //!   store for that question alone.
 //! - **One budget for all projects.** The snapshots together hold at most `cache_bytes`
-//!   (their frames' estimated size and the build summaries'): past it, the projects read
+//!   (their frames' estimated size, the build summaries', their compact results and the
+//!   answers kept from them): past it, the projects read
 //!   least recently are dropped, and read again from the store when next asked. A project
 //!   larger than the whole budget is still answered, from a snapshot made for the question
 //!   and dropped after it.
@@ -69,6 +70,9 @@ pub struct Snapshot {
     /// Answers worked out from this snapshot, by question and parameters: a snapshot is one
     /// version of the history, so they hold for as long as it is current.
     worked: std::sync::Mutex<HashMap<String, Arc<dyn std::any::Any + Send + Sync>>>,
+    /// About how much memory `worked` holds (counted in [`Snapshot::estimated_bytes`], so
+    /// answers asked with ever new parameters fall under the cache budget too).
+    worked_bytes: std::sync::atomic::AtomicU64,
 }
 
 /// Answers a snapshot keeps at most (each a metric's table or a few numbers); past it the
@@ -83,19 +87,23 @@ impl Snapshot {
     /// `work`'s; an error is not kept.
     pub async fn once<T, F>(&self, key: String, work: F) -> Result<Arc<T>, Error>
     where
-        T: Send + Sync + 'static,
+        T: serde::Serialize + Send + Sync + 'static,
         F: Future<Output = Result<T, Error>>,
     {
+        use std::sync::atomic::Ordering;
         let kept = self.worked_answers().get(&key).cloned();
         if let Some(kept) = kept.and_then(|k| k.downcast::<T>().ok()) {
             return Ok(kept);
         }
         let value = Arc::new(work.await?);
+        let bytes = weight(&*value) + key.len() as u64;
         let mut worked = self.worked_answers();
         if worked.len() >= WORKED_ANSWERS {
             worked.clear();
+            self.worked_bytes.store(0, Ordering::Relaxed);
         }
         worked.insert(key, value.clone());
+        self.worked_bytes.fetch_add(bytes, Ordering::Relaxed);
         Ok(value)
     }
 
@@ -126,9 +134,11 @@ impl Snapshot {
     }
 
     /// About how much memory the snapshot holds: its builds as measured when it was made,
-    /// and its raw results once read.
+    /// its raw results once read, and the answers worked out from it.
     pub fn estimated_bytes(&self) -> u64 {
-        self.bytes + self.results.get().map_or(0, |r| r.bytes() as u64)
+        self.bytes
+            + self.results.get().map_or(0, |r| r.bytes() as u64)
+            + self.worked_bytes.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Its frames' estimated size, and the build summaries with their ids and strings.
@@ -377,10 +387,30 @@ impl HistoryCache {
             latest_ms,
             bytes: 0,
             worked: std::sync::Mutex::default(),
+            worked_bytes: std::sync::atomic::AtomicU64::new(0),
         };
         snapshot.bytes = snapshot.measure();
         Ok(snapshot)
     }
+}
+
+/// About how much memory a kept answer takes: twice its JSON (its cells in memory are
+/// enum values and strings, about that much again as their text).
+fn weight(value: &impl serde::Serialize) -> u64 {
+    struct Count(u64);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len() as u64;
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    // Counting cannot fail, and an answer always serialises.
+    let _ = serde_json::to_writer(&mut count, value);
+    2 * count.0
 }
 
 /// The results of the project's complete builds with a history sequence in `seqs`, finished

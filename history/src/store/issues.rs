@@ -35,7 +35,7 @@ pub struct StoredIssue {
 }
 
 /// A complete build that has code-quality reports.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct IssueBuild {
     /// Database id.
     pub id: i64,
@@ -122,7 +122,7 @@ impl Store {
 }
 
 /// A build's open issues in figures, for trends ([`Store::issue_totals`]).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct IssueTotals {
     /// The build.
     pub build: IssueBuild,

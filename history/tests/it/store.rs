@@ -653,7 +653,7 @@ async fn answers(
 async fn answers_worked_out_before_a_new_build_are_not_given_after_it() {
     use cimetrics_history::History;
     use cimetrics_history::cache::DAY_MS;
-    use cimetrics_history::questions::FlakyParams;
+    use cimetrics_history::questions::{FlakyParams, Metric, TrendParams};
     for (backend, store) in stores().await {
         let project = store.create_project("shop").await.unwrap();
         let history = History::new(store.clone(), 120);
@@ -707,6 +707,20 @@ async fn answers_worked_out_before_a_new_build_are_not_given_after_it() {
             .await
             .unwrap();
         assert_eq!(flaky_names(&flaky), vec!["t1", "t2"], "{backend}");
+
+        // Kept answers count in the cache's memory (noted at the next read): asking with
+        // new parameters cannot grow memory past the budget unseen.
+        let success = TrendParams::new(Metric::SuccessRate);
+        history.trend(&project, &success).await.unwrap();
+        let (_, before) = history.cache_usage();
+        let week = FlakyParams {
+            days: 7,
+            ..FlakyParams::default()
+        };
+        history.flaky(&project, &week).await.unwrap();
+        history.trend(&project, &success).await.unwrap();
+        let (_, after) = history.cache_usage();
+        assert!(after > before, "{backend}: {before} -> {after} bytes");
     }
 }
 
