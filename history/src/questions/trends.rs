@@ -429,6 +429,10 @@ pub(crate) struct QualityWindows(std::sync::Mutex<HashMap<WindowKey, (i64, Score
 /// Windows kept in memory at most (a few hundred bytes each); past it the map starts again.
 const QUALITY_WINDOWS: usize = 100_000;
 
+/// Windows the store keeps per project at most (about 150 bytes each): ten years of days
+/// in a few zones and branches.
+const STORED_WINDOWS: usize = 20_000;
+
 impl QualityWindows {
     fn get(&self, key: &WindowKey, fingerprint: i64) -> Option<ScoreInputs> {
         self.lock()
@@ -536,6 +540,18 @@ impl History {
                 .map(|(_, _, q)| q);
             windows.push((start, ids.len() as u32, inputs));
         }
+        // Readers choose the branch, zone and window length, so what the store keeps of a
+        // project is bounded: past the limit, only windows it already keeps are updated.
+        let kept = stored.as_ref().map_or(0, HashMap::len);
+        let mut room = STORED_WINDOWS.saturating_sub(kept);
+        to_store.retain(|(key, _, _)| {
+            let known = stored.as_ref().is_some_and(|s| s.contains_key(key));
+            let keep = known || room > 0;
+            if keep && !known {
+                room -= 1;
+            }
+            keep
+        });
         self.store
             .keep_quality_windows(project.id, &to_store)
             .await?;
