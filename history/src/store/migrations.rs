@@ -207,6 +207,44 @@ const QUALITY_WINDOWS: &str = "CREATE TABLE quality_windows (\
     inputs TEXT NOT NULL, \
     PRIMARY KEY (project_id, window_key));";
 
+/// On SQLite, the results and the per-file coverage each as one B-tree keyed by (build, test)
+/// and (build, path), instead of a table by row id beside an index on that key: an insert
+/// writes one tree instead of two (an import writes 10 million results and 5 million files
+/// for a year), the database is smaller by the index, and a build's rows read as one range
+/// instead of an index walk with a lookup a row (the cache's first read, every upload's
+/// totals). PostgreSQL keeps its heap and index.
+const CLUSTERED_BY_BUILD_SQLITE: &str = r#"
+CREATE TABLE test_results_12 (
+    build_id BIGINT NOT NULL,
+    test_id BIGINT NOT NULL,
+    status BIGINT NOT NULL,
+    flaky BIGINT NOT NULL,
+    attempts BIGINT NOT NULL,
+    duration_us BIGINT,
+    PRIMARY KEY (build_id, test_id)
+) WITHOUT ROWID;
+INSERT INTO test_results_12 (build_id, test_id, status, flaky, attempts, duration_us)
+    SELECT build_id, test_id, status, flaky, attempts, duration_us FROM test_results;
+DROP TABLE test_results;
+ALTER TABLE test_results_12 RENAME TO test_results;
+CREATE TABLE coverage_files_12 (
+    build_id BIGINT NOT NULL REFERENCES builds (id),
+    path TEXT NOT NULL,
+    lines_valid BIGINT NOT NULL,
+    lines_covered BIGINT NOT NULL,
+    branches_valid BIGINT NOT NULL,
+    branches_covered BIGINT NOT NULL,
+    lines BLOB,
+    PRIMARY KEY (build_id, path)
+) WITHOUT ROWID;
+INSERT INTO coverage_files_12 (build_id, path, lines_valid, lines_covered, branches_valid,
+        branches_covered, lines)
+    SELECT build_id, path, lines_valid, lines_covered, branches_valid, branches_covered, lines
+    FROM coverage_files;
+DROP TABLE coverage_files;
+ALTER TABLE coverage_files_12 RENAME TO coverage_files;
+"#;
+
 fn migrations(backend: Backend) -> Vec<(i64, String)> {
     let (id, blob) = match backend {
         Backend::Sqlite => ("INTEGER PRIMARY KEY", "BLOB"),
@@ -237,6 +275,13 @@ fn migrations(backend: Backend) -> Vec<(i64, String)> {
         ),
         (10, BUILDS_BY_FINISH),
         (11, QUALITY_WINDOWS),
+        (
+            12,
+            match backend {
+                Backend::Postgres => "SELECT 1;",
+                Backend::Sqlite => CLUSTERED_BY_BUILD_SQLITE,
+            },
+        ),
     ];
     list.into_iter()
         .map(|(v, sql)| (v, sql.replace("{ID}", id).replace("{BLOB}", blob)))
