@@ -227,18 +227,18 @@ const CHUNK: usize = 500;
 /// parameters: with `$N` a 3,500-parameter insert costs millions of steps (it was 77% of an
 /// import's time); anonymous `?` parameters have no name to search.
 fn values(sqlite: bool, rows: usize, width: usize, first: usize) -> String {
-    let mut s = String::with_capacity(rows * width * 5);
+    let mut s = String::with_capacity(rows * (width * 6 + 4));
     for r in 0..rows {
         s.push_str(if r == 0 { "(" } else { ", (" });
-        s.push_str(&placeholders(sqlite, width, first + r * width));
+        push_placeholders(&mut s, sqlite, width, first + r * width);
         s.push(')');
     }
     s
 }
 
-/// `$first, $first+1, ...` (`?, ?, ...` on SQLite): `count` parameters.
-pub(super) fn placeholders(sqlite: bool, count: usize, first: usize) -> String {
-    let mut s = String::with_capacity(count * 5);
+/// `$first, $first+1, ...` (`?, ?, ...` on SQLite): `count` parameters, appended to `s`.
+fn push_placeholders(s: &mut String, sqlite: bool, count: usize, first: usize) {
+    use std::fmt::Write;
     for i in 0..count {
         if i > 0 {
             s.push_str(", ");
@@ -1167,7 +1167,8 @@ async fn refresh_totals(tx: &mut AnyConnection, build_id: i64) -> Result<()> {
 /// Marks a build complete (again, after a late report): its status derived from all its
 /// tests unless the CI stated one, its finish time its last report's arrival (or now) when
 /// the CI gave none.
-/// It takes the next history sequence number of its project (see the migrations).
+/// It takes the next history sequence number of its project (see the migrations), and its
+/// results are packed for the cache's reads (`packs.rs`).
 async fn mark_complete(tx: &mut AnyConnection, build_id: i64) -> Result<()> {
     let seq = next_history_seq(tx, build_id).await?;
     sqlx::query(
@@ -1188,7 +1189,7 @@ async fn mark_complete(tx: &mut AnyConnection, build_id: i64) -> Result<()> {
     .bind(seq)
     .execute(&mut *tx)
     .await?;
-    Ok(())
+    super::packs::write(tx, build_id).await
 }
 
 /// Bumps the project's history sequence (the row lock orders concurrent completions on

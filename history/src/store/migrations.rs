@@ -283,9 +283,12 @@ fn migrations(backend: Backend) -> Vec<(i64, String)> {
             },
         ),
     ];
-    list.into_iter()
+    let mut all: Vec<(i64, String)> = list
+        .into_iter()
         .map(|(v, sql)| (v, sql.replace("{ID}", id).replace("{BLOB}", blob)))
-        .collect()
+        .collect();
+    all.push((13, super::packs::migration(backend == Backend::Sqlite)));
+    all
 }
 
 /// Applies the migrations not applied yet. Safe to run from several processes at once on

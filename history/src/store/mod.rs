@@ -25,6 +25,7 @@ mod ingest;
 mod issues;
 mod lines;
 mod migrations;
+mod packs;
 mod read;
 mod tokens;
 mod windows;
@@ -297,9 +298,10 @@ impl Store {
 }
 
 /// The tables whose rows belong to one build (`build_id`), the order they are deleted in.
-const BUILD_TABLES: [&str; 6] = [
+const BUILD_TABLES: [&str; 7] = [
     "issues",
     "test_messages",
+    "result_packs",
     "test_results",
     "coverage_files",
     "build_totals",

@@ -493,6 +493,29 @@ async fn the_history_cache_follows_new_builds_changed_builds_and_pruning() {
             "{backend}"
         );
 
+        // A late report to a complete build: the build is read again with it (its packed
+        // results are written again with the build).
+        send(
+            &store,
+            p.id,
+            &meta("1", 1, t0),
+            1,
+            "late.xml",
+            &junit(&[("d", "skipped")]),
+        )
+        .await
+        .unwrap();
+        let late = cache.snapshot(&store, p.id).await.unwrap();
+        assert_eq!(
+            cached(at, &late, t0 - DAY_MS, t0 + 1).await,
+            vec![
+                (b1, "failed".into()),
+                (b1, "passed".into()),
+                (b1, "skipped".into())
+            ],
+            "{backend}"
+        );
+
         // Pruning reloads: pruned raw results are gone from the cache too.
         store.prune(p.id, t0 - DAY_MS).await.unwrap();
         let pruned = cache.snapshot(&store, p.id).await.unwrap();
@@ -500,7 +523,11 @@ async fn the_history_cache_follows_new_builds_changed_builds_and_pruning() {
         let left = cached(at, &pruned, t0 - 9 * DAY_MS, t0 + 1).await;
         assert_eq!(
             left,
-            vec![(b1, "failed".into()), (b1, "passed".into())],
+            vec![
+                (b1, "failed".into()),
+                (b1, "passed".into()),
+                (b1, "skipped".into())
+            ],
             "{backend}"
         );
     }
