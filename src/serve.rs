@@ -94,6 +94,7 @@ pub fn settings(args: &Args) -> Result<Settings> {
 
 pub fn run(args: &Args) -> Result<ExitCode> {
     let settings = settings(args)?;
+    fewer_malloc_arenas();
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
@@ -111,6 +112,24 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     })
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// glibc gives each thread that allocates while another holds an arena's lock an arena of
+/// its own, up to eight a core, and memory freed into one arena serves no other. The
+/// service's request, analytics and polars threads each built and freed frames in their own,
+/// so its peak grew past what any one answer needs: over a year's history, a first flaky
+/// table then the dashboard peaked at 282 MB with the default and at 241 MB with two
+/// arenas, the same as the flaky table alone (`benches/README.md`). Called before any thread
+/// starts. `MALLOC_ARENA_MAX` in the environment still decides when set.
+fn fewer_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        // SAFETY: mallopt only sets a parameter of the allocator; it is called before the
+        // service starts any thread.
+        unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, 2);
+        }
+    }
 }
 
 #[cfg(test)]
