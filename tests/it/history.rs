@@ -97,16 +97,42 @@ fn run(cmd: &mut Command) -> (i32, String, String) {
     )
 }
 
+/// The databases a command test runs on: a fresh SQLite data dir, and a fresh PostgreSQL
+/// database when `CIMETRICS_TEST_DATABASE_URL` is set. Each as its command-line arguments.
+fn databases(name: &str) -> Vec<[String; 2]> {
+    let data = fresh(&format!("{name}-data"));
+    let mut out = vec![["--data-dir".to_owned(), data.display().to_string()]];
+    if let Ok(url) = std::env::var("CIMETRICS_TEST_DATABASE_URL")
+        && !url.is_empty()
+    {
+        let db = tokio::runtime::Runtime::new()
+            .expect("runtime")
+            .block_on(cimetrics_history::store::fresh_postgres_database(
+                &url,
+                &format!("cimetrics_{name}"),
+            ))
+            .expect("a fresh database");
+        out.push(["--database-url".to_owned(), db]);
+    }
+    out
+}
+
+/// On both backends (the import commits differently on PostgreSQL, see
+/// `Store::for_bulk_load`).
 #[test]
 fn import_is_idempotent_and_trends_show_the_history() {
+    for db in databases("import") {
+        import_is_idempotent_and_trends_show_the_history_on(&db);
+    }
+}
+
+fn import_is_idempotent_and_trends_show_the_history_on(db: &[String; 2]) {
     let reports = history();
-    let data = fresh("history-data");
     let import = || {
         run(cimetrics()
             .arg("import")
             .arg(&reports)
-            .arg("--data-dir")
-            .arg(&data)
+            .args(db)
             .arg("--quiet"))
     };
     let (code, out, err) = import();
@@ -120,8 +146,8 @@ fn import_is_idempotent_and_trends_show_the_history() {
     assert!(out.contains("0 reports stored, 6 already there"), "{out}");
 
     let (code, out, err) = run(cimetrics()
-        .args(["trends", "--json", "--window", "day", "--data-dir"])
-        .arg(&data));
+        .args(["trends", "--json", "--window", "day"])
+        .args(db));
     assert_eq!(code, 0, "{out}{err}");
     let json: Value = serde_json::from_str(&out).unwrap();
     let series = &json["series"];
@@ -143,9 +169,7 @@ fn import_is_idempotent_and_trends_show_the_history() {
     assert_eq!(series["coverage"]["points"][0]["value"], 0.8, "{out}");
     assert_eq!(series["coverage"]["points"][1]["value"], 0.9, "{out}");
 
-    let (code, out, _) = run(cimetrics()
-        .args(["trends", "--window", "day", "--data-dir"])
-        .arg(&data));
+    let (code, out, _) = run(cimetrics().args(["trends", "--window", "day"]).args(db));
     assert_eq!(code, 0);
     assert!(out.contains("2026-03-02") && out.contains("50.0%"), "{out}");
 }

@@ -1,6 +1,7 @@
 //! One upload, stored in one transaction.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use cimetrics_ingest::{
     Content, CoverageReport, CoverageTotals, Format, IssueCounts, IssueReport, Report, Severity,
@@ -18,6 +19,9 @@ use super::{Error, Result, Store, now_ms};
 pub enum UploadContent<'a> {
     /// A whole parsed report.
     Report(&'a Report),
+    /// A whole parsed report, with what storing it needs worked out beforehand
+    /// ([`Prepared::of`] it).
+    Prepared(&'a Report, Prepared),
     /// A test report as batches of merged tests (each test once), with its counts and
     /// warnings known from a first pass.
     TestBatches {
@@ -30,6 +34,35 @@ pub enum UploadContent<'a> {
         /// The batches, then [`Batch::Done`].
         batches: tokio::sync::mpsc::Receiver<Batch>,
     },
+}
+
+/// What storing a report needs besides the database, worked out from the report alone:
+/// its tests' identity hashes, one merged result each and their failure messages, or its
+/// files' packed per-line coverage. A bulk load works it out on the threads that parse, so
+/// the one writer only stores (`cimetrics import`).
+pub struct Prepared {
+    tests: Option<TestRows>,
+    files: Option<FileRows>,
+}
+
+impl Prepared {
+    /// The rows of `report` (nothing to work out for an issue report).
+    pub fn of(report: &Report) -> Prepared {
+        match &report.content {
+            Content::Tests(tests) => Prepared {
+                tests: Some(test_rows(&tests.tests)),
+                files: None,
+            },
+            Content::Coverage(coverage) => Prepared {
+                tests: None,
+                files: Some(file_rows(coverage)),
+            },
+            Content::Issues(_) => Prepared {
+                tests: None,
+                files: None,
+            },
+        }
+    }
 }
 
 /// One message of a streamed test report.
@@ -246,11 +279,10 @@ fn push_placeholders(s: &mut String, sqlite: bool, count: usize, first: usize) {
         if sqlite {
             s.push('?');
         } else {
-            s.push('$');
-            s.push_str(&(first + i).to_string());
+            // Writing to a String cannot fail.
+            let _ = write!(s, "${}", first + i);
         }
     }
-    s
 }
 
 /// Whether a connection talks to SQLite (see [`values`]).
@@ -270,12 +302,27 @@ struct TestKey {
 }
 
 /// The identity hash under which a test is stored (xxh3-64 of suite, classname, name with
-/// its invocation number, and file).
+/// its invocation number, and file, each followed by a 0xff byte). Hashed piece by piece,
+/// without building the texts: an import hashes every result it stores.
 pub fn test_key_hash(case: &TestCase) -> i64 {
-    test_key(case).hash
+    let id = &case.id;
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    h.update(id.suite.as_bytes());
+    h.update(&[0xff]);
+    h.update(id.classname.as_deref().unwrap_or_default().as_bytes());
+    h.update(&[0xff]);
+    h.update(id.name.as_bytes());
+    if id.invocation > 0 {
+        h.update(format!(" #{}", id.invocation + 1).as_bytes());
+    }
+    h.update(&[0xff]);
+    h.update(id.file.as_deref().unwrap_or_default().as_bytes());
+    h.update(&[0xff]);
+    h.digest() as i64
 }
 
-fn test_key(case: &TestCase) -> TestKey {
+/// The columns of `tests` for a test not stored yet.
+fn test_key(case: &TestCase, hash: i64) -> TestKey {
     let id = &case.id;
     let name = if id.invocation > 0 {
         format!("{} #{}", id.name, id.invocation + 1)
@@ -283,20 +330,13 @@ fn test_key(case: &TestCase) -> TestKey {
         id.name.clone()
     };
     let (base, params) = id.split_parameters();
-    let classname = id.classname.as_deref().unwrap_or_default().to_owned();
-    let file = id.file.clone().unwrap_or_default();
-    let mut h = xxhash_rust::xxh3::Xxh3::new();
-    for part in [&*id.suite, &classname, &name, &file] {
-        h.update(part.as_bytes());
-        h.update(&[0xff]);
-    }
     // The identity is hashed whole; what is kept to show is cut to NAME_BYTES.
     TestKey {
-        hash: h.digest() as i64,
+        hash,
         suite: cut(&id.suite),
-        classname: cut(&classname),
+        classname: cut(id.classname.as_deref().unwrap_or_default()),
         name: cut(&name),
-        file: cut(&file),
+        file: cut(id.file.as_deref().unwrap_or_default()),
         base_name: cut(base),
         params: params.map(cut),
     }
@@ -374,7 +414,7 @@ impl Store {
             return Err(Error::Invalid("shards are numbered from 1".into()));
         }
         let mut summary = match &content {
-            UploadContent::Report(report) => UploadSummary {
+            UploadContent::Report(report) | UploadContent::Prepared(report, _) => UploadSummary {
                 format: report.format,
                 tests: match &report.content {
                     Content::Tests(t) => Some(t.counts),
@@ -403,8 +443,14 @@ impl Store {
                 warnings: warnings.clone(),
             },
         };
+        // Worked out before taking the writer's lock.
+        let (whole, batches) = match content {
+            UploadContent::Report(report) => (Some((report, Prepared::of(report))), None),
+            UploadContent::Prepared(report, prepared) => (Some((report, prepared)), None),
+            UploadContent::TestBatches { batches, .. } => (None, Some(batches)),
+        };
         let _guard = self.write_lock().await;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let (build_id, complete, expected) = upsert_build(&mut tx, project_id, build).await?;
         if i64::from(upload.shard) > expected {
             return Err(Error::Invalid(format!(
@@ -452,8 +498,8 @@ impl Store {
             ));
         }
 
-        match content {
-            UploadContent::Report(report) => match &report.content {
+        if let Some((report, prepared)) = whole {
+            match &report.content {
                 Content::Tests(tests) => {
                     let long = tests.tests.iter().filter(|t| too_long(t)).count();
                     if long > 0 {
@@ -462,28 +508,33 @@ impl Store {
                              {NAME_BYTES} bytes: kept cut to that (their identity stays whole)"
                         ));
                     }
-                    store_tests(&mut tx, project_id, build_id, &tests.tests).await?;
+                    let rows = prepared.tests.unwrap_or_else(|| test_rows(&tests.tests));
+                    store_tests(&mut tx, project_id, build_id, &tests.tests, rows).await?;
                 }
-                Content::Coverage(coverage) => store_coverage(&mut tx, build_id, coverage).await?,
+                Content::Coverage(coverage) => {
+                    let files = prepared.files.unwrap_or_else(|| file_rows(coverage));
+                    store_coverage(&mut tx, build_id, coverage, files).await?;
+                }
                 Content::Issues(issues) => store_issues(&mut tx, build_id, issues).await?,
-            },
-            UploadContent::TestBatches { mut batches, .. } => {
-                let mut finished = false;
-                while let Some(batch) = batches.recv().await {
-                    match batch {
-                        Batch::Tests(tests) => {
-                            store_tests(&mut tx, project_id, build_id, &tests).await?;
-                        }
-                        Batch::Done => {
-                            finished = true;
-                            break;
-                        }
-                        Batch::Failed(e) => return Err(Error::Invalid(e)),
+            }
+        }
+        if let Some(mut batches) = batches {
+            let mut finished = false;
+            while let Some(batch) = batches.recv().await {
+                match batch {
+                    Batch::Tests(tests) => {
+                        let rows = test_rows(&tests);
+                        store_tests(&mut tx, project_id, build_id, &tests, rows).await?;
                     }
+                    Batch::Done => {
+                        finished = true;
+                        break;
+                    }
+                    Batch::Failed(e) => return Err(Error::Invalid(e)),
                 }
-                if !finished {
-                    return Err(Error::Invalid("the report's stream ended early".into()));
-                }
+            }
+            if !finished {
+                return Err(Error::Invalid("the report's stream ended early".into()));
             }
         }
 
@@ -503,7 +554,6 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
 
-        refresh_totals(&mut tx, build_id).await?;
         let shards: i64 =
             sqlx::query_scalar("SELECT COUNT(DISTINCT shard) FROM uploads WHERE build_id = $1")
                 .bind(build_id)
@@ -511,6 +561,11 @@ impl Store {
                 .await?;
         // Finished before (recomputed now), told to finish, or all shards in with no wait.
         let complete = complete || build.finish || (shards >= expected && self.close_after_ms == 0);
+        // A running build's totals show as its reports arrive; a bulk load's builds are
+        // totalled once, when they finish (`Store::finish`).
+        if complete || !self.bulk_load {
+            refresh_totals(&mut tx, build_id).await?;
+        }
         if complete {
             mark_complete(&mut tx, build_id).await?;
         }
@@ -533,7 +588,7 @@ impl Store {
     pub async fn finish(&self, project_id: i64, build: &BuildMeta) -> Result<i64> {
         build.check()?;
         let _guard = self.write_lock().await;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let was: Option<i64> = sqlx::query_scalar(
             "SELECT complete FROM builds WHERE project_id = $1 AND ci_build_id = $2",
         )
@@ -717,43 +772,66 @@ enum Bind {
     B(Option<Vec<u8>>),
 }
 
-async fn store_tests(
-    tx: &mut AnyConnection,
-    project_id: i64,
-    build_id: i64,
-    tests: &[TestCase],
-) -> Result<()> {
-    let sqlite = is_sqlite(tx);
-    // One row per identity (a hash collision inside one report merges like shards do).
-    let mut by_hash: HashMap<i64, (TestKey, Merged)> = HashMap::new();
-    for case in tests {
-        let key = test_key(case);
+/// A report's tests as stored: one row per identity, and the failure messages.
+struct TestRows {
+    /// (identity hash, index of its first case, merged result), by hash (a stable order
+    /// keeps concurrent shards from deadlocking on PostgreSQL).
+    rows: Vec<(i64, usize, Merged)>,
+    /// (identity hash, failure message): the first failing case's of each identity, by hash.
+    messages: Vec<(i64, String)>,
+}
+
+/// One row per identity (a hash collision inside one report merges like shards do).
+fn test_rows(tests: &[TestCase]) -> TestRows {
+    let mut by_hash: HashMap<i64, (usize, Merged)> = HashMap::with_capacity(tests.len());
+    let mut messages: Vec<(i64, String)> = Vec::new();
+    for (i, case) in tests.iter().enumerate() {
         let result = (
             status_code(case.outcome.status()),
             case.outcome.is_flaky(),
             i64::from(case.attempts),
             case.duration_seconds.map(|s| (s * 1e6).round() as i64),
         );
-        match by_hash.get_mut(&key.hash) {
-            Some((_, existing)) => *existing = merge_results(*existing, result),
-            None => {
-                by_hash.insert(key.hash, (key, result));
+        let hash = test_key_hash(case);
+        match by_hash.entry(hash) {
+            Entry::Occupied(mut e) => e.get_mut().1 = merge_results(e.get().1, result),
+            Entry::Vacant(e) => {
+                e.insert((i, result));
             }
         }
+        if let Some(message) = failure_message(&case.outcome) {
+            messages.push((hash, message));
+        }
     }
-    // A stable order keeps concurrent shards from deadlocking on PostgreSQL.
-    let mut rows: Vec<(TestKey, Merged)> = by_hash.into_values().collect();
-    rows.sort_by_key(|(k, _)| k.hash);
+    let mut rows: Vec<(i64, usize, Merged)> = by_hash
+        .into_iter()
+        .map(|(hash, (case, merged))| (hash, case, merged))
+        .collect();
+    rows.sort_by_key(|(hash, _, _)| *hash);
+    // Stable: the first message of an identity stays.
+    messages.sort_by_key(|(hash, _)| *hash);
+    messages.dedup_by_key(|(hash, _)| *hash);
+    TestRows { rows, messages }
+}
+
+async fn store_tests(
+    tx: &mut AnyConnection,
+    project_id: i64,
+    build_id: i64,
+    tests: &[TestCase],
+    TestRows { rows, messages }: TestRows,
+) -> Result<()> {
+    let sqlite = is_sqlite(tx);
 
     // Known tests first (in steady state, all of them): only new identities are inserted,
-    // which spares binding four strings per result.
+    // with their texts, which spares binding four strings per result.
     let mut ids: HashMap<i64, i64> = HashMap::with_capacity(rows.len());
-    let hashes: Vec<i64> = rows.iter().map(|(k, _)| k.hash).collect();
+    let hashes: Vec<i64> = rows.iter().map(|(hash, _, _)| *hash).collect();
     select_test_ids(tx, sqlite, project_id, &hashes, &mut ids).await?;
-    let missing: Vec<&TestKey> = rows
+    let missing: Vec<TestKey> = rows
         .iter()
-        .map(|(k, _)| k)
-        .filter(|k| !ids.contains_key(&k.hash))
+        .filter(|(hash, _, _)| !ids.contains_key(hash))
+        .map(|&(hash, case, _)| test_key(&tests[case], hash))
         .collect();
     for chunk in missing.chunks(CHUNK) {
         let sql = format!(
@@ -801,17 +879,11 @@ async fn store_tests(
         P = PASSED
     );
     // The failure messages (the first report's, when shards both fail a test).
-    let mut messages: Vec<(i64, String)> = Vec::new();
-    for case in tests {
-        if let Some(message) = failure_message(&case.outcome)
-            && let Some(&test_id) = ids.get(&test_key_hash(case))
-        {
-            messages.push((test_id, message));
-        }
-    }
-    messages.sort_by_key(|(id, _)| *id);
-    messages.dedup_by_key(|(id, _)| *id);
-    for chunk in messages.chunks(CHUNK) {
+    let mut messages: Vec<(i64, String)> = messages
+        .into_iter()
+        .filter_map(|(hash, message)| Some((*ids.get(&hash)?, message)))
+        .collect();
+    for chunk in messages.chunks_mut(CHUNK) {
         let sql = format!(
             "INSERT INTO test_messages (build_id, test_id, message) VALUES {} \
              ON CONFLICT (build_id, test_id) DO NOTHING",
@@ -822,7 +894,7 @@ async fn store_tests(
             binds.extend([
                 Bind::I(build_id),
                 Bind::I(*test_id),
-                Bind::S(message.clone()),
+                Bind::S(std::mem::take(message)),
             ]);
         }
         bind_all(sqlx::query(AssertSqlSafe(sql)), binds)
@@ -830,6 +902,45 @@ async fn store_tests(
             .await?;
     }
 
+    if !sqlite {
+        // PostgreSQL: every result in one statement, as five arrays (bound as their text:
+        // the Any driver binds no arrays) the server unnests, instead of six parameters a
+        // result that the driver encodes and the server plans one by one.
+        let mut columns: [String; 5] = Default::default();
+        for (hash, case, (status, flaky, attempts, duration)) in &rows {
+            let Some(&test_id) = ids.get(hash) else {
+                let name = &tests[*case].id.name;
+                return Err(Error::Invalid(format!("test {name:?} was not stored")));
+            };
+            let values = [
+                test_id.to_string(),
+                status.to_string(),
+                i64::from(*flaky).to_string(),
+                attempts.to_string(),
+                duration.map_or_else(|| "NULL".to_owned(), |d| d.to_string()),
+            ];
+            for (column, value) in columns.iter_mut().zip(values) {
+                column.push(if column.is_empty() { '{' } else { ',' });
+                column.push_str(&value);
+            }
+        }
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let sql = format!(
+            "INSERT INTO test_results (build_id, test_id, status, flaky, attempts, duration_us) \
+             SELECT $1, t, s, f, a, d FROM unnest($2::text::bigint[], $3::text::bigint[], \
+             $4::text::bigint[], $5::text::bigint[], $6::text::bigint[]) AS u(t, s, f, a, d) \
+             {merge_sql}"
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql)).bind(build_id);
+        for mut column in columns {
+            column.push('}');
+            query = query.bind(column);
+        }
+        query.execute(&mut *tx).await?;
+        return Ok(());
+    }
     for chunk in rows.chunks(CHUNK) {
         let sql = format!(
             "INSERT INTO test_results (build_id, test_id, status, flaky, attempts, duration_us) \
@@ -837,9 +948,10 @@ async fn store_tests(
             values(sqlite, chunk.len(), 6, 1)
         );
         let mut binds = Vec::with_capacity(chunk.len() * 6);
-        for (k, (status, flaky, attempts, duration)) in chunk {
-            let Some(&test_id) = ids.get(&k.hash) else {
-                return Err(Error::Invalid(format!("test {:?} was not stored", k.name)));
+        for (hash, case, (status, flaky, attempts, duration)) in chunk {
+            let Some(&test_id) = ids.get(hash) else {
+                let name = &tests[*case].id.name;
+                return Err(Error::Invalid(format!("test {name:?} was not stored")));
             };
             binds.extend([
                 Bind::I(build_id),
@@ -949,10 +1061,35 @@ fn merge_results(a: Merged, b: Merged) -> Merged {
     (status, flaky, a.2 + b.2, duration)
 }
 
+/// A coverage report's files as stored when no earlier shard covered them: (packed lines,
+/// declared totals), by file.
+type FileRows = Vec<(Option<Vec<u8>>, [i64; 4])>;
+
+fn file_rows(report: &CoverageReport) -> FileRows {
+    report
+        .files
+        .iter()
+        .map(|file| {
+            let t = file.totals();
+            let declared = [
+                t.lines_valid,
+                t.lines_covered,
+                t.branches_valid,
+                t.branches_covered,
+            ]
+            .map(|v| i64::try_from(v).unwrap_or(i64::MAX));
+            let lines =
+                (!file.lines.is_empty()).then(|| lines::encode(file.lines.iter().map(Line::from)));
+            (lines, declared)
+        })
+        .collect()
+}
+
 async fn store_coverage(
     tx: &mut AnyConnection,
     build_id: i64,
     report: &CoverageReport,
+    mut files: FileRows,
 ) -> Result<()> {
     let sqlite = is_sqlite(tx);
     // What earlier shards stored for the files of this report.
@@ -979,34 +1116,26 @@ async fn store_coverage(
             ),
         );
     }
-    let mut rows: Vec<(String, Option<Vec<u8>>, [i64; 4])> = Vec::with_capacity(report.files.len());
-    for file in &report.files {
-        let mine: Vec<Line> = file.lines.iter().map(Line::from).collect();
-        let t = file.totals();
-        let declared = [
-            t.lines_valid,
-            t.lines_covered,
-            t.branches_valid,
-            t.branches_covered,
-        ]
-        .map(|v| i64::try_from(v).unwrap_or(i64::MAX));
-        let (blob, totals) = match stored.get(&file.path) {
-            Some((Some(theirs), _)) if !mine.is_empty() || !theirs.is_empty() => {
+    // Each file's row becomes what is stored: merged with an earlier shard's, or as is.
+    for (file, (lines, totals)) in report.files.iter().zip(files.iter_mut()) {
+        match stored.get(&file.path) {
+            Some((Some(theirs), _)) if !file.lines.is_empty() || !theirs.is_empty() => {
+                let mine: Vec<Line> = file.lines.iter().map(Line::from).collect();
                 let merged = lines::merge(theirs, &mine);
                 let t = lines::totals(&merged);
-                (
-                    Some(lines::encode(&merged)),
-                    [t.0, t.1, t.2, t.3].map(|v| v as i64),
-                )
+                *lines = Some(lines::encode(merged.into_iter()));
+                *totals = [t.0, t.1, t.2, t.3].map(|v| v as i64);
             }
             // Declared totals only (no per-line data) on either side: the larger of each.
-            Some((_, theirs)) => (None, std::array::from_fn(|i| theirs[i].max(declared[i]))),
-            None if mine.is_empty() => (None, declared),
-            None => (Some(lines::encode(&mine)), declared),
-        };
-        rows.push((file.path.clone(), blob, totals));
+            Some((_, theirs)) => {
+                *lines = None;
+                *totals = std::array::from_fn(|i| theirs[i].max(totals[i]));
+            }
+            None => {}
+        }
     }
-    for chunk in rows.chunks(CHUNK / 2) {
+    let all: Vec<usize> = (0..files.len()).collect();
+    for chunk in all.chunks(CHUNK / 2) {
         let sql = format!(
             "INSERT INTO coverage_files (build_id, path, lines_valid, lines_covered, \
              branches_valid, branches_covered, lines) VALUES {} \
@@ -1016,15 +1145,16 @@ async fn store_coverage(
             values(sqlite, chunk.len(), 7, 1)
         );
         let mut binds = Vec::with_capacity(chunk.len() * 7);
-        for (path, blob, t) in chunk {
+        for &i in chunk {
+            let (lines, t) = &mut files[i];
             binds.extend([
                 Bind::I(build_id),
-                Bind::S(path.clone()),
+                Bind::S(report.files[i].path.clone()),
                 Bind::I(t[0]),
                 Bind::I(t[1]),
                 Bind::I(t[2]),
                 Bind::I(t[3]),
-                Bind::B(blob.clone()),
+                Bind::B(lines.take()),
             ]);
         }
         bind_all(sqlx::query(AssertSqlSafe(sql)), binds)
@@ -1207,6 +1337,45 @@ pub(super) async fn next_history_seq(tx: &mut AnyConnection, build_id: i64) -> R
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The hash names every stored test, so it may not change across versions: it is xxh3-64
+    /// of the texts joined, each ended by 0xff, a second invocation's name with " #2".
+    #[test]
+    fn a_test_identity_hashes_as_its_texts_joined() {
+        let case = |classname: Option<&str>, file: Option<&str>, invocation| TestCase {
+            id: cimetrics_ingest::TestId {
+                suite: "suite".into(),
+                classname: classname.map(Into::into),
+                name: "adds[1-2]".into(),
+                file: file.map(Into::into),
+                invocation,
+            },
+            outcome: cimetrics_ingest::Outcome::Passed,
+            attempts: 1,
+            duration_seconds: None,
+            line: None,
+            system_out: None,
+            system_err: None,
+        };
+        let xxh3 = |text: &[u8]| xxhash_rust::xxh3::xxh3_64(text) as i64;
+        assert_eq!(
+            test_key_hash(&case(Some("a.B"), Some("b.py"), 1)),
+            xxh3(b"suite\xffa.B\xffadds[1-2] #2\xffb.py\xff")
+        );
+        assert_eq!(
+            test_key_hash(&case(None, None, 0)),
+            xxh3(b"suite\xff\xffadds[1-2]\xff\xff")
+        );
+        let key = test_key(&case(Some("a.B"), None, 1), 7);
+        assert_eq!(
+            (
+                key.name.as_str(),
+                key.base_name.as_str(),
+                key.params.as_deref()
+            ),
+            ("adds[1-2] #2", "adds", Some("1-2"))
+        );
+    }
 
     #[test]
     fn placeholders_are_numbered_across_rows() {

@@ -40,7 +40,7 @@ use sqlx::{AnyPool, Executor};
 use tokio::sync::{Mutex, MutexGuard};
 
 pub use ingest::{
-    Batch, BuildMeta, UploadContent, UploadMeta, UploadOutcome, UploadSummary, digest,
+    Batch, BuildMeta, Prepared, UploadContent, UploadMeta, UploadOutcome, UploadSummary, digest,
     test_key_hash,
 };
 pub use issues::{IssueBuild, IssueTotals, StoredIssue};
@@ -100,6 +100,9 @@ pub struct Store {
     /// How long a build with all its shards waits for more reports before it finishes (0:
     /// it finishes with its last shard's first report).
     close_after_ms: i64,
+    /// Whether a bulk load's commits skip waiting for the disk (see
+    /// [`Store::for_bulk_load`]).
+    bulk_load: bool,
 }
 
 pub(crate) fn now_ms() -> i64 {
@@ -176,6 +179,7 @@ impl Store {
             backend,
             writer: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
             close_after_ms: 0,
+            bulk_load: false,
         })
     }
 
@@ -186,6 +190,29 @@ impl Store {
     pub fn with_build_close_after(mut self, seconds: u64) -> Store {
         self.close_after_ms = i64::try_from(seconds.saturating_mul(1000)).unwrap_or(i64::MAX);
         self
+    }
+
+    /// For a bulk load (`cimetrics import`), which finishes each build with
+    /// [`Store::finish`] after its reports:
+    /// - on PostgreSQL an upload's commit does not wait for its write-ahead log to reach the
+    ///   disk (`synchronous_commit = off`), as SQLite's WAL with `synchronous = NORMAL` never
+    ///   does. A crash can lose the last commits, never corrupt what is stored, and a re-run
+    ///   of the import stores what is missing. Waiting took 4.2 ms a commit here, against
+    ///   0.3 ms without, and an import commits once a report and once a build;
+    /// - a build's totals are worked out when it finishes, not again after each report.
+    pub fn for_bulk_load(mut self) -> Store {
+        self.bulk_load = true;
+        self
+    }
+
+    /// A transaction for a write; under [`Store::for_bulk_load`] on PostgreSQL, one whose
+    /// commit does not wait for the disk.
+    pub(super) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        let mut tx = self.pool.begin().await?;
+        if self.bulk_load && self.backend == Backend::Postgres {
+            tx.execute("SET LOCAL synchronous_commit = off").await?;
+        }
+        Ok(tx)
     }
 
     /// The backend in use.
