@@ -1134,6 +1134,9 @@ async fn store_coverage(
             None => {}
         }
     }
+    if !sqlite {
+        return store_files_postgres(tx, build_id, report, files).await;
+    }
     let all: Vec<usize> = (0..files.len()).collect();
     for chunk in all.chunks(CHUNK / 2) {
         let sql = format!(
@@ -1161,6 +1164,62 @@ async fn store_coverage(
             .execute(&mut *tx)
             .await?;
     }
+    Ok(())
+}
+
+/// [`store_coverage`]'s rows on PostgreSQL: all in one statement, as one JSON array the
+/// server reads as rows (`json_to_recordset`), the packed lines in hex. Bound as seven
+/// parameters a file, a year's 5 million files were most of a PostgreSQL import.
+async fn store_files_postgres(
+    tx: &mut AnyConnection,
+    build_id: i64,
+    report: &CoverageReport,
+    files: FileRows,
+) -> Result<()> {
+    #[derive(Serialize)]
+    struct File<'a> {
+        p: &'a str,
+        t: [i64; 4],
+        l: Option<String>,
+    }
+    fn hex(bytes: &[u8]) -> String {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut out = String::with_capacity(bytes.len() * 2);
+        for b in bytes {
+            out.push(char::from(DIGITS[usize::from(b >> 4)]));
+            out.push(char::from(DIGITS[usize::from(b & 15)]));
+        }
+        out
+    }
+    if files.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<File<'_>> = report
+        .files
+        .iter()
+        .zip(&files)
+        .map(|(file, (lines, t))| File {
+            p: &file.path,
+            t: *t,
+            l: lines.as_deref().map(hex),
+        })
+        .collect();
+    // Paths and numbers always serialise.
+    let json = serde_json::to_string(&rows).unwrap_or_default();
+    sqlx::query(
+        "INSERT INTO coverage_files (build_id, path, lines_valid, lines_covered, \
+         branches_valid, branches_covered, lines) \
+         SELECT $1, x.p, (x.t->>0)::bigint, (x.t->>1)::bigint, (x.t->>2)::bigint, \
+         (x.t->>3)::bigint, decode(x.l, 'hex') \
+         FROM json_to_recordset($2::json) AS x(p text, t json, l text) \
+         ON CONFLICT (build_id, path) DO UPDATE SET lines_valid = excluded.lines_valid, \
+         lines_covered = excluded.lines_covered, branches_valid = excluded.branches_valid, \
+         branches_covered = excluded.branches_covered, lines = excluded.lines",
+    )
+    .bind(build_id)
+    .bind(json)
+    .execute(&mut *tx)
+    .await?;
     Ok(())
 }
 
