@@ -102,16 +102,7 @@ fn run(cmd: &mut Command) -> (i32, String, String) {
 fn databases(name: &str) -> Vec<[String; 2]> {
     let data = fresh(&format!("{name}-data"));
     let mut out = vec![["--data-dir".to_owned(), data.display().to_string()]];
-    if let Ok(url) = std::env::var("CIMETRICS_TEST_DATABASE_URL")
-        && !url.is_empty()
-    {
-        let db = tokio::runtime::Runtime::new()
-            .expect("runtime")
-            .block_on(cimetrics_history::store::fresh_postgres_database(
-                &url,
-                &format!("cimetrics_{name}"),
-            ))
-            .expect("a fresh database");
+    if let Some(db) = crate::fresh_postgres(name) {
         out.push(["--database-url".to_owned(), db]);
     }
     out

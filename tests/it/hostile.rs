@@ -140,16 +140,7 @@ fn call(url: &str, method: &str, path: &str, token: Option<&str>, body: &[u8]) -
 #[test]
 fn the_server_process_stays_small_and_answers_under_hostile_clients() {
     let mut databases = vec![None];
-    if let Ok(url) = std::env::var("CIMETRICS_TEST_DATABASE_URL")
-        && !url.is_empty()
-    {
-        let db = tokio::runtime::Runtime::new()
-            .expect("runtime")
-            .block_on(cimetrics_history::store::fresh_postgres_database(
-                &url,
-                "cimetrics_hostile",
-            ))
-            .expect("a fresh database");
+    if let Some(db) = crate::fresh_postgres("hostile") {
         databases.push(Some(db));
     }
     for db in databases {

@@ -19,3 +19,20 @@ use std::path::PathBuf;
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
+
+/// The URL of a fresh PostgreSQL database named after `name`, when
+/// `CIMETRICS_TEST_DATABASE_URL` names a server (the PostgreSQL half of a test runs then).
+pub fn fresh_postgres(name: &str) -> Option<String> {
+    let url = std::env::var("CIMETRICS_TEST_DATABASE_URL").ok()?;
+    if url.is_empty() {
+        return None;
+    }
+    let db = tokio::runtime::Runtime::new()
+        .expect("runtime")
+        .block_on(cimetrics_history::store::fresh_postgres_database(
+            &url,
+            &format!("cimetrics_{name}"),
+        ))
+        .expect("a fresh database");
+    Some(db)
+}
