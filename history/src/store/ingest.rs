@@ -1182,15 +1182,6 @@ async fn store_files_postgres(
         t: [i64; 4],
         l: Option<String>,
     }
-    fn hex(bytes: &[u8]) -> String {
-        const DIGITS: &[u8; 16] = b"0123456789abcdef";
-        let mut out = String::with_capacity(bytes.len() * 2);
-        for b in bytes {
-            out.push(char::from(DIGITS[usize::from(b >> 4)]));
-            out.push(char::from(DIGITS[usize::from(b & 15)]));
-        }
-        out
-    }
     if files.is_empty() {
         return Ok(());
     }
@@ -1201,7 +1192,7 @@ async fn store_files_postgres(
         .map(|(file, (lines, t))| File {
             p: &file.path,
             t: *t,
-            l: lines.as_deref().map(hex),
+            l: lines.as_deref().map(super::hex),
         })
         .collect();
     // Paths and numbers always serialise.

@@ -52,8 +52,7 @@ pub struct TokenGrant {
 
 /// The stored form of a token: SHA-256, hex.
 pub fn token_digest(token: &str) -> String {
-    let hash = Sha256::digest(token.as_bytes());
-    hash.iter().map(|b| format!("{b:02x}")).collect()
+    super::hex(&Sha256::digest(token.as_bytes()))
 }
 
 /// A new random token: `cim_` and 32 random bytes in hex.
@@ -63,10 +62,7 @@ pub fn token_digest(token: &str) -> String {
 pub fn new_token() -> Result<String> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| Error::Invalid(format!("no randomness: {e}")))?;
-    Ok(format!(
-        "cim_{}",
-        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
-    ))
+    Ok(format!("cim_{}", super::hex(&bytes)))
 }
 
 impl Store {
@@ -208,5 +204,31 @@ impl Store {
                 })
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The digest a stored token is found by: SHA-256 in lowercase hex (FIPS 180-2's "abc"
+    /// vector), so tokens stored by earlier versions keep working.
+    #[test]
+    fn a_token_digest_is_its_sha256_in_hex() {
+        assert_eq!(
+            token_digest("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(crate::store::hex(&[0x00, 0x0f, 0xa5, 0xff]), "000fa5ff");
+        let token = new_token().unwrap();
+        assert!(
+            token.len() == 4 + 64 && token.starts_with("cim_"),
+            "{token}"
+        );
+        assert!(
+            token[4..]
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        );
     }
 }
