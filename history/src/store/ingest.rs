@@ -902,30 +902,36 @@ async fn store_tests(
             .await?;
     }
 
+    // Each result under its test's id.
+    let mut results: Vec<(i64, Merged)> = Vec::with_capacity(rows.len());
+    for (hash, case, merged) in &rows {
+        let Some(&test_id) = ids.get(hash) else {
+            let name = &tests[*case].id.name;
+            return Err(Error::Invalid(format!("test {name:?} was not stored")));
+        };
+        results.push((test_id, *merged));
+    }
+    if results.is_empty() {
+        return Ok(());
+    }
     if !sqlite {
         // PostgreSQL: every result in one statement, as five arrays (bound as their text:
         // the Any driver binds no arrays) the server unnests, instead of six parameters a
         // result that the driver encodes and the server plans one by one.
-        let mut columns: [String; 5] = Default::default();
-        for (hash, case, (status, flaky, attempts, duration)) in &rows {
-            let Some(&test_id) = ids.get(hash) else {
-                let name = &tests[*case].id.name;
-                return Err(Error::Invalid(format!("test {name:?} was not stored")));
+        use std::fmt::Write;
+        let mut columns: [String; 5] = std::array::from_fn(|_| String::from("{"));
+        for (i, (test_id, (status, flaky, attempts, duration))) in results.iter().enumerate() {
+            let sep = if i == 0 { "" } else { "," };
+            let [t, s, f, a, d] = &mut columns;
+            // Writing to a String cannot fail.
+            let _ = write!(t, "{sep}{test_id}");
+            let _ = write!(s, "{sep}{status}");
+            let _ = write!(f, "{sep}{}", i64::from(*flaky));
+            let _ = write!(a, "{sep}{attempts}");
+            let _ = match duration {
+                Some(us) => write!(d, "{sep}{us}"),
+                None => write!(d, "{sep}NULL"),
             };
-            let values = [
-                test_id.to_string(),
-                status.to_string(),
-                i64::from(*flaky).to_string(),
-                attempts.to_string(),
-                duration.map_or_else(|| "NULL".to_owned(), |d| d.to_string()),
-            ];
-            for (column, value) in columns.iter_mut().zip(values) {
-                column.push(if column.is_empty() { '{' } else { ',' });
-                column.push_str(&value);
-            }
-        }
-        if rows.is_empty() {
-            return Ok(());
         }
         let sql = format!(
             "INSERT INTO test_results (build_id, test_id, status, flaky, attempts, duration_us) \
@@ -941,25 +947,21 @@ async fn store_tests(
         query.execute(&mut *tx).await?;
         return Ok(());
     }
-    for chunk in rows.chunks(CHUNK) {
+    for chunk in results.chunks(CHUNK) {
         let sql = format!(
             "INSERT INTO test_results (build_id, test_id, status, flaky, attempts, duration_us) \
              VALUES {} {merge_sql}",
             values(sqlite, chunk.len(), 6, 1)
         );
         let mut binds = Vec::with_capacity(chunk.len() * 6);
-        for (hash, case, (status, flaky, attempts, duration)) in chunk {
-            let Some(&test_id) = ids.get(hash) else {
-                let name = &tests[*case].id.name;
-                return Err(Error::Invalid(format!("test {name:?} was not stored")));
-            };
+        for &(test_id, (status, flaky, attempts, duration)) in chunk {
             binds.extend([
                 Bind::I(build_id),
                 Bind::I(test_id),
-                Bind::I(*status),
-                Bind::I(i64::from(*flaky)),
-                Bind::I(*attempts),
-                Bind::OptI(*duration),
+                Bind::I(status),
+                Bind::I(i64::from(flaky)),
+                Bind::I(attempts),
+                Bind::OptI(duration),
             ]);
         }
         bind_all(sqlx::query(AssertSqlSafe(sql)), binds)
@@ -1137,22 +1139,24 @@ async fn store_coverage(
     if !sqlite {
         return store_files_postgres(tx, build_id, report, files).await;
     }
-    let all: Vec<usize> = (0..files.len()).collect();
-    for chunk in all.chunks(CHUNK / 2) {
+    for (paths, rows) in report
+        .files
+        .chunks(CHUNK / 2)
+        .zip(files.chunks_mut(CHUNK / 2))
+    {
         let sql = format!(
             "INSERT INTO coverage_files (build_id, path, lines_valid, lines_covered, \
              branches_valid, branches_covered, lines) VALUES {} \
              ON CONFLICT (build_id, path) DO UPDATE SET lines_valid = excluded.lines_valid, \
              lines_covered = excluded.lines_covered, branches_valid = excluded.branches_valid, \
              branches_covered = excluded.branches_covered, lines = excluded.lines",
-            values(sqlite, chunk.len(), 7, 1)
+            values(sqlite, rows.len(), 7, 1)
         );
-        let mut binds = Vec::with_capacity(chunk.len() * 7);
-        for &i in chunk {
-            let (lines, t) = &mut files[i];
+        let mut binds = Vec::with_capacity(rows.len() * 7);
+        for (file, (lines, t)) in paths.iter().zip(rows) {
             binds.extend([
                 Bind::I(build_id),
-                Bind::S(report.files[i].path.clone()),
+                Bind::S(file.path.clone()),
                 Bind::I(t[0]),
                 Bind::I(t[1]),
                 Bind::I(t[2]),
