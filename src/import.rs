@@ -12,7 +12,8 @@
 //! `build.json` fields: `id` (required), `number`, `commit`, `branch`, `status`
 //! (`passed`|`failed`|`cancelled`; derived from the tests when absent), `started_at`,
 //! `finished_at` (RFC 3339), `duration_seconds`, `ci_provider`, `ci_url`, `shards`.
-//! Reports are parsed on every core; each is stored in its own transaction; a build finishes
+//! Reports are parsed on every core but the writer's (see `cpus.rs`); each is stored in its
+//! own transaction; a build finishes
 //! once its folder has been read (its status derived from all its reports unless
 //! `build.json` states one); a re-run stores nothing twice (uploads are idempotent).
 //! On PostgreSQL its commits do not wait for the disk (`Store::for_bulk_load`): a crash can
@@ -195,16 +196,16 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     }
     let total_jobs = jobs.len();
 
+    // Before the runtime and the database's threads start: they stay on the writer's core.
+    let placement = crate::cpus::Placement::split();
     let rt = runtime()?;
     let store = rt.block_on(args.db.open())?.for_bulk_load();
     let project = rt.block_on(store.create_project(&args.db.project))?;
 
-    // Parsers on every core but one feed the writer (this thread) through a bounded channel,
-    // in job order, so memory holds a few parsed reports at most.
-    let workers = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .max(2);
-    let (tx, rx) = mpsc::sync_channel::<Parsed>(workers * 2);
+    // Parsers on the other cores feed the writer (this thread) through a bounded channel, in
+    // job order, so memory holds a few parsed reports at most.
+    let workers = placement.parser_threads;
+    let (tx, rx) = mpsc::sync_channel::<Parsed>((workers * 2).max(4));
     let jobs = std::sync::Mutex::new(jobs.into_iter().enumerate());
     let mut stored = 0u64;
     let mut replayed = 0u64;
@@ -216,7 +217,9 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         for _ in 0..workers {
             let tx = tx.clone();
             let jobs = &jobs;
+            let placement = &placement;
             handles.push(scope.spawn(move || {
+                placement.enter_parser();
                 loop {
                     let next = jobs.lock().map(|mut j| j.next()).ok().flatten();
                     let Some((_, job)) = next else { break };
@@ -235,7 +238,11 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         // its time freeing the many small allocations a parser made (that thread took 1.6%
         // of an import's perf samples).
         let (spent, spent_reports) = mpsc::sync_channel::<cimetrics_ingest::Report>(workers);
-        scope.spawn(move || spent_reports.into_iter().for_each(drop));
+        let placement = &placement;
+        scope.spawn(move || {
+            placement.enter_parser();
+            spent_reports.into_iter().for_each(drop);
+        });
         let mut done = 0usize;
         // Jobs arrive in build order: a build finishes when the next one's first report
         // arrives (and the last at the end). Builds without reports finish here too.

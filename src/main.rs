@@ -2,6 +2,7 @@
 
 mod ask;
 mod client;
+mod cpus;
 mod db;
 mod gate;
 mod import;
