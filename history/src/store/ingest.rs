@@ -1171,51 +1171,73 @@ async fn store_coverage(
     Ok(())
 }
 
-/// [`store_coverage`]'s rows on PostgreSQL: all in one statement, as one JSON array the
-/// server reads as rows (`json_to_recordset`), the packed lines in hex. Bound as seven
-/// parameters a file, a year's 5 million files were most of a PostgreSQL import.
+/// [`store_coverage`]'s rows on PostgreSQL: all in one statement, as seven arrays the server
+/// unnests (bound as their text: the Any driver binds no arrays), the packed lines in hex.
+/// Bound as seven parameters a file, a year's 5 million files were most of a PostgreSQL
+/// import; read from one JSON array (`json_to_recordset`), 1,000 files took 21 ms of the
+/// server's time, against 12 ms as arrays (`benches/README.md`).
 async fn store_files_postgres(
     tx: &mut AnyConnection,
     build_id: i64,
     report: &CoverageReport,
     files: FileRows,
 ) -> Result<()> {
-    #[derive(Serialize)]
-    struct File<'a> {
-        p: &'a str,
-        t: [i64; 4],
-        l: Option<String>,
-    }
+    use std::fmt::Write;
     if files.is_empty() {
         return Ok(());
     }
-    let rows: Vec<File<'_>> = report
-        .files
-        .iter()
-        .zip(&files)
-        .map(|(file, (lines, t))| File {
-            p: &file.path,
-            t: *t,
-            l: lines.as_deref().map(super::hex),
-        })
-        .collect();
-    // Paths and numbers always serialise.
-    let json = serde_json::to_string(&rows).unwrap_or_default();
-    sqlx::query(
+    let mut paths = String::from("{");
+    let mut numbers: [String; 4] = std::array::from_fn(|_| String::from("{"));
+    let mut lines = String::from("{");
+    for (i, (file, (packed, totals))) in report.files.iter().zip(&files).enumerate() {
+        let sep = if i == 0 { "" } else { "," };
+        paths.push_str(sep);
+        push_array_text(&mut paths, &file.path);
+        for (column, value) in numbers.iter_mut().zip(totals) {
+            // Writing to a String cannot fail.
+            let _ = write!(column, "{sep}{value}");
+        }
+        lines.push_str(sep);
+        match packed {
+            // bytea's hex input, `\x...`, quoted in the array (where `\\` is one `\`).
+            Some(bytes) => {
+                lines.push_str("\"\\\\x");
+                super::push_hex(&mut lines, bytes);
+                lines.push('"');
+            }
+            None => lines.push_str("NULL"),
+        }
+    }
+    let mut query = sqlx::query(
         "INSERT INTO coverage_files (build_id, path, lines_valid, lines_covered, \
          branches_valid, branches_covered, lines) \
-         SELECT $1, x.p, (x.t->>0)::bigint, (x.t->>1)::bigint, (x.t->>2)::bigint, \
-         (x.t->>3)::bigint, decode(x.l, 'hex') \
-         FROM json_to_recordset($2::json) AS x(p text, t json, l text) \
+         SELECT $1, p, lv, lc, bv, bc, l FROM unnest($2::text::text[], $3::text::bigint[], \
+         $4::text::bigint[], $5::text::bigint[], $6::text::bigint[], $7::text::bytea[]) \
+         AS u(p, lv, lc, bv, bc, l) \
          ON CONFLICT (build_id, path) DO UPDATE SET lines_valid = excluded.lines_valid, \
          lines_covered = excluded.lines_covered, branches_valid = excluded.branches_valid, \
          branches_covered = excluded.branches_covered, lines = excluded.lines",
     )
     .bind(build_id)
-    .bind(json)
-    .execute(&mut *tx)
-    .await?;
+    .bind(paths + "}");
+    for column in numbers {
+        query = query.bind(column + "}");
+    }
+    query.bind(lines + "}").execute(&mut *tx).await?;
     Ok(())
+}
+
+/// `text` as one quoted element of a PostgreSQL array's text form: inside the quotes, `"`
+/// and `\` are escaped with `\`, and everything else stands for itself.
+fn push_array_text(out: &mut String, text: &str) {
+    out.push('"');
+    for c in text.chars() {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
 }
 
 /// The longest message kept of an issue (bytes, cut at a character boundary).

@@ -191,6 +191,45 @@ async fn coverage_of_one_file_in_two_shards_is_the_union_of_its_lines() {
 }
 
 #[tokio::test]
+async fn file_paths_with_quotes_and_backslashes_come_back_as_sent() {
+    // PostgreSQL receives a report's files as the text of arrays: each of these characters
+    // means something there. The lines go with them, and a second shard merges with them.
+    let paths = [
+        r#"src/"quoted".rs"#,
+        r"C:\src\win.rs",
+        "src/a,b {c}.rs",
+        "src/NULL",
+        r#"\"#,
+    ];
+    for (backend, store) in stores().await {
+        let p = store.create_project("shop").await.unwrap();
+        let build = meta("10", 2, 9_000);
+        let one: String = paths.iter().map(|f| lcov(f, &[(1, 1), (2, 0)])).collect();
+        let two: String = paths.iter().map(|f| lcov(f, &[(2, 3), (3, 0)])).collect();
+        send(&store, p.id, &build, 1, "lcov.info", &one)
+            .await
+            .unwrap();
+        send(&store, p.id, &build, 2, "lcov.info", &two)
+            .await
+            .unwrap();
+        let b = store.build(p.id, "10").await.unwrap().unwrap();
+        let mut files: Vec<(String, u64, u64)> = store
+            .file_coverage(&[b.id])
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|f| (f.path.unwrap_or_default(), f.lines_valid, f.lines_covered))
+            .collect();
+        files.sort();
+        let mut expected: Vec<(String, u64, u64)> =
+            paths.iter().map(|f| (f.to_string(), 3, 2)).collect();
+        expected.sort();
+        assert_eq!(files, expected, "{backend}");
+        assert_eq!(b.coverage, Some([15, 10, 0, 0]), "{backend}");
+    }
+}
+
+#[tokio::test]
 async fn a_refused_upload_stores_nothing_at_all() {
     for (backend, store) in stores().await {
         let p = store.create_project("shop").await.unwrap();
