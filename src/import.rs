@@ -13,7 +13,7 @@
 //! (`passed`|`failed`|`cancelled`; derived from the tests when absent), `started_at`,
 //! `finished_at` (RFC 3339), `duration_seconds`, `ci_provider`, `ci_url`, `shards`.
 //! Reports are parsed on every core but the writer's (see `cpus.rs`); each is stored in its
-//! own transaction; a build finishes
+//! own transaction (on PostgreSQL, two builds are written at once); a build finishes
 //! once its folder has been read (its status derived from all its reports unless
 //! `build.json` states one); a re-run stores nothing twice (uploads are idempotent).
 //! On PostgreSQL its commits do not wait for the disk (`Store::for_bulk_load`): a crash can
@@ -25,7 +25,7 @@ use std::process::ExitCode;
 use std::sync::mpsc;
 
 use anyhow::{Context, Result, bail};
-use cimetrics_history::store::{BuildMeta, Prepared, UploadContent, UploadMeta, digest};
+use cimetrics_history::store::{Backend, BuildMeta, Prepared, UploadContent, UploadMeta, digest};
 use serde::Deserialize;
 
 use crate::db::{DbArgs, parse_time, runtime};
@@ -102,6 +102,20 @@ struct Job {
 struct Parsed {
     job: Job,
     outcome: Result<(UploadMeta, cimetrics_ingest::Report, Prepared)>,
+}
+
+/// What a writer is handed: a report to store, or a build (by index) to finish.
+enum Work {
+    Store(Box<(Job, UploadMeta, cimetrics_ingest::Report, Prepared)>),
+    Finish(usize),
+}
+
+/// What a writer stored.
+#[derive(Default)]
+struct Tally {
+    stored: u64,
+    replayed: u64,
+    failed: u64,
 }
 
 fn list_build(dir: &Path, build: usize, jobs: &mut Vec<Job>) -> Result<BuildMeta> {
@@ -202,8 +216,9 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     let store = rt.block_on(args.db.open())?.for_bulk_load();
     let project = rt.block_on(store.create_project(&args.db.project))?;
 
-    // Parsers on the other cores feed the writer (this thread) through a bounded channel, in
-    // job order, so memory holds a few parsed reports at most.
+    // Parsers on the other cores feed this thread through a bounded channel, in job order,
+    // and it hands each report on to its build's writer, so memory holds a few parsed
+    // reports at most.
     let workers = placement.parser_threads;
     let (tx, rx) = mpsc::sync_channel::<Parsed>((workers * 2).max(4));
     let jobs = std::sync::Mutex::new(jobs.into_iter().enumerate());
@@ -243,36 +258,71 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             placement.enter_parser();
             spent_reports.into_iter().for_each(drop);
         });
+        // Writers: one on SQLite (it has one), two on PostgreSQL, each storing whole builds
+        // (build i goes to writer i % lanes) on its own connection, so the server works on
+        // one build while the other's statements travel.
+        let lanes = match store.backend() {
+            Backend::Sqlite => 1,
+            Backend::Postgres => 2,
+        };
+        let mut to_lanes = Vec::with_capacity(lanes);
+        let mut writers = Vec::with_capacity(lanes);
+        for _ in 0..lanes {
+            let (to_lane, work) = mpsc::sync_channel::<Work>(2);
+            to_lanes.push(to_lane);
+            let (rt, store, metas, spent) = (&rt, &store, &metas, spent.clone());
+            let project_id = project.id;
+            writers.push(scope.spawn(move || {
+                let mut tally = Tally::default();
+                for work in work {
+                    match work {
+                        Work::Store(stored) => {
+                            let (path, upload, report, prepared) = *stored;
+                            let meta = &metas[path.build];
+                            let content = UploadContent::Prepared(&report, prepared);
+                            match rt.block_on(store.ingest_from(project_id, meta, &upload, content))
+                            {
+                                Ok(o) if o.replayed => tally.replayed += 1,
+                                Ok(_) => tally.stored += 1,
+                                Err(e) => {
+                                    tally.failed += 1;
+                                    eprintln!("\n{}: {e}", path.path.display());
+                                }
+                            }
+                            let _ = spent.send(report);
+                        }
+                        Work::Finish(build) => {
+                            let meta = &metas[build];
+                            if let Err(e) = rt.block_on(store.finish(project_id, meta)) {
+                                tally.failed += 1;
+                                eprintln!("\nbuild {:?}: {e}", meta.id);
+                            }
+                        }
+                    }
+                }
+                tally
+            }));
+        }
+        drop(spent);
+        let lane = |build: usize| &to_lanes[build % lanes];
         let mut done = 0usize;
         // Jobs arrive in build order: a build finishes when the next one's first report
         // arrives (and the last at the end). Builds without reports finish here too.
         let mut next_to_finish = 0usize;
-        let mut finish_up_to = |end: usize, failed: &mut u64| {
+        let mut finish_up_to = |end: usize| {
             while next_to_finish < end {
-                let meta = &metas[next_to_finish];
-                if let Err(e) = rt.block_on(store.finish(project.id, meta)) {
-                    *failed += 1;
-                    eprintln!("\nbuild {:?}: {e}", meta.id);
-                }
+                let _ = lane(next_to_finish).send(Work::Finish(next_to_finish));
                 next_to_finish += 1;
             }
         };
         for parsed in rx {
             done += 1;
-            finish_up_to(parsed.job.build, &mut failed);
+            finish_up_to(parsed.job.build);
             match parsed.outcome {
                 Ok((upload, report, prepared)) => {
-                    let meta = &metas[parsed.job.build];
-                    let content = UploadContent::Prepared(&report, prepared);
-                    match rt.block_on(store.ingest_from(project.id, meta, &upload, content)) {
-                        Ok(o) if o.replayed => replayed += 1,
-                        Ok(_) => stored += 1,
-                        Err(e) => {
-                            failed += 1;
-                            eprintln!("\n{}: {e}", parsed.job.path.display());
-                        }
-                    }
-                    let _ = spent.send(report);
+                    let build = parsed.job.build;
+                    let stored = Box::new((parsed.job, upload, report, prepared));
+                    let _ = lane(build).send(Work::Store(stored));
                 }
                 Err(e) => {
                     failed += 1;
@@ -287,8 +337,14 @@ pub fn run(args: &Args) -> Result<ExitCode> {
                 let _ = std::io::stderr().flush();
             }
         }
-        finish_up_to(metas.len(), &mut failed);
-        drop(spent);
+        finish_up_to(metas.len());
+        drop(to_lanes);
+        for writer in writers {
+            let tally = writer.join().unwrap_or_default();
+            stored += tally.stored;
+            replayed += tally.replayed;
+            failed += tally.failed;
+        }
         for h in handles {
             let _ = h.join();
         }
