@@ -933,18 +933,37 @@ async fn store_tests(
                 None => write!(d, "{sep}NULL"),
             };
         }
-        let sql = format!(
-            "INSERT INTO test_results (build_id, test_id, status, flaky, attempts, duration_us) \
+        let insert = "INSERT INTO test_results (build_id, test_id, status, flaky, attempts, \
+             duration_us) \
              SELECT $1, t, s, f, a, d FROM unnest($2::text::bigint[], $3::text::bigint[], \
-             $4::text::bigint[], $5::text::bigint[], $6::text::bigint[]) AS u(t, s, f, a, d) \
-             {merge_sql}"
-        );
-        let mut query = sqlx::query(AssertSqlSafe(sql)).bind(build_id);
-        for mut column in columns {
+             $4::text::bigint[], $5::text::bigint[], $6::text::bigint[]) AS u(t, s, f, a, d)";
+        for column in &mut columns {
             column.push('}');
-            query = query.bind(column);
         }
-        query.execute(&mut *tx).await?;
+        let run = |sql: String| {
+            let mut query = sqlx::query(AssertSqlSafe(sql)).bind(build_id);
+            for column in &columns {
+                query = query.bind(column.as_str());
+            }
+            query
+        };
+        // A plain INSERT first: shards run different tests, so a build's reports rarely
+        // share one, and speculative insertion (`ON CONFLICT`) cost PostgreSQL a third of
+        // the insert in psql (500 rows: 3.5–4.2 ms against 2.3 ms). A shared test makes it
+        // fail whole, and the merge runs instead.
+        sqlx::raw_sql("SAVEPOINT results").execute(&mut *tx).await?;
+        match run(insert.to_owned()).execute(&mut *tx).await {
+            Ok(_) => {}
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                sqlx::raw_sql("ROLLBACK TO SAVEPOINT results")
+                    .execute(&mut *tx)
+                    .await?;
+                run(format!("{insert} {merge_sql}"))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            Err(e) => return Err(e.into()),
+        }
         return Ok(());
     }
     for chunk in results.chunks(CHUNK) {
