@@ -13,7 +13,7 @@ use sqlx::query::Query;
 use sqlx::{Any, AnyConnection, AssertSqlSafe, Row};
 
 use super::lines::{self, Line};
-use super::{Error, Result, Store, now_ms};
+use super::{Error, KnownTests, Result, Store, now_ms};
 
 /// What an upload holds, for [`Store::ingest_from`].
 pub enum UploadContent<'a> {
@@ -509,7 +509,8 @@ impl Store {
                         ));
                     }
                     let rows = prepared.tests.unwrap_or_else(|| test_rows(&tests.tests));
-                    store_tests(&mut tx, project_id, build_id, &tests.tests, rows).await?;
+                    let known = self.test_ids.as_deref();
+                    store_tests(&mut tx, project_id, build_id, &tests.tests, rows, known).await?;
                 }
                 Content::Coverage(coverage) => {
                     let files = prepared.files.unwrap_or_else(|| file_rows(coverage));
@@ -524,7 +525,9 @@ impl Store {
                 match batch {
                     Batch::Tests(tests) => {
                         let rows = test_rows(&tests);
-                        store_tests(&mut tx, project_id, build_id, &tests, rows).await?;
+                        // No ids kept: a later batch reads back tests an earlier one inserted
+                        // in this transaction.
+                        store_tests(&mut tx, project_id, build_id, &tests, rows, None).await?;
                     }
                     Batch::Done => {
                         finished = true;
@@ -820,14 +823,35 @@ async fn store_tests(
     build_id: i64,
     tests: &[TestCase],
     TestRows { rows, messages }: TestRows,
+    known: Option<&KnownTests>,
 ) -> Result<()> {
     let sqlite = is_sqlite(tx);
 
     // Known tests first (in steady state, all of them): only new identities are inserted,
-    // with their texts, which spares binding four strings per result.
+    // with their texts, which spares binding four strings per result. Ids already `known`
+    // are not looked up again.
     let mut ids: HashMap<i64, i64> = HashMap::with_capacity(rows.len());
-    let hashes: Vec<i64> = rows.iter().map(|(hash, _, _)| *hash).collect();
+    let mut hashes: Vec<i64> = Vec::with_capacity(rows.len());
+    {
+        let known = known.and_then(|k| k.lock().ok());
+        for (hash, _, _) in &rows {
+            match known.as_ref().and_then(|k| k.get(&(project_id, *hash))) {
+                Some(&id) => {
+                    ids.insert(*hash, id);
+                }
+                None => hashes.push(*hash),
+            }
+        }
+    }
     select_test_ids(tx, sqlite, project_id, &hashes, &mut ids).await?;
+    // Read before this transaction inserts any test: these are committed rows.
+    if let Some(mut known) = known.and_then(|k| k.lock().ok()) {
+        for hash in &hashes {
+            if let Some(&id) = ids.get(hash) {
+                known.insert((project_id, *hash), id);
+            }
+        }
+    }
     let missing: Vec<TestKey> = rows
         .iter()
         .filter(|(hash, _, _)| !ids.contains_key(hash))

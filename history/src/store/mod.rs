@@ -103,7 +103,13 @@ pub struct Store {
     /// Whether a bulk load's commits skip waiting for the disk (see
     /// [`Store::for_bulk_load`]).
     bulk_load: bool,
+    /// Under a bulk load, the ids of tests known to be stored, by project and identity hash
+    /// (see `ingest::store_tests`).
+    test_ids: Option<Arc<KnownTests>>,
 }
+
+/// Test ids by (project, identity hash).
+pub(super) type KnownTests = std::sync::Mutex<std::collections::HashMap<(i64, i64), i64>>;
 
 /// `bytes` in lowercase hex, two digits a byte (token digests, coverage lines sent to
 /// PostgreSQL as text).
@@ -198,6 +204,7 @@ impl Store {
             writer: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
             close_after_ms: 0,
             bulk_load: false,
+            test_ids: None,
         })
     }
 
@@ -217,9 +224,15 @@ impl Store {
     ///   does. A crash can lose the last commits, never corrupt what is stored, and a re-run
     ///   of the import stores what is missing. Waiting took 4.2 ms a commit here, against
     ///   0.3 ms without, and an import commits once a report and once a build;
-    /// - a build's totals are worked out when it finishes, not again after each report.
+    /// - a build's totals are worked out when it finishes, not again after each report;
+    /// - the ids of stored tests are remembered, so a report's tests are looked up only when
+    ///   new. The lookup was a tenth of PostgreSQL's time in an import (4.3 s of 42.2 s
+    ///   over 1,500 builds). Only ids read back as already stored are kept, never those of
+    ///   tests the same transaction inserts (it may roll back), and the store deletes tests
+    ///   only with their project.
     pub fn for_bulk_load(mut self) -> Store {
         self.bulk_load = true;
+        self.test_ids = Some(Arc::default());
         self
     }
 

@@ -230,6 +230,82 @@ async fn file_paths_with_quotes_and_backslashes_come_back_as_sent() {
 }
 
 #[tokio::test]
+async fn a_bulk_load_gives_each_result_to_its_own_test_across_builds() {
+    // A bulk load remembers the ids of tests it read back as stored: the second build reads
+    // t1 and t2 and inserts t3; the third has all three from memory.
+    for (backend, store) in stores().await {
+        let bulk = store.clone().for_bulk_load();
+        let p = bulk.create_project("shop").await.unwrap();
+        let first = meta("1", 1, 1_000);
+        send(
+            &bulk,
+            p.id,
+            &first,
+            1,
+            "a.xml",
+            &junit(&[("t1", "passed"), ("t2", "failed")]),
+        )
+        .await
+        .unwrap();
+        bulk.finish(p.id, &first).await.unwrap();
+        let second = meta("2", 1, 2_000);
+        let cases = [("t3", "failed"), ("t2", "passed"), ("t1", "skipped")];
+        send(&bulk, p.id, &second, 1, "a.xml", &junit(&cases))
+            .await
+            .unwrap();
+        bulk.finish(p.id, &second).await.unwrap();
+        let third = meta("3", 1, 3_000);
+        let cases = [("t2", "skipped"), ("t1", "failed"), ("t3", "passed")];
+        send(&bulk, p.id, &third, 1, "a.xml", &junit(&cases))
+            .await
+            .unwrap();
+        bulk.finish(p.id, &third).await.unwrap();
+
+        let h = store.history(p.id, None, None, None).await.unwrap();
+        let ids: Vec<i64> = h.results.iter().map(|r| r.test_id).collect();
+        let names = store.test_names(p.id, &ids).await.unwrap();
+        let name_of = |id: i64| {
+            names
+                .iter()
+                .find(|n| n.id == id)
+                .map(|n| n.name.clone())
+                .unwrap_or_default()
+        };
+        let mut builds = Vec::new();
+        for id in ["1", "2", "3"] {
+            builds.push((store.build(p.id, id).await.unwrap().unwrap().id, id));
+        }
+        let build_of = |id: i64| {
+            builds
+                .iter()
+                .find(|b| b.0 == id)
+                .map(|b| b.1.to_owned())
+                .unwrap_or_default()
+        };
+        let mut got: Vec<(String, String, &str)> = h
+            .results
+            .iter()
+            .map(|r| (build_of(r.build_id), name_of(r.test_id), r.status))
+            .collect();
+        got.sort();
+        let expected: Vec<(String, String, &str)> = [
+            ("1", "t1", "passed"),
+            ("1", "t2", "failed"),
+            ("2", "t1", "skipped"),
+            ("2", "t2", "passed"),
+            ("2", "t3", "failed"),
+            ("3", "t1", "failed"),
+            ("3", "t2", "skipped"),
+            ("3", "t3", "passed"),
+        ]
+        .into_iter()
+        .map(|(b, t, s)| (b.to_owned(), t.to_owned(), s))
+        .collect();
+        assert_eq!(got, expected, "{backend}");
+    }
+}
+
+#[tokio::test]
 async fn a_refused_upload_stores_nothing_at_all() {
     for (backend, store) in stores().await {
         let p = store.create_project("shop").await.unwrap();
