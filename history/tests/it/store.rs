@@ -236,30 +236,21 @@ async fn a_bulk_load_gives_each_result_to_its_own_test_across_builds() {
     for (backend, store) in stores().await {
         let bulk = store.clone().for_bulk_load();
         let p = bulk.create_project("shop").await.unwrap();
-        let first = meta("1", 1, 1_000);
-        send(
-            &bulk,
-            p.id,
-            &first,
-            1,
-            "a.xml",
-            &junit(&[("t1", "passed"), ("t2", "failed")]),
-        )
-        .await
-        .unwrap();
-        bulk.finish(p.id, &first).await.unwrap();
-        let second = meta("2", 1, 2_000);
-        let cases = [("t3", "failed"), ("t2", "passed"), ("t1", "skipped")];
-        send(&bulk, p.id, &second, 1, "a.xml", &junit(&cases))
-            .await
-            .unwrap();
-        bulk.finish(p.id, &second).await.unwrap();
-        let third = meta("3", 1, 3_000);
-        let cases = [("t2", "skipped"), ("t1", "failed"), ("t3", "passed")];
-        send(&bulk, p.id, &third, 1, "a.xml", &junit(&cases))
-            .await
-            .unwrap();
-        bulk.finish(p.id, &third).await.unwrap();
+        let first = [("t1", "passed"), ("t2", "failed")];
+        let second = [("t3", "failed"), ("t2", "passed"), ("t1", "skipped")];
+        let third = [("t2", "skipped"), ("t1", "failed"), ("t3", "passed")];
+        let sent = [
+            ("1", 1_000, &first[..]),
+            ("2", 2_000, &second[..]),
+            ("3", 3_000, &third[..]),
+        ];
+        for (id, finished_at, cases) in sent {
+            let build = meta(id, 1, finished_at);
+            send(&bulk, p.id, &build, 1, "a.xml", &junit(cases))
+                .await
+                .unwrap();
+            bulk.finish(p.id, &build).await.unwrap();
+        }
 
         let h = store.history(p.id, None, None, None).await.unwrap();
         let ids: Vec<i64> = h.results.iter().map(|r| r.test_id).collect();
