@@ -939,31 +939,26 @@ async fn store_tests(
         return Ok(());
     }
     if !sqlite {
-        // PostgreSQL: every result in one statement, as five arrays (bound as their text:
-        // the Any driver binds no arrays) the server unnests, instead of six parameters a
-        // result that the driver encodes and the server plans one by one.
-        use std::fmt::Write;
-        let mut columns: [String; 5] = std::array::from_fn(|_| String::from("{"));
-        for (i, (test_id, (status, flaky, attempts, duration))) in results.iter().enumerate() {
-            let sep = if i == 0 { "" } else { "," };
+        // PostgreSQL: every result in one statement, as five arrays the server unnests,
+        // instead of six parameters a result that the driver encodes and the server plans
+        // one by one.
+        let mut columns: [ArrayText; 5] = std::array::from_fn(|_| ArrayText::new());
+        for (test_id, (status, flaky, attempts, duration)) in &results {
             let [t, s, f, a, d] = &mut columns;
-            // Writing to a String cannot fail.
-            let _ = write!(t, "{sep}{test_id}");
-            let _ = write!(s, "{sep}{status}");
-            let _ = write!(f, "{sep}{}", i64::from(*flaky));
-            let _ = write!(a, "{sep}{attempts}");
-            let _ = match duration {
-                Some(us) => write!(d, "{sep}{us}"),
-                None => write!(d, "{sep}NULL"),
-            };
+            t.number(test_id);
+            s.number(status);
+            f.number(i64::from(*flaky));
+            a.number(attempts);
+            match duration {
+                Some(us) => d.number(us),
+                None => d.null(),
+            }
         }
+        let columns = columns.map(ArrayText::finish);
         let insert = "INSERT INTO test_results (build_id, test_id, status, flaky, attempts, \
              duration_us) \
              SELECT $1, t, s, f, a, d FROM unnest($2::text::bigint[], $3::text::bigint[], \
              $4::text::bigint[], $5::text::bigint[], $6::text::bigint[]) AS u(t, s, f, a, d)";
-        for column in &mut columns {
-            column.push('}');
-        }
         let run = |sql: String| {
             let mut query = sqlx::query(AssertSqlSafe(sql)).bind(build_id);
             for column in &columns {
@@ -1130,6 +1125,16 @@ fn file_rows(report: &CoverageReport) -> FileRows {
         .collect()
 }
 
+/// How a file row that an earlier report of the build stored is replaced (its lines are
+/// already merged with the new report's).
+macro_rules! coverage_on_conflict {
+    () => {
+        "ON CONFLICT (build_id, path) DO UPDATE SET lines_valid = excluded.lines_valid, \
+         lines_covered = excluded.lines_covered, branches_valid = excluded.branches_valid, \
+         branches_covered = excluded.branches_covered, lines = excluded.lines"
+    };
+}
+
 async fn store_coverage(
     tx: &mut AnyConnection,
     build_id: i64,
@@ -1193,11 +1198,9 @@ async fn store_coverage(
     {
         let sql = format!(
             "INSERT INTO coverage_files (build_id, path, lines_valid, lines_covered, \
-             branches_valid, branches_covered, lines) VALUES {} \
-             ON CONFLICT (build_id, path) DO UPDATE SET lines_valid = excluded.lines_valid, \
-             lines_covered = excluded.lines_covered, branches_valid = excluded.branches_valid, \
-             branches_covered = excluded.branches_covered, lines = excluded.lines",
-            values(sqlite, rows.len(), 7, 1)
+             branches_valid, branches_covered, lines) VALUES {} {}",
+            values(sqlite, rows.len(), 7, 1),
+            coverage_on_conflict!()
         );
         let mut binds = Vec::with_capacity(rows.len() * 7);
         for (file, (lines, t)) in paths.iter().zip(rows) {
@@ -1232,30 +1235,20 @@ async fn store_files_postgres(
     files: FileRows,
     upsert: bool,
 ) -> Result<()> {
-    use std::fmt::Write;
     if files.is_empty() {
         return Ok(());
     }
-    let mut paths = String::from("{");
-    let mut numbers: [String; 4] = std::array::from_fn(|_| String::from("{"));
-    let mut lines = String::from("{");
-    for (i, (file, (packed, totals))) in report.files.iter().zip(&files).enumerate() {
-        let sep = if i == 0 { "" } else { "," };
-        paths.push_str(sep);
-        push_array_text(&mut paths, &file.path);
+    let mut paths = ArrayText::new();
+    let mut numbers: [ArrayText; 4] = std::array::from_fn(|_| ArrayText::new());
+    let mut lines = ArrayText::new();
+    for (file, (packed, totals)) in report.files.iter().zip(&files) {
+        paths.text(&file.path);
         for (column, value) in numbers.iter_mut().zip(totals) {
-            // Writing to a String cannot fail.
-            let _ = write!(column, "{sep}{value}");
+            column.number(value);
         }
-        lines.push_str(sep);
         match packed {
-            // bytea's hex input, `\x...`, quoted in the array (where `\\` is one `\`).
-            Some(bytes) => {
-                lines.push_str("\"\\\\x");
-                super::push_hex(&mut lines, bytes);
-                lines.push('"');
-            }
-            None => lines.push_str("NULL"),
+            Some(bytes) => lines.bytes(bytes),
+            None => lines.null(),
         }
     }
     macro_rules! insert {
@@ -1268,33 +1261,70 @@ async fn store_files_postgres(
         };
     }
     const INSERT: &str = insert!();
-    const UPSERT: &str = concat!(
-        insert!(),
-        " ON CONFLICT (build_id, path) DO UPDATE SET lines_valid = excluded.lines_valid, \
-         lines_covered = excluded.lines_covered, branches_valid = excluded.branches_valid, \
-         branches_covered = excluded.branches_covered, lines = excluded.lines"
-    );
+    const UPSERT: &str = concat!(insert!(), " ", coverage_on_conflict!());
     let mut query = sqlx::query(if upsert { UPSERT } else { INSERT })
         .bind(build_id)
-        .bind(paths + "}");
+        .bind(paths.finish());
     for column in numbers {
-        query = query.bind(column + "}");
+        query = query.bind(column.finish());
     }
-    query.bind(lines + "}").execute(&mut *tx).await?;
+    query.bind(lines.finish()).execute(&mut *tx).await?;
     Ok(())
 }
 
-/// `text` as one quoted element of a PostgreSQL array's text form: inside the quotes, `"`
-/// and `\` are escaped with `\`, and everything else stands for itself.
-fn push_array_text(out: &mut String, text: &str) {
-    out.push('"');
-    for c in text.chars() {
-        if c == '"' || c == '\\' {
-            out.push('\\');
-        }
-        out.push(c);
+/// The text form of a PostgreSQL array (`{1,NULL,"a b"}`), built item by item. The Any
+/// driver binds no arrays, so the store binds their text and casts it (`$2::text::bigint[]`).
+struct ArrayText(String);
+
+impl ArrayText {
+    fn new() -> ArrayText {
+        ArrayText(String::from("{"))
     }
-    out.push('"');
+
+    fn separate(&mut self) {
+        if self.0.len() > 1 {
+            self.0.push(',');
+        }
+    }
+
+    fn number(&mut self, value: impl std::fmt::Display) {
+        use std::fmt::Write;
+        self.separate();
+        // Writing to a String cannot fail.
+        let _ = write!(self.0, "{value}");
+    }
+
+    fn null(&mut self) {
+        self.separate();
+        self.0.push_str("NULL");
+    }
+
+    /// A quoted element: inside the quotes, `"` and `\` are escaped with `\`, and everything
+    /// else stands for itself.
+    fn text(&mut self, text: &str) {
+        self.separate();
+        self.0.push('"');
+        for c in text.chars() {
+            if c == '"' || c == '\\' {
+                self.0.push('\\');
+            }
+            self.0.push(c);
+        }
+        self.0.push('"');
+    }
+
+    /// bytea's hex input, `\x...`, quoted (where `\\` is one `\`).
+    fn bytes(&mut self, bytes: &[u8]) {
+        self.separate();
+        self.0.push_str("\"\\\\x");
+        super::push_hex(&mut self.0, bytes);
+        self.0.push('"');
+    }
+
+    fn finish(mut self) -> String {
+        self.0.push('}');
+        self.0
+    }
 }
 
 /// The longest message kept of an issue (bytes, cut at a character boundary).
@@ -1508,6 +1538,17 @@ mod tests {
             ),
             ("adds[1-2] #2", "adds", Some("1-2"))
         );
+    }
+
+    #[test]
+    fn array_text_quotes_what_postgresql_would_read_otherwise() {
+        let mut a = ArrayText::new();
+        a.number(7);
+        a.null();
+        a.text(r#"a"b\c,{d}"#);
+        a.bytes(&[0x0a, 0xff]);
+        assert_eq!(a.finish(), r#"{7,NULL,"a\"b\\c,{d}","\\x0aff"}"#);
+        assert_eq!(ArrayText::new().finish(), "{}");
     }
 
     #[test]
