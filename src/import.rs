@@ -97,8 +97,8 @@ struct Job {
     name: String,
 }
 
-/// What a parser thread hands to the writer: the report, and what storing it needs worked
-/// out (`Prepared`), so the one writer only stores.
+/// What a parser thread hands on: the report, and what storing it needs worked out
+/// (`Prepared`), so the writers only store.
 struct Parsed {
     job: Job,
     outcome: Result<(UploadMeta, cimetrics_ingest::Report, Prepared)>,
@@ -249,8 +249,8 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             }));
         }
         drop(tx);
-        // Stored reports are freed on a thread of their own, so the one writer does not spend
-        // its time freeing the many small allocations a parser made (that thread took 1.6%
+        // Stored reports are freed on a thread of their own, so a writer does not spend its
+        // time freeing the many small allocations a parser made (that thread took 1.6%
         // of an import's perf samples).
         let (spent, spent_reports) = mpsc::sync_channel::<cimetrics_ingest::Report>(workers);
         let placement = &placement;
@@ -277,8 +277,8 @@ pub fn run(args: &Args) -> Result<ExitCode> {
                 for work in work {
                     match work {
                         Work::Store(stored) => {
-                            let (path, upload, report, prepared) = *stored;
-                            let meta = &metas[path.build];
+                            let (job, upload, report, prepared) = *stored;
+                            let meta = &metas[job.build];
                             let content = UploadContent::Prepared(&report, prepared);
                             match rt.block_on(store.ingest_from(project_id, meta, &upload, content))
                             {
@@ -286,7 +286,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
                                 Ok(_) => tally.stored += 1,
                                 Err(e) => {
                                     tally.failed += 1;
-                                    eprintln!("\n{}: {e}", path.path.display());
+                                    eprintln!("\n{}: {e}", job.path.display());
                                 }
                             }
                             let _ = spent.send(report);
@@ -340,10 +340,18 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         finish_up_to(metas.len());
         drop(to_lanes);
         for writer in writers {
-            let tally = writer.join().unwrap_or_default();
-            stored += tally.stored;
-            replayed += tally.replayed;
-            failed += tally.failed;
+            match writer.join() {
+                Ok(tally) => {
+                    stored += tally.stored;
+                    replayed += tally.replayed;
+                    failed += tally.failed;
+                }
+                // Its reports are not all stored: the import must not say it succeeded.
+                Err(_) => {
+                    failed += 1;
+                    eprintln!("\na writer stopped before storing all its reports");
+                }
+            }
         }
         for h in handles {
             let _ = h.join();
