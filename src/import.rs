@@ -104,6 +104,9 @@ struct Parsed {
     outcome: Result<(UploadMeta, cimetrics_ingest::Report, Prepared)>,
 }
 
+/// How many reports and finishes wait for each writer (see `run`).
+const LANE_QUEUE: usize = 12;
+
 /// What a writer is handed: a report to store, or a build (by index) to finish.
 enum Work {
     Store(Box<(Job, UploadMeta, cimetrics_ingest::Report, Prepared)>),
@@ -258,17 +261,20 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             placement.enter_parser();
             spent_reports.into_iter().for_each(drop);
         });
-        // Writers: one on SQLite (it has one), two on PostgreSQL, each storing whole builds
+        // Writers: one on SQLite (it has one), four on PostgreSQL, each storing whole builds
         // (build i goes to writer i % lanes) on its own connection, so the server works on
-        // one build while the other's statements travel.
+        // some builds while the others' statements travel. Each writer's queue holds two
+        // builds of five reports and a finish: with a queue of two, this thread waited on
+        // the writer of the build it was handing out while the others sat idle, and four
+        // writers were no faster than two (`benches/README.md`).
         let lanes = match store.backend() {
             Backend::Sqlite => 1,
-            Backend::Postgres => 2,
+            Backend::Postgres => 4,
         };
         let mut to_lanes = Vec::with_capacity(lanes);
         let mut writers = Vec::with_capacity(lanes);
         for _ in 0..lanes {
-            let (to_lane, work) = mpsc::sync_channel::<Work>(2);
+            let (to_lane, work) = mpsc::sync_channel::<Work>(LANE_QUEUE);
             to_lanes.push(to_lane);
             let (rt, store, metas, spent) = (&rt, &store, &metas, spent.clone());
             let project_id = project.id;
