@@ -67,6 +67,15 @@ async fn send(
         .await
 }
 
+/// Sends `texts` as shards 1, 2, ... of `build`, each under `name`, and expects each stored.
+async fn send_shards(store: &Store, project: i64, build: &BuildMeta, name: &str, texts: &[&str]) {
+    for (shard, text) in (1..).zip(texts) {
+        send(store, project, build, shard, name, text)
+            .await
+            .unwrap();
+    }
+}
+
 #[tokio::test]
 async fn a_repeated_upload_changes_nothing_and_a_different_one_conflicts() {
     for (backend, store) in stores().await {
@@ -171,12 +180,7 @@ async fn coverage_of_one_file_in_two_shards_is_the_union_of_its_lines() {
         let build = meta("9", 2, 9_000);
         let one = lcov("src/a.rs", &[(1, 1), (2, 0), (3, 0)]);
         let two = lcov("src/a.rs", &[(2, 5), (3, 0), (4, 1)]);
-        send(&store, p.id, &build, 1, "lcov.info", &one)
-            .await
-            .unwrap();
-        send(&store, p.id, &build, 2, "lcov.info", &two)
-            .await
-            .unwrap();
+        send_shards(&store, p.id, &build, "lcov.info", &[&one, &two]).await;
         let b = store.build(p.id, "9").await.unwrap().unwrap();
         // Lines 1-4 measured; 1, 2 and 4 ran.
         assert_eq!(b.coverage, Some([4, 3, 0, 0]), "{backend}");
@@ -206,12 +210,7 @@ async fn file_paths_with_quotes_and_backslashes_come_back_as_sent() {
         let build = meta("10", 2, 9_000);
         let one: String = paths.iter().map(|f| lcov(f, &[(1, 1), (2, 0)])).collect();
         let two: String = paths.iter().map(|f| lcov(f, &[(2, 3), (3, 0)])).collect();
-        send(&store, p.id, &build, 1, "lcov.info", &one)
-            .await
-            .unwrap();
-        send(&store, p.id, &build, 2, "lcov.info", &two)
-            .await
-            .unwrap();
+        send_shards(&store, p.id, &build, "lcov.info", &[&one, &two]).await;
         let b = store.build(p.id, "10").await.unwrap().unwrap();
         let mut files: Vec<(String, u64, u64)> = store
             .file_coverage(&[b.id])
