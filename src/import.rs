@@ -13,7 +13,7 @@
 //! (`passed`|`failed`|`cancelled`; derived from the tests when absent), `started_at`,
 //! `finished_at` (RFC 3339), `duration_seconds`, `ci_provider`, `ci_url`, `shards`.
 //! Reports are parsed on every core but the writer's (see `cpus.rs`); each is stored in its
-//! own transaction (on PostgreSQL, two builds are written at once); a build finishes
+//! own transaction (on PostgreSQL, four builds are written at once); a build finishes
 //! once its folder has been read (its status derived from all its reports unless
 //! `build.json` states one); a re-run stores nothing twice (uploads are idempotent).
 //! On PostgreSQL its commits do not wait for the disk (`Store::for_bulk_load`): a crash can
@@ -108,12 +108,12 @@ struct Parsed {
 const LANE_QUEUE: usize = 12;
 
 /// Whether the planner's statistics are refreshed after finishing the build at `index` of
-/// this import: at every doubling of the builds it has finished, from 64. PostgreSQL plans a connection's prepared
-/// statement once, from the statistics of that moment; taken on a history of one build,
-/// they gave the next import's lookups of a build's uploads, totals and packs sequential
-/// scans that read 60M rows of `uploads` over 1,500 builds, until autovacuum analyzed again
-/// (`benches/README.md`). Refreshed at each doubling, they fall at most one doubling behind
-/// an import into a fresh database.
+/// this import: at every doubling of the builds it has finished, from 64. PostgreSQL plans
+/// a connection's prepared statement once, from the statistics of that moment; taken on a
+/// history of one build, they gave the next import's lookups of a build's uploads, totals
+/// and packs sequential scans that read 563M rows of `uploads` over the year, until
+/// autovacuum analyzed again (`benches/README.md`). Refreshed at each doubling, they fall
+/// at most one doubling behind an import into a fresh database.
 fn restats_after(index: usize) -> bool {
     let builds = index + 1;
     builds >= 64 && builds.is_power_of_two()
